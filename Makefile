@@ -1,0 +1,75 @@
+# Kinerja: the two commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK := deploy/local/stack.sh
+WITH_STACK := deploy/local/with-stack.sh
+export PYTHON := $(CURDIR)/$(BIN)/python
+
+.PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts schemas docs \
+        test test-fast test-slow run bench clean
+
+help:
+	@echo "make run          start the stack and the four services, run the demo cycle, print a summary"
+	@echo "make test         lint, type checks, contract checks and the whole suite on real Kafka + FerretDB"
+	@echo "make test-slow    long fault-injection and scale tests"
+	@echo "make bench        benchmarks into bench/results.md"
+	@echo "make stack-up | stack-down | stack-status   the local Kafka and FerretDB on 127.0.0.1"
+	@echo "make schemas      regenerate event JSON Schemas and AsyncAPI/OpenAPI documents"
+
+$(BIN)/python:
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+stack-up: venv
+	$(STACK) up
+
+stack-down:
+	$(STACK) down
+
+stack-status:
+	@$(STACK) status
+
+stack-fetch: venv
+	$(STACK) fetch
+
+lint: venv
+	$(BIN)/ruff check shared services tests deploy bench
+	$(BIN)/ruff format --check shared services tests deploy bench
+
+typecheck: venv
+	$(BIN)/mypy shared services
+
+contracts: venv
+	$(BIN)/python -m shared.contracts check
+
+check: lint typecheck contracts
+
+schemas: venv
+	$(BIN)/python -m shared.contracts write
+
+docs: schemas
+
+test: check stack-fetch
+	$(WITH_STACK) $(BIN)/pytest -m "not slow" -p no:cacheprovider
+
+test-slow: venv stack-fetch
+	$(WITH_STACK) $(BIN)/pytest -m slow -p no:cacheprovider
+
+run: venv stack-fetch
+	$(BIN)/python -m shared.run
+
+bench: venv stack-fetch
+	$(WITH_STACK) $(BIN)/python -m bench
+
+clean:
+	-$(STACK) down
+	rm -rf .cache/stack-state

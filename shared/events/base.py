@@ -1,0 +1,82 @@
+"""The envelope every integration event shares.
+
+Events are contracts between services: past-tense names, an id and a UTC timestamp on every
+event, a schema version that is bumped on any change of shape (tests/contracts enforce it), and
+a partition key so that all events of one employee land on one partition, in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NIP_PATTERN = r"^\d{18}$"
+
+
+class Model(BaseModel):
+    """Base of payload models: strict about unknown fields, serialisable to JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def new_event_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(Model):
+    """Common envelope. Subclasses set ``type`` (a Literal), ``TOPIC``, ``VERSION`` and a payload."""
+
+    TOPIC: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+
+    event_id: uuid.UUID = Field(
+        default_factory=new_event_id,
+        description="Unique id of this event; consumers deduplicate on it.",
+        examples=["1d3c1f5e-8a43-4c8e-9d55-0a7a4b1f2c11"],
+    )
+    type: str = Field(description="Event type name, `<service>.<fact>`.", examples=["feedback.submitted"])
+    schema_version: int = Field(1, description="Version of this event type's schema.", examples=[1])
+    occurred_at: datetime = Field(
+        default_factory=utcnow,
+        description="When the fact happened, in UTC.",
+        examples=["2026-01-31T08:00:00Z"],
+    )
+    region: str = Field(
+        description="Region (pemerintah daerah) the fact belongs to.", examples=["marelan"], max_length=64
+    )
+    correlation_id: str = Field(
+        description="Id shared by every event and log line caused by one request.",
+        examples=["req-6f1c2d"],
+        max_length=128,
+    )
+    producer: str = Field(description="Service that produced the event.", examples=["feedback"])
+    key: str = Field(
+        description="Partition key: the employee's NIP, or the id of what must stay in order.",
+        examples=["198503122010011002"],
+        max_length=128,
+    )
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "event_type": self.type,
+            "schema_version": str(self.schema_version),
+            "event_id": str(self.event_id),
+            "correlation_id": self.correlation_id,
+            "content-type": "application/json",
+        }
+
+    @classmethod
+    def build(cls, **fields: Any) -> Any:
+        """Construct with ``type`` and ``schema_version`` filled from the class."""
+        type_field = cls.model_fields["type"].default
+        return cls(type=type_field, schema_version=cls.VERSION, **fields)

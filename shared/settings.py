@@ -1,0 +1,56 @@
+"""Settings shared by every service, read from environment variables with the ``KINERJA_`` prefix.
+
+Each variable is documented in docs/configuration.md; ``python -m shared.contracts check`` fails
+when a field here has no row there.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of one service process."""
+
+    model_config = SettingsConfigDict(env_prefix="KINERJA_", extra="ignore")
+
+    kafka_bootstrap: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers, comma separated.")
+    mongo_url: str = Field("mongodb://127.0.0.1:27018", description="MongoDB (or FerretDB) connection URL.")
+    db_prefix: str = Field(
+        "kinerja", description="Database name prefix; each service uses `<prefix>_<service>`."
+    )
+    topic_prefix: str = Field(
+        "",
+        description="Prefix put before every topic name, to share one cluster between environments.",
+    )
+    http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
+    http_port: int = Field(0, description="HTTP port; 0 means the service's default port.")
+    log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+    jwt_secret: str = Field(
+        "change-me-in-production-please-32b",
+        description="HMAC secret that signs and verifies bearer tokens (HS256). Set it in production.",
+    )
+    jwt_issuer: str = Field("kinerja", description="Expected `iss` claim of bearer tokens.")
+    consumer_batch: int = Field(500, description="Most records a consumer takes from Kafka at once.")
+    retry_initial_s: float = Field(0.2, description="First back-off delay after a transient error.")
+    retry_max_s: float = Field(5.0, description="Longest back-off delay between retries.")
+    retry_budget_s: float = Field(
+        60.0,
+        description="How long a batch is retried before it is handed back to Kafka for redelivery.",
+    )
+    outbox_sweep_s: float = Field(
+        2.0, description="How often the outbox relay sweeps for events left unpublished."
+    )
+    max_body_bytes: int = Field(1_048_576, description="Largest accepted HTTP request body.")
+    bulk_max_body_bytes: int = Field(
+        20_971_520, description="Largest accepted body for bulk employee imports."
+    )
+
+    def topic(self, name: str) -> str:
+        """Return the topic name as it exists on the cluster."""
+        return f"{self.topic_prefix}{name}"
+
+    def database(self, service: str) -> str:
+        """Return the database name of ``service``."""
+        return f"{self.db_prefix}_{service}"
