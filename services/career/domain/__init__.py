@@ -1,0 +1,61 @@
+"""Career domain: pure rules that turn scores into recommendations. No I/O.
+
+The service calls, per score event::
+
+    score = ScoreInput.from_event(event)            # .with_calibration(...) after a calibration
+    fresh = recommend(score, history, policy, potential)
+    outcome = reconcile(stored, fresh, final=score.final)
+
+per closed cycle ``select_team_awards(final_scores, policy)``, and per HR request ``decide``.
+"""
+
+from __future__ import annotations
+
+from services.career.domain.identity import make_recommendation_id
+from services.career.domain.lifecycle import Reconciliation, decide, reconcile
+from services.career.domain.model import (
+    CycleOutcome,
+    Decision,
+    History,
+    PotentialAssessment,
+    PotentialLevel,
+    ScoreInput,
+)
+from services.career.domain.policy import (
+    NATIONAL_POLICY,
+    CareerPolicy,
+    Offer,
+    SanctionRule,
+    StreakRule,
+    TeamAwardRule,
+    TrainingRule,
+)
+from services.career.domain.region import REGIONAL_POLICIES
+from services.career.domain.rule import recommend
+from services.career.domain.talent import place_talent_box
+from services.career.domain.team import rank_teams, select_team_awards
+
+__all__ = [
+    "NATIONAL_POLICY",
+    "REGIONAL_POLICIES",
+    "CareerPolicy",
+    "CycleOutcome",
+    "Decision",
+    "History",
+    "Offer",
+    "PotentialAssessment",
+    "PotentialLevel",
+    "Reconciliation",
+    "SanctionRule",
+    "ScoreInput",
+    "StreakRule",
+    "TeamAwardRule",
+    "TrainingRule",
+    "decide",
+    "make_recommendation_id",
+    "place_talent_box",
+    "rank_teams",
+    "recommend",
+    "reconcile",
+    "select_team_awards",
+]
