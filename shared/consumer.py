@@ -1,0 +1,188 @@
+"""At-least-once consumption: commit after processing, idempotent by recorded event ids.
+
+For each batch of records the consumer
+
+1. decodes every record; one that cannot be decoded or fails validation goes to the topic's
+   dead-letter topic with the reason, and the batch carries on;
+2. drops events whose id is already in the service's ``inbox`` collection (a redelivery);
+3. hands the new events to the batch handler, retrying with exponential back-off while a
+   dependency is down (:data:`shared.mongo.TRANSIENT_DB_ERRORS`, :class:`TransientError`); past
+   the retry budget it raises, FastStream does not commit, and Kafka redelivers the batch;
+4. when the handler rejects the batch for another reason, it replays the events one at a time so
+   that only the offending event is dead-lettered;
+5. records the handled ids in the inbox, and returns, upon which FastStream commits the offsets.
+
+Handlers must be idempotent themselves (upserts keyed by ids derived from the event), because a
+crash between step 3 and step 5 replays the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from pymongo.errors import BulkWriteError
+
+from shared.deadletter import RawPublisher, RawRecord, send_dead_letter
+from shared.errors import KinerjaError, TransientError
+from shared.events.base import Event
+from shared.events.registry import decode
+from shared.logging import correlation_id
+from shared.mongo import TRANSIENT_DB_ERRORS, Database
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BatchHandler = Callable[[Sequence[Event]], Awaitable[None]]
+TRANSIENT: tuple[type[BaseException], ...] = (*TRANSIENT_DB_ERRORS, TransientError, KafkaError, OSError)
+INBOX = "inbox"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What a service consumes from one topic, and the batch handler that takes it."""
+
+    topic: str
+    events: tuple[type[Event], ...]
+    handler: BatchHandler
+    description: str = ""
+    types: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "types", frozenset(e.model_fields["type"].default for e in self.events))
+
+
+def per_event(fn: Callable[[Event], Awaitable[None]]) -> BatchHandler:
+    """Adapt a one-event handler to the batch interface."""
+
+    async def handle(events: Sequence[Event]) -> None:
+        for event in events:
+            await fn(event)
+
+    return handle
+
+
+class RetryBudgetExceeded(TransientError):
+    slug = "retry-budget-exceeded"
+
+
+@dataclass
+class BatchProcessor:
+    """Processes raw record batches for one subscription. Independent of FastStream for testing."""
+
+    service: str
+    subscription: Subscription
+    db: Database
+    publish_raw: RawPublisher
+    settings: Settings
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    async def process(self, records: Sequence[RawRecord]) -> None:
+        events: list[tuple[RawRecord, Event]] = []
+        for record in records:
+            event = await self._decode(record)
+            if event is not None and event.type in self.subscription.types:
+                events.append((record, event))
+        if not events:
+            return
+        fresh = await self._unseen(events)
+        if fresh:
+            await self._handle(fresh)
+            await self._remember([e for _, e in fresh])
+
+    async def _decode(self, record: RawRecord) -> Event | None:
+        try:
+            return decode(record.value or b"")
+        except KinerjaError as exc:
+            log.warning("dead-lettering undecodable record: %s", exc.detail)
+            await send_dead_letter(
+                self.publish_raw, record, service=self.service, slug=exc.problem_slug, reason=exc.detail
+            )
+            return None
+
+    async def _unseen(self, events: list[tuple[RawRecord, Event]]) -> list[tuple[RawRecord, Event]]:
+        ids = [str(e.event_id) for _, e in events]
+        seen = await self._retrying(lambda: self._seen_ids(ids))
+        fresh: list[tuple[RawRecord, Event]] = []
+        batch_ids: set[str] = set()
+        for record, event in events:
+            key = str(event.event_id)
+            if key in seen or key in batch_ids:
+                continue
+            batch_ids.add(key)
+            fresh.append((record, event))
+        return fresh
+
+    async def _seen_ids(self, ids: list[str]) -> set[str]:
+        cursor = self.db[INBOX].find({"_id": {"$in": ids}}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
+    async def _handle(self, fresh: list[tuple[RawRecord, Event]]) -> None:
+        try:
+            await self._retrying(lambda: self.subscription.handler([e for _, e in fresh]))
+            return
+        except RetryBudgetExceeded:
+            raise
+        except Exception as exc:
+            if len(fresh) == 1:
+                await self._reject(*fresh[0], exc)
+                return
+            log.warning("batch of %d failed (%r); replaying one by one", len(fresh), exc)
+        for record, event in fresh:
+            try:
+                await self._retrying(lambda event=event: self.subscription.handler([event]))  # type: ignore[misc]
+            except RetryBudgetExceeded:
+                raise
+            except Exception as exc:
+                await self._reject(record, event, exc)
+
+    async def _reject(self, record: RawRecord, event: Event, exc: Exception) -> None:
+        if isinstance(exc, KinerjaError):
+            slug, reason = exc.problem_slug, exc.detail
+            log.warning("event %s rejected: %s", event.event_id, reason)
+        else:
+            slug, reason = "handler-error", f"{type(exc).__name__}: {exc}"
+            log.exception("event %s failed in the handler", event.event_id, exc_info=exc)
+        await self._retrying(
+            lambda: send_dead_letter(self.publish_raw, record, service=self.service, slug=slug, reason=reason)
+        )
+
+    async def _remember(self, events: list[Event]) -> None:
+        now = datetime.now(UTC)
+        docs = [{"_id": str(e.event_id), "type": e.type, "at": now} for e in events]
+
+        async def insert() -> None:
+            try:
+                await self.db[INBOX].insert_many(docs, ordered=False)
+            except BulkWriteError as exc:
+                # Duplicate ids were handled by an earlier delivery; anything else is real.
+                if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+                    raise
+
+        await self._retrying(insert)
+
+    async def _retrying(self, op: Callable[[], Awaitable[Any]]) -> Any:
+        delay = self.settings.retry_initial_s
+        waited = 0.0
+        while True:
+            try:
+                return await op()
+            except TRANSIENT as exc:
+                if waited >= self.settings.retry_budget_s:
+                    raise RetryBudgetExceeded(f"gave up after {waited:.1f} s: {exc!r}") from exc
+                pause = min(delay, self.settings.retry_max_s) * (0.5 + random.random() / 2)
+                log.warning("transient failure, retrying in %.2f s: %r", pause, exc)
+                await self.sleep(pause)
+                waited += pause
+                delay *= 2
+
+
+def set_correlation(events: Sequence[Event]) -> None:
+    if events:
+        correlation_id.set(events[0].correlation_id)

@@ -1,0 +1,173 @@
+"""Transactional outbox without transactions.
+
+FerretDB has no multi-document transactions, so a service stores the events it owes the world
+*inside the document it changes*, in the same single-document write: a map ``_outbox`` from
+event id to the serialised event. The relay publishes what it finds there and then removes each
+published entry with ``$unset``. If the process dies between the write and the publish, the
+entries are still in the document and the next sweep publishes them; if it dies between the
+publish and the ``$unset``, the event is published again with the same id and consumers drop
+the repeat (see :mod:`shared.consumer`). Exactly once in effect.
+
+Entry states: present in ``_outbox`` = not yet published (or in flight); removed = published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import UpdateOne
+
+from shared.events.base import Event
+from shared.mongo import TRANSIENT_DB_ERRORS, Database
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OUTBOX_FIELD = "_outbox"
+#: (topic, value, key, headers) records; sends them in order and returns once all are confirmed.
+PublishBatch = Callable[[list[tuple[str, bytes, bytes, dict[str, str]]]], Awaitable[None]]
+
+
+def outbox_entry(event: Event) -> dict[str, Any]:
+    return {
+        "topic": event.TOPIC,
+        "key": event.key,
+        "value": event.model_dump_json(),
+        "headers": json.dumps(event.headers()),
+        "seq": time.time_ns(),
+    }
+
+
+def stage(events: Iterable[Event]) -> dict[str, Any]:
+    """``$set`` fields that put ``events`` into a document's outbox in the same write."""
+    return {f"{OUTBOX_FIELD}.{e.event_id}": outbox_entry(e) for e in events}
+
+
+def initial(events: Iterable[Event]) -> dict[str, Any]:
+    """The ``_outbox`` field of a document being inserted."""
+    return {OUTBOX_FIELD: {str(e.event_id): outbox_entry(e) for e in events}}
+
+
+@dataclass(frozen=True)
+class _Pending:
+    collection: str
+    doc_id: Any
+    entries: dict[str, dict[str, Any]]
+
+
+class OutboxRelay:
+    """Publishes outbox entries: at once when nudged by the writer, and by a periodic sweep."""
+
+    def __init__(
+        self,
+        db: Database,
+        publish: PublishBatch,
+        settings: Settings,
+        collections: Sequence[str] = (),
+        *,
+        batch: int = 500,
+    ) -> None:
+        self.db = db
+        self.publish = publish
+        self.settings = settings
+        self.collections: list[str] = list(collections)
+        self.batch = batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def watch(self, collection: str) -> None:
+        if collection not in self.collections:
+            self.collections.append(collection)
+
+    def written(self, collection: str, doc_id: Any, events: Sequence[Event]) -> None:
+        """Tell the relay that ``events`` were just staged in ``collection[doc_id]``."""
+        self.watch(collection)
+        if events:
+            entries = {str(e.event_id): outbox_entry(e) for e in events}
+            self._queue.put_nowait(_Pending(collection, doc_id, entries))
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        next_sweep = 0.0
+        while not self._stopping.is_set():
+            try:
+                if time.monotonic() >= next_sweep:
+                    await self.sweep()
+                    next_sweep = time.monotonic() + self.settings.outbox_sweep_s
+                await self._drain(timeout=max(0.0, next_sweep - time.monotonic()))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying")
+                await asyncio.sleep(1.0)
+
+    async def _drain(self, timeout: float) -> None:
+        try:
+            first = await asyncio.wait_for(self._queue.get(), timeout=timeout)
+        except TimeoutError:
+            return
+        pending = [first]
+        while len(pending) < self.batch and not self._queue.empty():
+            pending.append(self._queue.get_nowait())
+        try:
+            await self._flush(pending)
+        except Exception:
+            # Leave them to the sweep, which reads them back from the documents.
+            log.warning("publishing %d outbox documents failed; the sweep will retry", len(pending))
+            raise
+
+    async def sweep(self) -> int:
+        """Publish entries older than one sweep interval; returns how many were published."""
+        published = 0
+        for collection in list(self.collections):
+            cursor = (
+                self.db[collection]
+                .find({OUTBOX_FIELD: {"$exists": True, "$ne": {}}}, {OUTBOX_FIELD: 1})
+                .limit(self.batch)
+            )
+            pending = [_Pending(collection, doc["_id"], doc[OUTBOX_FIELD]) async for doc in cursor]
+            published += await self._flush(pending)
+        return published
+
+    async def _flush(self, pending: list[_Pending]) -> int:
+        if not pending:
+            return 0
+        entries = sorted(
+            ((p, eid, e) for p in pending for eid, e in p.entries.items()), key=lambda t: t[2]["seq"]
+        )
+        await self.publish(
+            [
+                (e["topic"], e["value"].encode(), e["key"].encode(), json.loads(e["headers"]))
+                for _, _, e in entries
+            ]
+        )
+        by_collection: dict[str, list[UpdateOne]] = {}
+        for p in pending:
+            unset = {f"{OUTBOX_FIELD}.{eid}": "" for eid in p.entries}
+            by_collection.setdefault(p.collection, []).append(UpdateOne({"_id": p.doc_id}, {"$unset": unset}))
+        for collection, ops in by_collection.items():
+            try:
+                await self.db[collection].bulk_write(ops, ordered=False)
+            except TRANSIENT_DB_ERRORS:
+                # Published but not marked: the sweep publishes them again, consumers drop repeats.
+                log.warning("could not mark %d outbox documents as published", len(ops))
+        return len(entries)

@@ -1,0 +1,112 @@
+"""``make run``: the stack, the four services as separate processes, until Ctrl-C.
+
+Later steps of the main job (the demo cycle and its summary) hook in through :func:`main`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from shared.runtime import DEFAULT_PORTS
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK = ROOT / "deploy" / "local" / "stack.sh"
+SERVICES = ("feedback", "scoring", "career", "notify")
+LOGS = ROOT / ".cache" / "run-logs"
+
+
+def say(message: str) -> None:
+    print(f"[kinerja] {message}", flush=True)
+
+
+def stack_up() -> None:
+    say("bringing up Kafka and FerretDB on 127.0.0.1 ...")
+    subprocess.run([str(STACK), "up"], check=True)
+
+
+def start_services(settings: Settings) -> dict[str, subprocess.Popen[bytes]]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    for name in SERVICES:
+        env = dict(os.environ, KINERJA_HTTP_PORT=str(port_of(settings, name)))
+        log = (LOGS / f"{name}.log").open("ab")
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        say(f"started {name} (pid {procs[name].pid}) on http://127.0.0.1:{port_of(settings, name)}")
+    return procs
+
+
+def port_of(settings: Settings, name: str) -> int:
+    return DEFAULT_PORTS[name]
+
+
+async def wait_ready(
+    settings: Settings, procs: dict[str, subprocess.Popen[bytes]], timeout: float = 90
+) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=3) as client:
+        for name in SERVICES:
+            url = f"http://127.0.0.1:{port_of(settings, name)}/health/ready"
+            while True:
+                if procs[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited with {procs[name].returncode}: see {LOGS / name}.log")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url)).status_code == 200:
+                        say(f"{name} is ready")
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not ready after {timeout:.0f} s: see {LOGS / name}.log")
+                await asyncio.sleep(0.5)
+
+
+def stop_services(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for name, proc in procs.items():
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        say(f"stopped {name}")
+
+
+@contextlib.contextmanager
+def running(settings: Settings) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    procs = start_services(settings)
+    try:
+        yield procs
+    finally:
+        stop_services(procs)
+
+
+def main() -> int:
+    settings = Settings()
+    stack_up()
+    with running(settings) as procs:
+        try:
+            asyncio.run(wait_ready(settings, procs))
+            say("all four services are up; press Ctrl-C to stop")
+            while all(p.poll() is None for p in procs.values()):
+                time.sleep(1)
+            say("a service exited; stopping")
+            return 1
+        except KeyboardInterrupt:
+            say("Ctrl-C: stopping")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

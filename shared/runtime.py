@@ -1,0 +1,200 @@
+"""The plumbing every service process shares, so that each ``app.py`` is only wiring.
+
+A :class:`ServiceKit` owns one Kafka broker, one database handle, the outbox relay and the
+subscriptions of a service, and builds its Litestar app whose lifespan starts and stops them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from litestar import Litestar, Request
+from litestar.config.app import AppConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
+
+from shared.auth import auth_middleware
+from shared.consumer import BatchProcessor, Subscription, set_correlation
+from shared.events.base import Event
+from shared.http import EXCEPTION_HANDLERS, guard_json_body, health_controller
+from shared.logging import configure_logging, correlation_id
+from shared.mongo import connect, ping
+from shared.outbox import OutboxRelay
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {"feedback": 8081, "scoring": 8082, "career": 8083, "notify": 8084}
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A topic a service publishes to, and the event types it puts there (for AsyncAPI)."""
+
+    topic: str
+    events: tuple[type[Event], ...]
+    description: str = ""
+
+
+async def _raw_body(msg: Any, original: Any = None) -> Any:
+    # The kernel decodes and validates events itself, so that a bad record is dead-lettered
+    # instead of failing the whole batch inside FastStream.
+    return msg.body
+
+
+@dataclass
+class ServiceKit:
+    service: str
+    settings: Settings = field(default_factory=Settings)
+    broker: KafkaBroker = field(init=False)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    publications: list[Publication] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        configure_logging(self.service, self.settings.log_level)
+        self.broker = KafkaBroker(
+            self.settings.kafka_bootstrap,
+            client_id=f"kinerja-{self.service}",
+            acks="all",
+            enable_idempotence=True,
+            logger=None,
+        )
+        self.client, self.db = connect(self.settings, self.service)
+        self.relay = OutboxRelay(self.db, self.publish_batch, self.settings)
+
+    @property
+    def group_id(self) -> str:
+        return f"kinerja-{self.service}"
+
+    # ------------------------------------------------------------------ publishing
+    async def publish_batch(self, records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
+        """Send records in order, then wait until the broker confirmed every one."""
+        futures = [
+            await self.broker.publish(
+                value, self.settings.topic(topic), key=key, headers=headers, no_confirm=True
+            )
+            for topic, value, key, headers in records
+        ]
+        await asyncio.gather(*futures)
+
+    async def publish_raw(
+        self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]
+    ) -> None:
+        """Publish to a topic name as it exists on the cluster (already prefixed)."""
+        await self.broker.publish(value, topic, key=key, headers=headers)
+
+    async def publish_event(self, event: Event) -> None:
+        """Publish one event directly, bypassing the outbox (for tools and tests only)."""
+        await self.publish_batch([(event.TOPIC, event.to_bytes(), event.key.encode(), event.headers())])
+
+    # ------------------------------------------------------------------ consuming
+    def subscribe(self, subscription: Subscription) -> None:
+        processor = BatchProcessor(self.service, subscription, self.db, self.publish_raw, self.settings)
+
+        async def handle(body: list[Any], msg: KafkaMessage) -> None:
+            records = msg.raw_message
+            batch = records if isinstance(records, tuple) else (records,)
+            await processor.process(batch)
+
+        self.broker.subscriber(
+            self.settings.topic(subscription.topic),
+            group_id=self.group_id,
+            batch=True,
+            max_records=self.settings.consumer_batch,
+            batch_timeout_ms=100,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_raw_body,
+            title=f"{self.service}:{subscription.topic}",
+            description=subscription.description,
+        )(handle)
+        self.subscriptions.append(subscription)
+
+    def publishes(self, publication: Publication) -> None:
+        self.publications.append(publication)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        await self.broker.start()
+        self.relay.start()
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.broker.stop()
+        self.client.close()
+
+    async def kafka_ready(self) -> bool:
+        try:
+            return await self.broker.ping(timeout=2.0)
+        except Exception:
+            return False
+
+    async def db_ready(self) -> bool:
+        return await ping(self.db)
+
+    def http_app(
+        self,
+        route_handlers: Sequence[ControllerRouterHandler] = (),
+        *,
+        dependencies: dict[str, Any] | None = None,
+        on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+        on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+        description: str = "",
+        max_body_bytes: int | None = None,
+    ) -> Litestar:
+        health = health_controller({"kafka": self.kafka_ready, "database": self.db_ready})
+
+        async def startup() -> None:
+            for hook in on_startup:
+                await hook()
+            await self.start()
+
+        async def shutdown() -> None:
+            await self.stop()
+            for hook in on_shutdown:
+                await hook()
+
+        async def correlate(request: Request[Any, Any, Any]) -> None:
+            correlation_id.set(request.headers.get("x-correlation-id") or f"req-{uuid.uuid4().hex[:16]}")
+
+        async def before(request: Request[Any, Any, Any]) -> None:
+            await correlate(request)
+            await guard_json_body(request)
+
+        config = AppConfig(
+            route_handlers=[health, *route_handlers],
+            dependencies=dependencies or {},
+            middleware=[auth_middleware(self.settings)],
+            exception_handlers=dict(EXCEPTION_HANDLERS),
+            before_request=before,
+            on_startup=[startup],
+            on_shutdown=[shutdown],
+            request_max_body_size=max_body_bytes or self.settings.max_body_bytes,
+            openapi_config=OpenAPIConfig(
+                title=f"Kinerja {self.service} API", version=VERSION, description=description
+            ),
+            debug=False,
+        )
+        return Litestar.from_config(config)
+
+
+def serve(factory: Callable[[Settings], Litestar], service: str) -> None:
+    """Entry point of ``python -m services.<service>``."""
+    import uvicorn
+
+    settings = Settings()
+    app = factory(settings)
+    port = settings.http_port or DEFAULT_PORTS[service]
+    uvicorn.run(app, host=settings.http_host, port=port, log_config=None, access_log=False)
+
+
+def set_event_correlation(events: Sequence[Event]) -> None:
+    set_correlation(events)
