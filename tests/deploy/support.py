@@ -1,0 +1,66 @@
+"""What the deployment tests share: paths, YAML loading and the names the manifests may use."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shared.events.registry import DLQ_SUFFIX, TOPICS
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+COMPOSE = DEPLOY / "compose.yaml"
+TOPICS_SCRIPT = K8S / "topics.sh"
+DOCKERFILE = ROOT / "Dockerfile"
+
+SERVICES = ("feedback", "scoring", "career", "notify")
+
+# Settings of the notify service (docs/configuration.md, "Notify").
+SMTP_VARS = frozenset(
+    {
+        "KINERJA_SMTP_HOST",
+        "KINERJA_SMTP_PORT",
+        "KINERJA_SMTP_FROM",
+        "KINERJA_SMTP_USERNAME",
+        "KINERJA_SMTP_PASSWORD",
+        "KINERJA_SMTP_STARTTLS",
+    }
+)
+SETTINGS_VARS = frozenset(f"KINERJA_{name.upper()}" for name in Settings.model_fields)
+SERVICE_VARS = SETTINGS_VARS | SMTP_VARS
+
+
+def expected_topics() -> set[str]:
+    """Every topic of shared/events and its dead-letter topic."""
+    return set(TOPICS) | {topic + DLQ_SUFFIX for topic in TOPICS}
+
+
+def script_topics(text: str) -> list[str]:
+    """The entries of the ``TOPICS=( ... )`` array of deploy/k8s/topics.sh."""
+    match = re.search(r"^TOPICS=\(\n(.*?)^\)", text, re.MULTILINE | re.DOTALL)
+    if match is None:
+        return []
+    return [line.strip() for line in match.group(1).splitlines() if line.strip()]
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_documents(path: Path) -> list[dict[str, Any]]:
+    """The non-empty documents of a multi-document YAML file."""
+    with path.open(encoding="utf-8") as stream:
+        return [doc for doc in yaml.safe_load_all(stream) if doc]
+
+
+def manifest_files() -> list[Path]:
+    return sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+def manifests() -> list[dict[str, Any]]:
+    return [doc for path in manifest_files() for doc in load_documents(path)]
