@@ -1,7 +1,8 @@
 """E-mail over SMTP with aiosmtplib: building the MIME message and sending it with retries.
 
 SMTP replies 4xx, timeouts and dropped connections are transient and retried; 5xx replies
-(unknown mailbox, refused sender, failed authentication) are permanent and are not.
+(unknown mailbox, refused sender, failed authentication) and a relay that lacks what the config
+demands (STARTTLS, AUTH) are permanent and are not.
 """
 
 from __future__ import annotations
@@ -56,13 +57,14 @@ def build_message(
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(now or datetime.now(UTC))
     msg["Message-ID"] = f"<{notification.notification_id}@{domain}>"
-    msg["Content-Language"] = notification.language
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Kinerja-Event-Id"] = notification.source_event_id
     msg["X-Kinerja-Event-Type"] = notification.event_type
     msg.set_content(rendered.text, charset="utf-8")
     if rendered.html is not None:
         msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # After the content: set_content() drops every Content-* header set before it.
+    msg["Content-Language"] = notification.language
     return msg
 
 
@@ -145,8 +147,8 @@ class EmailSender:
             return worst, f"recipient refused: {detail}"[:500], worst >= 500
         except aiosmtplib.SMTPResponseException as exc:
             return exc.code, f"SMTP {exc.code}: {exc.message}"[:500], exc.code >= 500
-        except aiosmtplib.SMTPNotSupported as exc:  # e.g. no STARTTLS: a configuration problem
-            return None, f"SMTP not supported: {exc}"[:500], True
-        except (aiosmtplib.SMTPException, OSError) as exc:
+        except OSError as exc:  # refused, dropped or timed out (aiosmtplib's are OSErrors too)
             return None, f"{type(exc).__name__}: {exc}"[:500], False
+        except aiosmtplib.SMTPException as exc:  # no STARTTLS or AUTH on the relay: fix the config
+            return None, f"{type(exc).__name__}: {exc}"[:500], True
         return 250, None, False
