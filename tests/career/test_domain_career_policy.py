@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import fields, replace
 
 import pytest
@@ -15,8 +16,10 @@ from services.career.domain import (
     TeamAwardRule,
     TrainingRule,
 )
+from services.career.domain.policy import normalise_key
 from shared.events.career import RecommendationKind
 from shared.events.scoring import Predicate
+from shared.plugins.manager import BUILTIN_RUBRICS
 
 CERT = Offer("c", "Certificate", RecommendationKind.REWARD)
 
@@ -97,3 +100,14 @@ def test_rule_parts_validate_their_numbers() -> None:
         SanctionRule(poor_predicates=frozenset({Predicate.KURANG}), ladder=())
     with pytest.raises(ValueError):
         TeamAwardRule(offer=CERT, min_size=0)
+
+
+@pytest.mark.parametrize("rubric", sorted(BUILTIN_RUBRICS))
+def test_every_criterion_of_the_built_in_rubrics_has_a_training(rubric: str) -> None:
+    spec = importlib.import_module(BUILTIN_RUBRICS[rubric]).SPEC
+    missing = [
+        c.criterion_id
+        for c in spec.criteria
+        if normalise_key(c.criterion_id) not in NATIONAL_POLICY.training.catalogue
+    ]
+    assert missing == []

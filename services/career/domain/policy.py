@@ -146,6 +146,12 @@ NATIONAL_TRAINING_CATALOGUE: Mapping[str, Offer] = {
     "pengetahuan": _training("pengetahuan_kebijakan", "Pelatihan pengetahuan kebijakan sektoral"),
     "keterampilan": _training("keterampilan_teknis", "Pelatihan keterampilan teknis"),
     "sikap": _training("etika_profesi", "Pelatihan etika dan sikap profesional"),
+    "proses": _training("manajemen_kinerja", "Pelatihan perencanaan dan manajemen kinerja"),
+    # Criteria of the built-in Marelan rubric (shared/rubrics/marelan.py).
+    "pencapaian_target": _training("manajemen_kinerja", "Pelatihan perencanaan dan manajemen kinerja"),
+    "kontribusi_tim": _training("kerja_sama_tim", "Pelatihan kerja sama tim"),
+    "perilaku_profesional": _training("etika_profesi", "Pelatihan etika dan sikap profesional"),
+    "pelayanan": _COMMUNICATION,
 }
 
 ALLOWANCE_PERCENT_EXAMPLE: Mapping[Predicate, float] = {
