@@ -8,6 +8,8 @@ Implement a hook by writing a function of the same name decorated with
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared.plugins.markers import hookspec
 from shared.plugins.model import RubricResult, RubricSpec, ScoringInputs
 
@@ -46,3 +48,62 @@ def rubric_score(spec: RubricSpec, inputs: ScoringInputs) -> RubricResult | None
 
 # ---------------------------------------------------------------- career policies (career service)
 # The career service adds its policy hooks below this line.
+#
+# Types only: shared must not import a service at run time, and pluggy matches hooks by argument
+# name, never by annotation. A policy plugin imports the types from services.career.domain itself.
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from services.career.domain.policy import CareerPolicy, Offer
+
+
+@hookspec
+def career_policy(region: str, national: CareerPolicy) -> CareerPolicy | None:
+    """Give a region its career policy: the national one with the region's differences.
+
+    Called when the career service resolves the policy of ``region``
+    (:func:`services.career.domain.resolve_policy`), before it computes any recommendation for
+    an employee or team of that region. Must be pure and cheap. Every regional difference is
+    data in the returned policy: allowance percentages, rewards, the sanction ladder, the streak
+    rules (promotion readiness, seminars, scholarships), the team award, the training threshold
+    and catalogue. Regions no plugin answers for run on ``national``.
+
+    Not ``firstresult``: every plugin is asked, and two plugins returning a policy for one region
+    stop the service with :class:`~shared.plugins.manager.PluginConflict`.
+
+    :param region: region id of the event being handled, e.g. ``"siulak"``.
+    :param national: the national defaults (``services.career.domain.NATIONAL_POLICY``); build
+        on them with :func:`dataclasses.replace` so later national changes reach the region.
+    :return: the region's policy, or None for a region this plugin does not know.
+
+    Example::
+
+        @hookimpl
+        def career_policy(region, national):
+            if region != "siulak":
+                return None
+            return replace(national, name="siulak", allowance_percent={**national.allowance_percent,
+                                                                       Predicate.KURANG: 80.0})
+    """
+
+
+@hookspec
+def career_training_catalogue(region: str) -> Mapping[str, Offer] | None:
+    """Add trainings for rubric criteria or competencies: criterion key -> training offer.
+
+    Called right after :func:`career_policy` for the same region. The entries of every plugin
+    are merged into the region's catalogue and replace its entries of the same key, so a rubric
+    plugin can ship the trainings for its own criteria. Keys are matched case- and
+    separator-insensitively (``"Public Service"`` = ``"public_service"``). Two plugins offering
+    different trainings for one key stop the service with ``PluginConflict``.
+
+    :param region: region id, as for :func:`career_policy`.
+    :return: entries to add, or None.
+
+    Example::
+
+        @hookimpl
+        def career_training_catalogue(region):
+            return {"literasi_digital": Offer("literasi_digital", "Pelatihan literasi digital",
+                                              RecommendationKind.TRAINING)}
+    """

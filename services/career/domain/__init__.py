@@ -6,7 +6,8 @@ The service calls, per score event::
     fresh = recommend(score, history, policy, potential)
     outcome = reconcile(stored, fresh, final=score.final)
 
-per closed cycle ``select_team_awards(final_scores, policy)``, and per HR request ``decide``.
+per closed cycle ``select_team_awards(final_scores, policy)``, per HR request ``decide``, and per
+region, once, ``resolve_policy(pm, region)`` (plugin hooks, national defaults).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from services.career.domain.model import (
     PotentialLevel,
     ScoreInput,
 )
+from services.career.domain.plugin import resolve_policy
 from services.career.domain.policy import (
     NATIONAL_POLICY,
     CareerPolicy,
@@ -57,5 +59,6 @@ __all__ = [
     "rank_teams",
     "recommend",
     "reconcile",
+    "resolve_policy",
     "select_team_awards",
 ]

@@ -2,6 +2,7 @@
 
 Sources: /work/shared/seeds 000 (Marelan), 001 (Plaju), 003 (Siulak); summarised in DOMAIN.md.
 The numbers the seeds do not give (how many cycles, which score) are project defaults.
+The module is also a plugin: its :func:`career_policy` hook hands these policies out.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from services.career.domain.policy import (
 )
 from shared.events.career import RecommendationKind
 from shared.events.scoring import Predicate
+from shared.plugins.markers import hookimpl
 
 MARELAN_POLICY: CareerPolicy = replace(
     NATIONAL_POLICY,
@@ -79,3 +81,10 @@ REGIONAL_POLICIES: dict[str, CareerPolicy] = {
     policy.name: policy for policy in (MARELAN_POLICY, PLAJU_POLICY, SIULAK_POLICY)
 }
 """Seeded regions by name; any other region runs on :data:`NATIONAL_POLICY`."""
+
+
+@hookimpl
+def career_policy(region: str, national: CareerPolicy) -> CareerPolicy | None:
+    """The seeded regions' policies, as a plugin (register this module; see docs/plugins.md)."""
+    # The presets are built on NATIONAL_POLICY at import; ``national`` is that same object.
+    return REGIONAL_POLICIES.get(region)
