@@ -50,13 +50,17 @@ class Recommendation(Model):
 
 class RecommendationIssued(Event):
     TOPIC = RECOMMENDATIONS_TOPIC
-    type: Literal["career.recommendation_issued"] = "career.recommendation_issued"
+    type: Literal["career.recommendation_issued"] = Field(
+        "career.recommendation_issued", description="Event type name."
+    )
     recommendation: Recommendation = Field(description="The recommendation.")
 
 
 class RecommendationDecided(Event):
     TOPIC = RECOMMENDATIONS_TOPIC
-    type: Literal["career.recommendation_decided"] = "career.recommendation_decided"
+    type: Literal["career.recommendation_decided"] = Field(
+        "career.recommendation_decided", description="Event type name."
+    )
     recommendation_id: str = Field(description="Recommendation decided on.")
     nip: str | None = Field(None, description="Employee.", pattern=NIP_PATTERN)
     status: Literal["accepted", "rejected"] = Field(description="HR's decision.")

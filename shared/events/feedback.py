@@ -117,7 +117,9 @@ class EmployeeUpserted(Event):
     """An employee was imported or changed."""
 
     TOPIC = EMPLOYEES_TOPIC
-    type: Literal["feedback.employee_upserted"] = "feedback.employee_upserted"
+    type: Literal["feedback.employee_upserted"] = Field(
+        "feedback.employee_upserted", description="Event type name."
+    )
     employee: Employee = Field(description="The employee record as it now stands.")
 
 
@@ -125,7 +127,7 @@ class CycleOpened(Event):
     """A region opened an appraisal cycle (or reopened it for corrections)."""
 
     TOPIC = CYCLES_TOPIC
-    type: Literal["feedback.cycle_opened"] = "feedback.cycle_opened"
+    type: Literal["feedback.cycle_opened"] = Field("feedback.cycle_opened", description="Event type name.")
     cycle_id: str = Field(description="Cycle id.", examples=["marelan-2026"])
     kind: CycleKind = Field(description="Annual or periodic.")
     period_start: date = Field(description="First day of the appraised period.")
@@ -140,7 +142,7 @@ class CycleClosed(Event):
     """A cycle closed: scoring finalizes its scores."""
 
     TOPIC = CYCLES_TOPIC
-    type: Literal["feedback.cycle_closed"] = "feedback.cycle_closed"
+    type: Literal["feedback.cycle_closed"] = Field("feedback.cycle_closed", description="Event type name.")
     cycle_id: str = Field(description="Cycle id.")
     unit_predicates: dict[str, str] = Field(
         default_factory=dict,
@@ -152,7 +154,9 @@ class PlanSubmitted(Event):
     """An employee submitted a performance plan (SKP)."""
 
     TOPIC = INPUTS_TOPIC
-    type: Literal["feedback.plan_submitted"] = "feedback.plan_submitted"
+    type: Literal["feedback.plan_submitted"] = Field(
+        "feedback.plan_submitted", description="Event type name."
+    )
     cycle_id: str = Field(description="Cycle id.")
     plan_id: str = Field(description="Plan id.")
     nip: str = Field(description="Plan owner.", pattern=NIP_PATTERN)
@@ -163,7 +167,7 @@ class PlanApproved(Event):
     """The supervisor approved a plan; its indicators are what scoring measures against."""
 
     TOPIC = INPUTS_TOPIC
-    type: Literal["feedback.plan_approved"] = "feedback.plan_approved"
+    type: Literal["feedback.plan_approved"] = Field("feedback.plan_approved", description="Event type name.")
     cycle_id: str = Field(description="Cycle id.")
     plan_id: str = Field(description="Plan id.")
     nip: str = Field(description="Plan owner.", pattern=NIP_PATTERN)
@@ -175,7 +179,7 @@ class PlanReturned(Event):
     """The supervisor returned a plan for revision."""
 
     TOPIC = INPUTS_TOPIC
-    type: Literal["feedback.plan_returned"] = "feedback.plan_returned"
+    type: Literal["feedback.plan_returned"] = Field("feedback.plan_returned", description="Event type name.")
     cycle_id: str = Field(description="Cycle id.")
     plan_id: str = Field(description="Plan id.")
     nip: str = Field(description="Plan owner.", pattern=NIP_PATTERN)
@@ -186,7 +190,9 @@ class ProgressReported(Event):
     """Progress against the plan, reported during the cycle."""
 
     TOPIC = INPUTS_TOPIC
-    type: Literal["feedback.progress_reported"] = "feedback.progress_reported"
+    type: Literal["feedback.progress_reported"] = Field(
+        "feedback.progress_reported", description="Event type name."
+    )
     cycle_id: str = Field(description="Cycle id.")
     nip: str = Field(description="Reporting employee.", pattern=NIP_PATTERN)
     realisations: list[Realisation] = Field(description="Values so far per indicator.")
@@ -197,7 +203,9 @@ class AchievementReported(Event):
     """The final achievement report of the cycle (laporan capaian kinerja)."""
 
     TOPIC = INPUTS_TOPIC
-    type: Literal["feedback.achievement_reported"] = "feedback.achievement_reported"
+    type: Literal["feedback.achievement_reported"] = Field(
+        "feedback.achievement_reported", description="Event type name."
+    )
     cycle_id: str = Field(description="Cycle id.")
     nip: str = Field(description="Reporting employee.", pattern=NIP_PATTERN)
     realisations: list[Realisation] = Field(description="Realised value per indicator.")
@@ -212,7 +220,7 @@ class FeedbackSubmitted(Event):
     """
 
     TOPIC = INPUTS_TOPIC
-    type: Literal["feedback.submitted"] = "feedback.submitted"
+    type: Literal["feedback.submitted"] = Field("feedback.submitted", description="Event type name.")
     cycle_id: str = Field(description="Cycle id.")
     submission_id: str = Field(description="Stable id of (rater, ratee, cycle).")
     version: int = Field(1, description="1 for the first submission, +1 for each replacement.")
@@ -235,7 +243,9 @@ class ContinuousFeedbackNoted(Event):
     """A supervisor wrote a continuous feedback note (umpan balik berkelanjutan)."""
 
     TOPIC = INPUTS_TOPIC
-    type: Literal["feedback.continuous_noted"] = "feedback.continuous_noted"
+    type: Literal["feedback.continuous_noted"] = Field(
+        "feedback.continuous_noted", description="Event type name."
+    )
     note_id: str = Field(description="Note id.")
     cycle_id: str | None = Field(None, description="Cycle the note falls in, if any.")
     nip: str = Field(description="Employee the note is for.", pattern=NIP_PATTERN)

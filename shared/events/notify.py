@@ -15,7 +15,7 @@ Channel = Literal["inbox", "email", "webhook"]
 
 class NotificationDelivered(Event):
     TOPIC = DELIVERIES_TOPIC
-    type: Literal["notify.delivered"] = "notify.delivered"
+    type: Literal["notify.delivered"] = Field("notify.delivered", description="Event type name.")
     notification_id: str = Field(description="Notification id (event, recipient, channel).")
     source_event_id: str = Field(description="Event the notification is about.")
     recipient: str = Field(description="NIP, e-mail address or webhook subscription id.")
@@ -25,7 +25,7 @@ class NotificationDelivered(Event):
 
 class NotificationFailed(Event):
     TOPIC = DELIVERIES_TOPIC
-    type: Literal["notify.failed"] = "notify.failed"
+    type: Literal["notify.failed"] = Field("notify.failed", description="Event type name.")
     notification_id: str = Field(description="Notification id (event, recipient, channel).")
     source_event_id: str = Field(description="Event the notification is about.")
     recipient: str = Field(description="NIP, e-mail address or webhook subscription id.")

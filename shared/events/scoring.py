@@ -87,7 +87,7 @@ class ScoreComputed(Event):
     """A provisional score, recomputed after each relevant input."""
 
     TOPIC = SCORES_TOPIC
-    type: Literal["scoring.score_computed"] = "scoring.score_computed"
+    type: Literal["scoring.score_computed"] = Field("scoring.score_computed", description="Event type name.")
     score: Score = Field(description="The provisional score.")
 
 
@@ -102,7 +102,9 @@ class ScoreFinalized(Event):
     """The final score of a closed cycle, with the curve check of the employee's unit."""
 
     TOPIC = SCORES_TOPIC
-    type: Literal["scoring.score_finalized"] = "scoring.score_finalized"
+    type: Literal["scoring.score_finalized"] = Field(
+        "scoring.score_finalized", description="Event type name."
+    )
     score: Score = Field(description="The final score.")
     unit_predicate: str | None = Field(None, description="Organisation predicate the curve was checked for.")
     violations: list[CurveViolation] = Field(
@@ -117,7 +119,9 @@ class CalibrationApplied(Event):
     """The appraising official confirmed or overrode a final predicate."""
 
     TOPIC = SCORES_TOPIC
-    type: Literal["scoring.calibration_applied"] = "scoring.calibration_applied"
+    type: Literal["scoring.calibration_applied"] = Field(
+        "scoring.calibration_applied", description="Event type name."
+    )
     cycle_id: str = Field(description="Cycle id.")
     nip: str = Field(description="Employee.", pattern=NIP_PATTERN)
     unit_id: str = Field(description="Unit of the employee.")
