@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -118,6 +119,25 @@ class RubricSpec(BaseModel):
                 return concept
         return None
 
+    @cached_property
+    def _accepts(self) -> dict[str, tuple[frozenset[Source], bool]]:
+        return {
+            c.criterion_id: (c.sources, c.service_role_only)
+            for c in self.criteria
+            if self.prohibited_match(c.criterion_id) is None
+        }
+
+    def accepts(self, source: Source, criterion_id: str, value: float, *, service_role: bool) -> bool:
+        """Fast check of one rating, for scoring's hot loop; :meth:`rating_problems` says why not."""
+        allowed = self._accepts.get(criterion_id)
+        if allowed is None or source not in allowed[0] or (allowed[1] and not service_role):
+            return False
+        scale = self.scale
+        if not scale.low <= value <= scale.high:
+            return False
+        steps = (value - scale.low) / scale.step
+        return abs(steps - round(steps)) <= 1e-9
+
     def criterion(self, criterion_id: str) -> Criterion | None:
         return next((c for c in self.criteria if c.criterion_id == criterion_id), None)
 
@@ -132,7 +152,9 @@ class RubricSpec(BaseModel):
         problems = []
         for criterion_id, value in sorted(ratings.items()):
             criterion = self.criterion(criterion_id)
-            if criterion is None:
+            if (concept := self.prohibited_match(criterion_id)) is not None:
+                problems.append(f"{criterion_id}: {concept} is not a criterion of rubric {self.rubric_id}")
+            elif criterion is None:
                 problems.append(f"{criterion_id}: not a criterion of rubric {self.rubric_id}")
             elif source not in criterion.sources:
                 problems.append(f"{criterion_id}: source {source.value} may not rate it")

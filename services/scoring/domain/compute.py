@@ -1,0 +1,189 @@
+"""Compute one employee's explained, reproducible Score: bias handling, rubric, national rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from services.scoring.domain.bias import BiasRules, PreparedFeedback, prepare_feedback
+from services.scoring.domain.digest import canonical_inputs, digest
+from services.scoring.domain.inputs import AchievementInput, CycleInputs
+from services.scoring.domain.raters import RaterStats
+from services.scoring.domain.rules import NationalRules
+from shared.events.scoring import Explanation, Flag, InputRef, LeftOut, Rating, Score
+from shared.plugins.model import IndicatorOutcome, RubricResult, RubricSpec, ScoringInputs
+
+ScoreRubric = Callable[[RubricSpec, ScoringInputs], RubricResult]
+"""How the core calls a rubric: ``RubricRegistry.score`` in the service, any function in tests."""
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    """All configurable rules of the core."""
+
+    national: NationalRules = field(default_factory=NationalRules)
+    bias: BiasRules = field(default_factory=BiasRules)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Canonical JSON of the rules that change a Score; part of every inputs digest."""
+        return json.dumps([self.national.fingerprint(), self.bias.fingerprint()], separators=(",", ":"))
+
+
+DEFAULT_RULES = ScoringRules()
+
+
+@dataclass(slots=True)
+class _Results:
+    indicators: tuple[IndicatorOutcome, ...] = ()
+    achievement: AchievementInput | None = None
+    used: list[InputRef] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
+
+
+def _results_inputs(inputs: CycleInputs) -> _Results:
+    """The approved plan's indicators with the latest achievement report's values."""
+    out = _Results()
+    reports = sorted(inputs.achievements, key=lambda a: (a.version, a.event_id))
+    latest = reports[-1] if reports else None
+    if len(reports) > 1:
+        out.left_out.append(
+            LeftOut(kind="achievement", count=len(reports) - 1, reason="replaced by a later version")
+        )
+    if inputs.plan is None:
+        if latest is not None:
+            out.left_out.append(LeftOut(kind="achievement", count=1, reason="no approved plan to measure"))
+        return out
+    out.used.append(InputRef.model_construct(event_id=inputs.plan.event_id, kind="plan", version=1))
+    values = latest.values if latest else {}
+    out.indicators = tuple(
+        dataclasses.replace(ind, realised=values.get(ind.indicator_id)) for ind in inputs.plan.indicators
+    )
+    if latest is not None:
+        out.achievement = latest
+        out.used.append(
+            InputRef.model_construct(event_id=latest.event_id, kind="achievement", version=latest.version)
+        )
+        planned = {ind.indicator_id for ind in inputs.plan.indicators}
+        stray = sum(1 for iid in values if iid not in planned)
+        if stray:
+            out.left_out.append(
+                LeftOut(kind="realisation", count=stray, reason="indicator not in the approved plan")
+            )
+    return out
+
+
+def _index(value: float | None, component: str, flags: list[Flag]) -> float:
+    if value is None:
+        flags.append(
+            Flag.model_construct(
+                code=f"incomplete_{component}",
+                message=f"no usable input for {component} yet: rated below expectation until there is",
+            )
+        )
+        return 0.0
+    return round(min(max(value, 0.0), 100.0), 2)
+
+
+def compute_score(
+    inputs: CycleInputs,
+    spec: RubricSpec,
+    score_rubric: ScoreRubric,
+    stats: RaterStats,
+    rules: ScoringRules = DEFAULT_RULES,
+    *,
+    revision: int = 1,
+) -> Score:
+    """The Score of one employee from their cycle inputs, in any order.
+
+    :param inputs: plan, achievement reports (all versions) and feedback (all versions).
+    :param spec: the rubric of the employee's region (``RubricRegistry.for_region``).
+    :param score_rubric: calls the rubric (``RubricRegistry.score``).
+    :param stats: the cycle's rater statistics, kept up to date by the service.
+    :param rules: national and bias rules; defaults are the national ones.
+    :param revision: copied into the Score; the service counts recomputations.
+    """
+    prepared = prepare_feedback(
+        inputs.feedback,
+        nip=inputs.nip,
+        service_role=inputs.service_role,
+        spec=spec,
+        stats=stats,
+        rules=rules.bias,
+    )
+    results = _results_inputs(inputs)
+    scoring_inputs = ScoringInputs(
+        cycle_id=inputs.cycle_id,
+        nip=inputs.nip,
+        unit_id=inputs.unit_id,
+        service_role=inputs.service_role,
+        indicators=results.indicators,
+        feedback=prepared.feedback,
+        raters=prepared.raters,
+    )
+    outcome = score_rubric(spec, scoring_inputs)
+    flags = [*prepared.flags, *outcome.flags]
+    results_score = _index(outcome.results_score, "results", flags)
+    behaviour_score = _index(outcome.behaviour_score, "behaviour", flags)
+    bands = rules.national.bands
+    results_rating, behaviour_rating = bands.rate(results_score), bands.rate(behaviour_score)
+    predicate = rules.national.predicate(results_rating, behaviour_rating)
+    steps = [
+        *outcome.steps,
+        _rating_step("results", results_score, results_rating, rules.national),
+        _rating_step("behaviour", behaviour_score, behaviour_rating, rules.national),
+        f"predicate ({results_rating.value}, {behaviour_rating.value}) -> {predicate.value} "
+        "(PermenPANRB 6/2022 predicate matrix)",
+    ]
+    canonical = canonical_inputs(
+        inputs,
+        spec,
+        rules.fingerprint,
+        results.indicators,
+        results.achievement,
+        prepared.considered,
+        prepared.shifts,
+    )
+    explanation = Explanation.model_construct(
+        inputs_used=results.used + _feedback_refs(prepared),
+        left_out=results.left_out + prepared.left_out + list(outcome.left_out),
+        weights=dict(sorted(outcome.weights.items())),
+        criteria={cid: round(v, 2) for cid, v in sorted(outcome.criteria.items())},
+        adjustments=prepared.adjustments,
+        flags=flags,
+        steps=steps,
+    )
+    return Score.model_construct(
+        cycle_id=inputs.cycle_id,
+        nip=inputs.nip,
+        unit_id=inputs.unit_id,
+        team_id=inputs.team_id,
+        rubric_id=spec.rubric_id,
+        rubric_version=spec.version,
+        results_score=results_score,
+        behaviour_score=behaviour_score,
+        results_rating=results_rating,
+        behaviour_rating=behaviour_rating,
+        predicate=predicate,
+        explanation=explanation,
+        inputs_digest=digest(canonical),
+        revision=revision,
+    )
+
+
+def _feedback_refs(prepared: PreparedFeedback) -> list[InputRef]:
+    return [
+        InputRef.model_construct(event_id=f.event_id, kind=f"feedback:{f.source.value}", version=f.version)
+        for f in sorted(prepared.used, key=lambda f: (f.source, f.submission_id))
+    ]
+
+
+def _rating_step(component: str, index: float, rating: Rating, rules: NationalRules) -> str:
+    bands = rules.bands
+    return (
+        f"{component} index {index:.2f} -> {rating.value} "
+        f"(below under {bands.below_under:g}, above from {bands.above_from:g})"
+    )

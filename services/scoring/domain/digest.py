@@ -1,0 +1,56 @@
+"""The inputs digest: SHA-256 of a canonical JSON form of everything a score depends on.
+
+Canonical means sorted: the same inputs give the same digest whatever order they arrived in, and
+equal digests mean equal scores. Superseded versions are not part of it (they change nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+
+from services.scoring.domain.inputs import AchievementInput, CycleInputs, FeedbackInput
+from shared.plugins.model import IndicatorOutcome, RubricSpec
+
+
+def _indicator(ind: IndicatorOutcome) -> list[object]:
+    return [
+        ind.result_id,
+        ind.result_kind.value,
+        ind.indicator_id,
+        ind.aspect.value,
+        ind.direction.value,
+        ind.target,
+        ind.standard,
+        ind.realised,
+    ]
+
+
+def canonical_inputs(
+    inputs: CycleInputs,
+    spec: RubricSpec,
+    rules: str,
+    indicators: Iterable[IndicatorOutcome],
+    achievement: AchievementInput | None,
+    feedback: Iterable[FeedbackInput],
+    shifts: Mapping[str, float],
+) -> str:
+    """Canonical JSON: fixed key order, sorted lists, no whitespace, floats by repr."""
+    document = {
+        "cycle": inputs.cycle_id,
+        "employee": [inputs.nip, inputs.unit_id, inputs.team_id, inputs.service_role],
+        "rubric": [spec.rubric_id, spec.version],
+        "rules": rules,
+        "plan": [inputs.plan.event_id, inputs.plan.plan_id] if inputs.plan else None,
+        "indicators": sorted(_indicator(i) for i in indicators),
+        "achievement": [achievement.event_id, achievement.version] if achievement else None,
+        "feedback": sorted(f.canonical() for f in feedback),
+        "shifts": sorted(shifts.items()),
+    }
+    # Keys are written in a fixed order above, so no sort_keys: it is the slowest part here.
+    return json.dumps(document, separators=(",", ":"))
+
+
+def digest(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode()).hexdigest()
