@@ -6,6 +6,11 @@ BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
 WITH_STACK := deploy/local/with-stack.sh
 export PYTHON := $(CURDIR)/$(BIN)/python
+# The services and tests find the local stack on the ports the stack scripts use.
+export KINERJA_KAFKA_PORT ?= 19092
+export KINERJA_MONGO_PORT ?= 27018
+export KINERJA_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KINERJA_KAFKA_PORT)
+export KINERJA_MONGO_URL ?= mongodb://127.0.0.1:$(KINERJA_MONGO_PORT)
 
 .PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts schemas docs \
         test test-fast test-slow run bench clean
