@@ -1,0 +1,46 @@
+"""docs/deployment.md and docs/scale-out.md describe what the files really contain."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from shared.events.registry import TOPICS
+from tests.deploy.support import COMPOSE, ROOT, SERVICE_VARS, SERVICES, TOPICS_SCRIPT
+
+DOCS = ROOT / "docs"
+DEPLOYMENT = DOCS / "deployment.md"
+SCALE_OUT = DOCS / "scale-out.md"
+
+
+def variables_in(path: Path) -> set[str]:
+    return set(re.findall(r"\b(KINERJA_[A-Z0-9_]+)", path.read_text(encoding="utf-8")))
+
+
+def test_deployment_guide_names_every_variable() -> None:
+    documented = variables_in(DEPLOYMENT)
+    # Every service setting, every knob of the topic script, every variable compose reads.
+    wanted = SERVICE_VARS | variables_in(TOPICS_SCRIPT) | variables_in(COMPOSE)
+    assert wanted - documented == set()
+
+
+def test_deployment_guide_names_no_variable_that_does_not_exist() -> None:
+    known = SERVICE_VARS | variables_in(TOPICS_SCRIPT) | variables_in(COMPOSE)
+    assert variables_in(DEPLOYMENT) - known == set()
+
+
+def test_topics_and_consumer_groups_are_documented() -> None:
+    deployment = DEPLOYMENT.read_text(encoding="utf-8")
+    scale_out = SCALE_OUT.read_text(encoding="utf-8")
+    assert [topic for topic in TOPICS if f"`{topic}`" not in deployment] == []
+    assert [s for s in SERVICES if f"`kinerja-{s}`" not in scale_out] == []
+    assert "make run" in scale_out
+
+
+@pytest.mark.parametrize("path", [DEPLOYMENT, SCALE_OUT], ids=lambda p: p.name)
+def test_relative_links_resolve(path: Path) -> None:
+    targets = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8"))
+    assert targets, "expected links to the other documents"
+    assert [t for t in targets if not (path.parent / t).exists()] == []
