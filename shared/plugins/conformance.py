@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 
@@ -196,7 +197,7 @@ def _monotonic(results: Mapping[str, RubricResult]) -> list[str]:
     """Better inputs must never score worse."""
     problems = []
     chain = [label for label in ("lowest", "as_expected", "highest") if label in results]
-    for worse, better in zip(chain, chain[1:], strict=False):
+    for worse, better in itertools.pairwise(chain):
         for name in ("results_score", "behaviour_score"):
             low, high = getattr(results[worse], name), getattr(results[better], name)
             if low is not None and high is not None and high < low:
