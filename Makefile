@@ -4,6 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
+LINT_PATHS := shared services tests deploy $(wildcard bench)
 WITH_STACK := deploy/local/with-stack.sh
 export PYTHON := $(CURDIR)/$(BIN)/python
 # The services and tests find the local stack on the ports the stack scripts use.
@@ -47,8 +48,8 @@ stack-fetch: venv
 	$(STACK) fetch
 
 lint: venv
-	$(BIN)/ruff check shared services tests deploy bench
-	$(BIN)/ruff format --check shared services tests deploy bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: venv
 	$(BIN)/mypy shared services
