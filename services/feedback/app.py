@@ -3,13 +3,65 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.di import Provide
 
-from shared.runtime import ServiceKit
+from services.feedback.api import route_handlers
+from services.feedback.store import OUTBOX_COLLECTIONS, FeedbackStore
+from shared.events.feedback import (
+    CYCLES_TOPIC,
+    EMPLOYEES_TOPIC,
+    INPUTS_TOPIC,
+    AchievementReported,
+    ContinuousFeedbackNoted,
+    CycleClosed,
+    CycleOpened,
+    EmployeeUpserted,
+    FeedbackSubmitted,
+    PlanApproved,
+    PlanReturned,
+    PlanSubmitted,
+    ProgressReported,
+)
+from shared.plugins.manager import build_registry
+from shared.runtime import Publication, ServiceKit
 from shared.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("feedback", settings or Settings())
-    app = kit.http_app(description="The feedback service of Kinerja.")
+    store = FeedbackStore(kit.db)
+    registry = build_registry()
+    for collection in OUTBOX_COLLECTIONS:
+        kit.relay.watch(collection)
+    kit.publishes(Publication(EMPLOYEES_TOPIC, (EmployeeUpserted,), "Employees as imported or changed."))
+    kit.publishes(
+        Publication(CYCLES_TOPIC, (CycleOpened, CycleClosed), "Cycles opened, reopened and closed.")
+    )
+    kit.publishes(
+        Publication(
+            INPUTS_TOPIC,
+            (
+                PlanSubmitted,
+                PlanApproved,
+                PlanReturned,
+                ProgressReported,
+                AchievementReported,
+                FeedbackSubmitted,
+                ContinuousFeedbackNoted,
+            ),
+            "Plans, reports and feedback, keyed by the ratee's NIP.",
+        )
+    )
+    app = kit.http_app(
+        route_handlers(kit.settings.bulk_max_body_bytes),
+        dependencies={
+            "store": Provide(lambda: store, use_cache=True, sync_to_thread=False),
+            "relay": Provide(lambda: kit.relay, use_cache=True, sync_to_thread=False),
+            "registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
+        },
+        on_startup=[store.ensure_indexes],
+        description="The feedback service of Kinerja: organisation data, cycles, plans (SKP), reports "
+        "and 360 feedback. Guide: docs/feedback.md.",
+    )
     app.state.kit = kit
     return app

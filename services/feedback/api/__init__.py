@@ -1,0 +1,41 @@
+"""The HTTP API of the feedback service: thin Litestar controllers, one per resource."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from services.feedback.api.cycle import CycleController
+from services.feedback.api.organisation import (
+    EmployeeController,
+    TeamController,
+    UnitController,
+    import_controller,
+)
+from services.feedback.api.plan import AchievementController, PlanController, ProgressController
+from services.feedback.api.rating import (
+    AuditController,
+    CitizenFeedbackController,
+    FeedbackController,
+    NoteController,
+)
+
+
+def route_handlers(bulk_max_body_bytes: int) -> list[ControllerRouterHandler]:
+    """Every controller of the service; the bulk import gets its own body limit."""
+    return [
+        UnitController,
+        TeamController,
+        EmployeeController,
+        import_controller(bulk_max_body_bytes),
+        CycleController,
+        PlanController,
+        ProgressController,
+        AchievementController,
+        FeedbackController,
+        CitizenFeedbackController,
+        NoteController,
+        AuditController,
+    ]
+
+
+__all__ = ["route_handlers"]

@@ -1,0 +1,69 @@
+"""Controller of appraisal cycles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+
+from services.feedback import service
+from services.feedback.api.params import ADMINS, ANY, CycleId, RegionId, same_region
+from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen
+from services.feedback.store import FeedbackStore
+from shared.auth import Principal, requires
+from shared.outbox import OutboxRelay
+
+
+class CycleController(Controller):
+    path = "/regions/{region:str}/cycles"
+    tags = ["cycles"]
+    guards = [same_region]
+
+    @get("/", guards=[requires(*ANY)], summary="List the region's cycles")
+    async def list_cycles(self, store: FeedbackStore, region: RegionId) -> list[Cycle]:
+        return await service.list_cycles(store, region)
+
+    @get("/{cycle_id:str}", guards=[requires(*ANY)], summary="One cycle")
+    async def get_cycle(self, store: FeedbackStore, region: RegionId, cycle_id: CycleId) -> Cycle:
+        return await service.get_cycle(store, region, cycle_id)
+
+    @post("/", guards=[requires(*ADMINS)], summary="Open a cycle")
+    async def open_cycle(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        region: RegionId,
+        data: CycleCreate,
+    ) -> Cycle:
+        return await service.open_cycle(store, relay, request.user, region, data)
+
+    @post(
+        "/{cycle_id:str}/close",
+        guards=[requires(*ADMINS)],
+        summary="Close a cycle with the units' predicates",
+    )
+    async def close_cycle(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        region: RegionId,
+        cycle_id: CycleId,
+        data: CycleClose,
+    ) -> Cycle:
+        return await service.close_cycle(store, relay, request.user, region, cycle_id, data)
+
+    @post(
+        "/{cycle_id:str}/reopen", guards=[requires(*ADMINS)], summary="Reopen a closed cycle for corrections"
+    )
+    async def reopen_cycle(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        region: RegionId,
+        cycle_id: CycleId,
+        data: CycleReopen,
+    ) -> Cycle:
+        return await service.reopen_cycle(store, relay, request.user, region, cycle_id, data)

@@ -1,0 +1,36 @@
+"""Path and query parameters, role sets and the region guard the controllers share."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import Parameter
+
+from services.feedback.domain import ID_PATTERN
+from shared.auth import Principal, Role
+from shared.errors import Unauthorized
+from shared.events.base import NIP_PATTERN
+
+ANY = (Role.EMPLOYEE, Role.SUPERVISOR, Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
+ADMINS = (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
+HR = (Role.HR_ADMIN, Role.SYSTEM)
+STAFF = (Role.EMPLOYEE, Role.SUPERVISOR)
+SUPERVISORS = (Role.SUPERVISOR,)
+
+RegionId = Annotated[str, Parameter(title="Region id", pattern=ID_PATTERN, examples=[])]
+UnitId = Annotated[str, Parameter(title="Unit (dinas) id", pattern=ID_PATTERN)]
+TeamId = Annotated[str, Parameter(title="Team id", pattern=ID_PATTERN)]
+CycleId = Annotated[str, Parameter(title="Cycle id", pattern=ID_PATTERN)]
+Nip = Annotated[str, Parameter(title="NIP (18 digits)", pattern=NIP_PATTERN)]
+Offset = Annotated[int, Parameter(title="Rows to skip", ge=0, le=1_000_000)]
+Limit = Annotated[int, Parameter(title="Most rows to return", ge=1, le=1000)]
+
+
+def same_region(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: nobody sees or changes another region's data (the system role spans regions)."""
+    principal = connection.user
+    if not isinstance(principal, Principal):
+        raise Unauthorized("a bearer token is required", slug="missing-token")
+    principal.require_region(connection.path_params["region"])

@@ -1,0 +1,139 @@
+"""Controllers of SKP plans and the progress and achievement reports against them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+
+from services.feedback import service
+from services.feedback.api.params import ANY, STAFF, SUPERVISORS, CycleId, Nip, RegionId, same_region
+from services.feedback.domain import (
+    Achievement,
+    AchievementCreate,
+    Plan,
+    PlanCreate,
+    PlanReturn,
+    Progress,
+    ProgressCreate,
+)
+from services.feedback.store import FeedbackStore
+from shared.auth import Principal, requires
+from shared.outbox import OutboxRelay
+
+CYCLE_PATH = "/regions/{region:str}/cycles/{cycle_id:str}"
+
+
+class PlanController(Controller):
+    path = CYCLE_PATH + "/plans"
+    tags = ["plans"]
+    guards = [same_region]
+
+    @get("/{nip:str}", guards=[requires(*ANY)], summary="An employee's plan")
+    async def get_plan(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+    ) -> Plan:
+        return await service.get_plan(store, request.user, region, cycle_id, nip)
+
+    @put("/{nip:str}", guards=[requires(*STAFF)], summary="Submit or revise one's own plan")
+    async def submit_plan(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+        data: PlanCreate,
+    ) -> Plan:
+        return await service.submit_plan(store, relay, request.user, region, cycle_id, nip, data)
+
+    @post("/{nip:str}/approve", guards=[requires(*SUPERVISORS)], status_code=200, summary="Approve a plan")
+    async def approve_plan(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+    ) -> Plan:
+        return await service.decide_plan(store, relay, request.user, region, cycle_id, nip, None)
+
+    @post("/{nip:str}/return", guards=[requires(*SUPERVISORS)], status_code=200, summary="Return a plan")
+    async def return_plan(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+        data: PlanReturn,
+    ) -> Plan:
+        return await service.decide_plan(store, relay, request.user, region, cycle_id, nip, data)
+
+
+class ProgressController(Controller):
+    path = CYCLE_PATH + "/progress"
+    tags = ["reports"]
+    guards = [same_region]
+
+    @get("/{nip:str}", guards=[requires(*ANY)], summary="An employee's progress reports")
+    async def list_progress(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+    ) -> list[Progress]:
+        return await service.list_progress(store, request.user, region, cycle_id, nip)
+
+    @post("/{nip:str}", guards=[requires(*STAFF)], summary="Report progress")
+    async def report_progress(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+        data: ProgressCreate,
+    ) -> Progress:
+        return await service.report_progress(store, relay, request.user, region, cycle_id, nip, data)
+
+
+class AchievementController(Controller):
+    path = CYCLE_PATH + "/achievements"
+    tags = ["reports"]
+    guards = [same_region]
+
+    @get("/{nip:str}", guards=[requires(*ANY)], summary="An employee's final achievement report")
+    async def get_achievement(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+    ) -> Achievement:
+        return await service.get_achievement(store, request.user, region, cycle_id, nip)
+
+    @put("/{nip:str}", guards=[requires(*STAFF)], summary="Report (or replace) the final achievement")
+    async def report_achievement(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+        data: AchievementCreate,
+    ) -> Achievement:
+        return await service.report_achievement(store, relay, request.user, region, cycle_id, nip, data)

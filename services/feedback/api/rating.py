@@ -1,0 +1,137 @@
+"""Controllers of feedback: 360 submissions, citizen feedback, notes and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.params import Parameter
+
+from services.feedback import service
+from services.feedback.api.params import (
+    ADMINS,
+    ANY,
+    STAFF,
+    SUPERVISORS,
+    CycleId,
+    Limit,
+    Nip,
+    RegionId,
+    same_region,
+)
+from services.feedback.domain import (
+    AuditEntry,
+    CitizenFeedbackCreate,
+    FeedbackCreate,
+    FeedbackSummary,
+    Note,
+    NoteCreate,
+    Submission,
+)
+from services.feedback.store import FeedbackStore
+from shared.auth import Principal, requires
+from shared.outbox import OutboxRelay
+from shared.plugins.manager import RubricRegistry
+
+
+class FeedbackController(Controller):
+    path = "/regions/{region:str}/cycles/{cycle_id:str}/feedback"
+    tags = ["feedback"]
+    guards = [same_region]
+
+    @put(
+        "/{nip:str}",
+        guards=[requires(*STAFF)],
+        summary="Rate an employee (self, supervisor, peer, subordinate)",
+    )
+    async def submit_feedback(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        registry: RubricRegistry,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+        data: FeedbackCreate,
+    ) -> Submission:
+        return await service.submit_feedback(
+            store, relay, registry, request.user, region, cycle_id, nip, data
+        )
+
+    @get(
+        "/{nip:str}", guards=[requires(*ANY)], summary="Pooled feedback on an employee (no rater identities)"
+    )
+    async def feedback_summary(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        registry: RubricRegistry,
+        region: RegionId,
+        cycle_id: CycleId,
+        nip: Nip,
+    ) -> FeedbackSummary:
+        return await service.feedback_summary(store, registry, request.user, region, cycle_id, nip)
+
+
+class CitizenFeedbackController(Controller):
+    """Public: no token. Anonymous, rate-limited per client address across replicas."""
+
+    path = "/public/regions/{region:str}/citizen-feedback"
+    tags = ["feedback"]
+
+    @post("/", exclude_from_auth=True, summary="Anonymous citizen feedback on a unit or an employee")
+    async def submit_citizen_feedback(
+        self,
+        request: Request[Any, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        registry: RubricRegistry,
+        region: RegionId,
+        data: CitizenFeedbackCreate,
+    ) -> Submission:
+        # The direct peer address: X-Forwarded-For is not trusted, anyone can write it.
+        client = request.client.host if request.client else "unknown"
+        return await service.submit_citizen_feedback(store, relay, registry, client, region, data)
+
+
+class NoteController(Controller):
+    path = "/regions/{region:str}/employees/{nip:str}/notes"
+    tags = ["feedback"]
+    guards = [same_region]
+
+    @get("/", guards=[requires(*ANY)], summary="Continuous feedback notes to an employee")
+    async def list_notes(
+        self, request: Request[Principal, Any, Any], store: FeedbackStore, region: RegionId, nip: Nip
+    ) -> list[Note]:
+        return await service.list_notes(store, request.user, region, nip)
+
+    @post("/", guards=[requires(*SUPERVISORS)], summary="Write a continuous feedback note")
+    async def write_note(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        relay: OutboxRelay,
+        region: RegionId,
+        nip: Nip,
+        data: NoteCreate,
+    ) -> Note:
+        return await service.write_note(store, relay, request.user, region, nip, data)
+
+
+class AuditController(Controller):
+    path = "/regions/{region:str}/audit"
+    tags = ["audit"]
+    guards = [same_region]
+
+    @get("/", guards=[requires(*ADMINS)], summary="Who changed what, when (newest first)")
+    async def list_audit(
+        self,
+        request: Request[Principal, Any, Any],
+        store: FeedbackStore,
+        region: RegionId,
+        since: Annotated[datetime | None, Parameter(title="Only entries at or after this time")] = None,
+        limit: Limit = 100,
+    ) -> list[AuditEntry]:
+        return await service.list_audit(store, request.user, region, since, limit)

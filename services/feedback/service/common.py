@@ -1,0 +1,118 @@
+"""What every use case shares: access to employees, cycles in their window, events and audit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from services.feedback.domain import Cycle, EmployeeRecord, utcnow
+from services.feedback.store import AUDIT, CYCLES, EMPLOYEES, FeedbackStore
+from shared.auth import Principal, Role
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.events.base import Event
+from shared.logging import correlation_id
+from shared.outbox import OutboxRelay
+
+E = TypeVar("E", bound=Event)
+ADMINS = frozenset({Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM})
+WRITE_ATTEMPTS = 5
+"""Optimistic writes re-read and retry this often before reporting a conflict."""
+
+
+def build(cls: type[E], *, region: str, key: str, **fields: Any) -> E:
+    """An event of this service, carrying the request's correlation id."""
+    event: E = cls.build(
+        region=region,
+        correlation_id=correlation_id.get() or "feedback",
+        producer="feedback",
+        key=key,
+        **fields,
+    )
+    return event
+
+
+def emitted(relay: OutboxRelay, collection: str, doc_id: str, events: Sequence[Event]) -> None:
+    """Nudge the relay: the events are already staged in the document."""
+    relay.written(collection, doc_id, events)
+
+
+async def audit(
+    store: FeedbackStore, caller: Principal | None, region: str, action: str, target: str, **detail: Any
+) -> None:
+    """Record who did what, when. Written after the change it describes succeeded."""
+    await store.audit(
+        {
+            "region": region,
+            "at": utcnow(),
+            "actor": caller.subject if caller else "citizen",
+            "role": str(caller.role) if caller else "citizen",
+            "nip": caller.nip if caller else None,
+            "action": action,
+            "target": target,
+            "detail": detail,
+            "correlation_id": correlation_id.get(),
+        }
+    )
+
+
+def lost_race(what: str) -> Conflict:
+    return Conflict(
+        f"{what} was changed by someone else at the same time; try again", slug="concurrent-change"
+    )
+
+
+def caller_nip(caller: Principal) -> str:
+    if caller.nip is None:
+        raise Forbidden("this action needs a token that names an employee (nip)", slug="no-nip")
+    return caller.nip
+
+
+async def employee_in(store: FeedbackStore, region: str, nip: str) -> EmployeeRecord:
+    doc = await store.get(EMPLOYEES, nip)
+    if doc is None or doc["region"] != region:
+        raise NotFound(f"no employee {nip} in region {region}", slug="employee-not-found")
+    return EmployeeRecord.model_validate(
+        {k: v for k, v in doc.items() if k not in {"_id", "rev", "updated_at"}}
+    )
+
+
+async def visible_employee(store: FeedbackStore, caller: Principal, region: str, nip: str) -> EmployeeRecord:
+    """The employee, if the caller may see them: admins all of the region, a supervisor their
+    direct reports and themselves, an employee themselves."""
+    caller.require_region(region)
+    if caller.role not in ADMINS and caller.nip != nip:
+        employee = await employee_in(store, region, nip)
+        if caller.role is not Role.SUPERVISOR or employee.supervisor_nip != caller.nip:
+            raise Forbidden("only the employee, their supervisor and HR see this", slug="not-yours")
+        return employee
+    return await employee_in(store, region, nip)
+
+
+async def cycle_in(store: FeedbackStore, region: str, cycle_id: str) -> tuple[Cycle, int]:
+    doc = await store.get(CYCLES, cycle_id)
+    if doc is None or doc["region"] != region:
+        raise NotFound(f"no cycle {cycle_id} in region {region}", slug="cycle-not-found")
+    return Cycle.model_validate(doc), int(doc["rev"])
+
+
+async def accepting_cycle(store: FeedbackStore, region: str, cycle_id: str, now: datetime) -> Cycle:
+    """The cycle, if it accepts submissions now: open, and inside its window."""
+    cycle, _ = await cycle_in(store, region, cycle_id)
+    slug = cycle.accepting(now)
+    if slug == "cycle-closed":
+        raise Conflict(f"cycle {cycle_id} is closed", slug=slug)
+    if slug is not None:
+        raise Conflict(
+            f"cycle {cycle_id} accepts submissions from {cycle.window_opens.isoformat()} "
+            f"until {cycle.window_closes.isoformat()}",
+            slug=slug,
+        )
+    return cycle
+
+
+def invalid(problems: list[str], slug: str) -> ValidationFailed:
+    return ValidationFailed("; ".join(problems), slug=slug, problems=problems)
+
+
+__all__ = ["ADMINS", "AUDIT", "WRITE_ATTEMPTS"]

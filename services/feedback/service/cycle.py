@@ -1,0 +1,91 @@
+"""Use cases on appraisal cycles: open, close with the units' predicates, reopen for corrections."""
+
+from __future__ import annotations
+
+from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen, CycleStatus, utcnow
+from services.feedback.service.common import audit, build, cycle_in, emitted, invalid, lost_race
+from services.feedback.store import CYCLES, FeedbackStore
+from shared.auth import Principal
+from shared.errors import Conflict
+from shared.events.feedback import CycleClosed, CycleOpened
+from shared.outbox import OutboxRelay
+
+
+async def open_cycle(
+    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, body: CycleCreate
+) -> Cycle:
+    cycle = Cycle(region=region, status=CycleStatus.OPEN, **body.model_dump())
+    event = build(CycleOpened, region=region, key=cycle.cycle_id, **body.model_dump())
+    if not await store.write(CYCLES, cycle.cycle_id, 0, cycle.model_dump(mode="json"), [event]):
+        raise Conflict(f"cycle {cycle.cycle_id} exists already", slug="cycle-exists")
+    emitted(relay, CYCLES, cycle.cycle_id, [event])
+    await audit(store, caller, region, "cycle.opened", cycle.cycle_id, window_closes=str(cycle.window_closes))
+    return cycle
+
+
+async def list_cycles(store: FeedbackStore, region: str) -> list[Cycle]:
+    docs = await store.find(CYCLES, {"region": region}, sort="cycle_id")
+    return [Cycle.model_validate(d) for d in docs]
+
+
+async def get_cycle(store: FeedbackStore, region: str, cycle_id: str) -> Cycle:
+    cycle, _ = await cycle_in(store, region, cycle_id)
+    return cycle
+
+
+async def close_cycle(
+    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, cycle_id: str, body: CycleClose
+) -> Cycle:
+    cycle, rev = await cycle_in(store, region, cycle_id)
+    if cycle.status is CycleStatus.CLOSED:
+        raise Conflict(f"cycle {cycle_id} is closed already", slug="cycle-closed")
+    unknown = sorted(set(body.unit_predicates) - await store.unit_ids(region))
+    if unknown:
+        raise invalid([f"unit {u} does not exist" for u in unknown], "unknown-unit")
+    event = build(
+        CycleClosed, region=region, key=cycle_id, cycle_id=cycle_id, unit_predicates=body.unit_predicates
+    )
+    closed = cycle.model_copy(update={"status": CycleStatus.CLOSED})
+    fields = {"status": closed.status.value, "unit_predicates": body.unit_predicates, "closed_at": utcnow()}
+    if not await store.write(CYCLES, cycle_id, rev, fields, [event]):
+        raise lost_race(f"cycle {cycle_id}")
+    emitted(relay, CYCLES, cycle_id, [event])
+    await audit(store, caller, region, "cycle.closed", cycle_id, unit_predicates=body.unit_predicates)
+    return closed
+
+
+async def reopen_cycle(
+    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, cycle_id: str, body: CycleReopen
+) -> Cycle:
+    """Reopen a closed cycle for corrections, with a new window end; the reason is audited."""
+    cycle, rev = await cycle_in(store, region, cycle_id)
+    if cycle.status is CycleStatus.OPEN:
+        raise Conflict(f"cycle {cycle_id} is open", slug="cycle-open")
+    if body.window_closes.tzinfo is None or body.window_closes <= utcnow():
+        raise invalid(["window_closes must be a future time with a timezone"], "invalid-window")
+    reopened = cycle.model_copy(
+        update={
+            "status": CycleStatus.OPEN,
+            "window_closes": body.window_closes,
+            "reopened": cycle.reopened + 1,
+        }
+    )
+    event = build(
+        CycleOpened,
+        region=region,
+        key=cycle_id,
+        **reopened.model_dump(include={"cycle_id", "kind", "period_start", "period_end", "window_opens"}),
+        window_closes=body.window_closes,
+        reopened=True,
+        reason=body.reason,
+    )
+    fields = {
+        "status": reopened.status.value,
+        "window_closes": body.window_closes.isoformat(),
+        "reopened": reopened.reopened,
+    }
+    if not await store.write(CYCLES, cycle_id, rev, fields, [event]):
+        raise lost_race(f"cycle {cycle_id}")
+    emitted(relay, CYCLES, cycle_id, [event])
+    await audit(store, caller, region, "cycle.reopened", cycle_id, reason=body.reason)
+    return reopened

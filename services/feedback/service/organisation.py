@@ -1,0 +1,232 @@
+"""Use cases on organisation data: units, teams, employees and the bulk import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.feedback.domain import (
+    EmployeeCreate,
+    EmployeeRecord,
+    EmployeeUpdate,
+    ImportReport,
+    ImportRow,
+    RowRejection,
+    Team,
+    TeamCreate,
+    Unit,
+    UnitCreate,
+    employee_problems,
+    utcnow,
+)
+from services.feedback.service.common import (
+    ADMINS,
+    audit,
+    build,
+    emitted,
+    employee_in,
+    invalid,
+    visible_employee,
+)
+from services.feedback.store import EMPLOYEES, TEAMS, UNITS, FeedbackStore
+from shared.auth import Principal, Role
+from shared.errors import BadRequest, Conflict, ValidationFailed
+from shared.events.feedback import Employee, EmployeeUpserted
+from shared.outbox import OutboxRelay
+
+MAX_IMPORT_ROWS = 50_000
+_CSV_BOOLS = {"": None, "true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+async def put_unit(
+    store: FeedbackStore, caller: Principal, region: str, unit_id: str, body: UnitCreate
+) -> Unit:
+    await store.put_named(UNITS, region, unit_id, {"unit_id": unit_id, "name": body.name})
+    await audit(store, caller, region, "unit.put", unit_id, name=body.name)
+    return Unit(region=region, unit_id=unit_id, name=body.name)
+
+
+async def list_units(store: FeedbackStore, region: str) -> list[Unit]:
+    return [Unit.model_validate(d) for d in await store.find(UNITS, {"region": region}, sort="unit_id")]
+
+
+async def put_team(
+    store: FeedbackStore, caller: Principal, region: str, team_id: str, body: TeamCreate
+) -> Team:
+    if body.unit_id not in await store.unit_ids(region):
+        raise ValidationFailed(f"unit {body.unit_id} does not exist", slug="unknown-unit")
+    await store.put_named(TEAMS, region, team_id, {"team_id": team_id, **body.model_dump()})
+    await audit(store, caller, region, "team.put", team_id, unit_id=body.unit_id)
+    return Team(region=region, team_id=team_id, **body.model_dump())
+
+
+async def list_teams(store: FeedbackStore, region: str) -> list[Team]:
+    return [Team.model_validate(d) for d in await store.find(TEAMS, {"region": region}, sort="team_id")]
+
+
+async def list_employees(
+    store: FeedbackStore, caller: Principal, region: str, offset: int, limit: int
+) -> list[EmployeeRecord]:
+    """Admins page through the region; a supervisor sees themselves and their direct reports;
+    an employee only themselves."""
+    caller.require_region(region)
+    query: dict[str, Any] = {"region": region}
+    if caller.role not in ADMINS:
+        mine: list[dict[str, Any]] = [{"_id": caller.nip}]
+        if caller.role is Role.SUPERVISOR:
+            mine.append({"supervisor_nip": caller.nip})
+        query["$or"] = mine
+    docs = await store.find(EMPLOYEES, query, sort="_id", skip=offset, limit=limit)
+    return [_record(d) for d in docs]
+
+
+async def get_employee(store: FeedbackStore, caller: Principal, region: str, nip: str) -> EmployeeRecord:
+    return await visible_employee(store, caller, region, nip)
+
+
+async def put_employee(
+    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, nip: str, body: EmployeeCreate
+) -> EmployeeRecord:
+    record, created = await _save_employee(store, relay, region, nip, body)
+    await audit(store, caller, region, "employee.created" if created else "employee.replaced", nip)
+    return record
+
+
+async def update_employee(
+    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, nip: str, body: EmployeeUpdate
+) -> EmployeeRecord:
+    current = await employee_in(store, region, nip)
+    changes = body.model_dump(exclude_unset=True)
+    merged = EmployeeCreate.model_validate(current.model_dump(exclude={"nip", "region"}) | changes)
+    record, _ = await _save_employee(store, relay, region, nip, merged)
+    await audit(store, caller, region, "employee.updated", nip, fields=sorted(changes))
+    return record
+
+
+async def _save_employee(
+    store: FeedbackStore, relay: OutboxRelay, region: str, nip: str, body: EmployeeCreate
+) -> tuple[EmployeeRecord, bool]:
+    known = await store.existing_nips(region, [n for n in (nip, body.supervisor_nip) if n])
+    problems = employee_problems(
+        nip, body, units=await store.unit_ids(region), teams=await store.team_units(region), known_nips=known
+    )
+    if problems:
+        raise invalid(problems, "invalid-employee")
+    employee = Employee(nip=nip, **body.model_dump())
+    event = build(EmployeeUpserted, region=region, key=nip, employee=employee)
+    if not await store.upsert_employee(region, nip, _fields(employee), [event]):
+        raise Conflict(f"NIP {nip} belongs to another region", slug="other-region-nip")
+    emitted(relay, EMPLOYEES, nip, [event])
+    return EmployeeRecord(region=region, **employee.model_dump()), nip not in known
+
+
+async def import_employees(
+    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, raw: bytes, media_type: str
+) -> ImportReport:
+    """Apply every good row (one upsert with its own event each) and name every bad one.
+
+    Supervisors may be defined anywhere in the same file: they count as known for their staff.
+    """
+    records = _parse(raw, media_type)
+    if len(records) > MAX_IMPORT_ROWS:
+        raise ValidationFailed(f"at most {MAX_IMPORT_ROWS} rows per import", slug="too-many-rows")
+    rows, rejected = _validate_rows(records)
+    known = await store.region_nips(region) | {row.nip for _, row in rows}
+    units, teams = await store.unit_ids(region), await store.team_units(region)
+    good: list[tuple[int, Employee]] = []
+    seen: set[str] = set()
+    for number, row in rows:
+        problems = employee_problems(row.nip, row, units=units, teams=teams, known_nips=known)
+        if row.nip in seen:
+            problems.append("the NIP appears earlier in the file")
+        seen.add(row.nip)
+        if problems:
+            rejected.append(RowRejection(row=number, nip=row.nip, reasons=problems))
+        else:
+            good.append((number, Employee(**row.model_dump())))
+    ops = [
+        (e.nip, _fields(e), build(EmployeeUpserted, region=region, key=e.nip, employee=e)) for _, e in good
+    ]
+    failed = await store.upsert_employees(region, ops)
+    for index in sorted(failed):
+        number, employee = good[index]
+        rejected.append(
+            RowRejection(row=number, nip=employee.nip, reasons=["the NIP belongs to another region"])
+        )
+    for index, (nip, _, event) in enumerate(ops):
+        if index not in failed:
+            emitted(relay, EMPLOYEES, nip, [event])
+    rejected.sort(key=lambda r: r.row)
+    report = ImportReport(accepted=len(ops) - len(failed), rejected=rejected)
+    await audit(
+        store,
+        caller,
+        region,
+        "employee.imported",
+        region,
+        accepted=report.accepted,
+        rejected=[r.model_dump() for r in rejected],
+    )
+    return report
+
+
+def _fields(employee: Employee) -> dict[str, Any]:
+    return {**employee.model_dump(mode="json"), "updated_at": utcnow()}
+
+
+def _record(doc: dict[str, Any]) -> EmployeeRecord:
+    return EmployeeRecord.model_validate(
+        {k: v for k, v in doc.items() if k not in {"_id", "rev", "updated_at"}}
+    )
+
+
+def _parse(raw: bytes, media_type: str) -> list[dict[str, Any]]:
+    if "csv" in media_type:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BadRequest("the CSV is not UTF-8", slug="malformed-csv") from None
+        reader = csv.DictReader(io.StringIO(text))
+        unknown = set(reader.fieldnames or ()) - set(ImportRow.model_fields)
+        if unknown:
+            raise BadRequest(f"unknown CSV columns: {', '.join(sorted(unknown))}", slug="malformed-csv")
+        return [
+            {k: _csv_value(k, v) for k, v in row.items() if _csv_value(k, v) is not None} for row in reader
+        ]
+    if "json" in media_type:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise BadRequest("the body is not valid JSON", slug="malformed-json") from None
+        if not isinstance(data, list):
+            raise BadRequest("a JSON import is a list of employee objects", slug="malformed-json")
+        return [row if isinstance(row, dict) else {"_": row} for row in data]
+    raise BadRequest("send text/csv or application/json", slug="unsupported-media-type")
+
+
+def _csv_value(key: str | None, value: str | None) -> Any:
+    if key is None or value is None:
+        return None
+    value = value.strip()
+    if key in {"service_role", "active"}:
+        return _CSV_BOOLS.get(value.lower(), value)
+    return value or None
+
+
+def _validate_rows(records: list[dict[str, Any]]) -> tuple[list[tuple[int, ImportRow]], list[RowRejection]]:
+    rows: list[tuple[int, ImportRow]] = []
+    rejected: list[RowRejection] = []
+    for number, record in enumerate(records, start=1):
+        try:
+            rows.append((number, ImportRow.model_validate(record)))
+        except ValidationError as exc:
+            reasons = [f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors()]
+            nip = record.get("nip")
+            rejected.append(
+                RowRejection(row=number, nip=nip if isinstance(nip, str) else None, reasons=reasons)
+            )
+    return rows, rejected

@@ -1,0 +1,229 @@
+"""Use cases on feedback: 360 submissions, anonymous citizen feedback, pooled views, notes, audit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from services.feedback.domain import (
+    CITIZEN_LIMIT,
+    CITIZEN_WINDOW_S,
+    AuditEntry,
+    CitizenFeedbackCreate,
+    FeedbackCreate,
+    FeedbackSummary,
+    Note,
+    NoteCreate,
+    Submission,
+    relation_problem,
+    submission_id_of,
+    summarise,
+    utcnow,
+    window_start,
+)
+from services.feedback.service.common import (
+    WRITE_ATTEMPTS,
+    accepting_cycle,
+    audit,
+    build,
+    caller_nip,
+    cycle_in,
+    emitted,
+    employee_in,
+    invalid,
+    lost_race,
+    visible_employee,
+)
+from services.feedback.service.cycle import list_cycles
+from services.feedback.store import NOTES, SUBMISSIONS, UNITS, FeedbackStore
+from shared.auth import Principal
+from shared.errors import Forbidden, NotFound, RateLimited
+from shared.events.feedback import ContinuousFeedbackNoted, FeedbackSubmitted, Source
+from shared.outbox import OutboxRelay
+from shared.plugins.manager import RubricRegistry
+
+_RELATION_DETAIL = {
+    "not-self": "a self assessment is about oneself",
+    "self-rating": "nobody rates themselves as a peer, supervisor or subordinate",
+    "not-supervisor": "only the recorded supervisor gives the supervisor assessment",
+    "not-peer": "peers share the same direct supervisor",
+    "not-subordinate": "only direct subordinates rate as subordinates",
+}
+
+
+async def submit_feedback(
+    store: FeedbackStore,
+    relay: OutboxRelay,
+    registry: RubricRegistry,
+    caller: Principal,
+    region: str,
+    cycle_id: str,
+    ratee_nip: str,
+    body: FeedbackCreate,
+) -> Submission:
+    """One submission per rater, ratee and cycle; a resubmission replaces it with version + 1."""
+    caller.require_region(region)
+    rater = await employee_in(store, region, caller_nip(caller))
+    ratee = await employee_in(store, region, ratee_nip)
+    source = Source(body.source)
+    if (slug := relation_problem(source, rater, ratee)) is not None:
+        raise Forbidden(_RELATION_DETAIL[slug], slug=slug)
+    await accepting_cycle(store, region, cycle_id, utcnow())
+    spec = registry.for_region(region)
+    problems = spec.rating_problems(source, body.ratings, service_role=ratee.service_role)
+    if problems:
+        raise invalid(problems, "invalid-ratings")
+    submission_id = submission_id_of(cycle_id, rater.nip, ratee.nip)
+    for _ in range(WRITE_ATTEMPTS):
+        current = await store.get(SUBMISSIONS, submission_id)
+        rev = int(current["rev"]) if current else 0
+        submission = Submission(
+            submission_id=submission_id,
+            version=rev + 1,
+            cycle_id=cycle_id,
+            source=source,
+            ratee_nip=ratee.nip,
+            unit_id=None,
+            ratings=body.ratings,
+            comment=body.comment,
+            submitted_at=utcnow(),
+        )
+        event = build(
+            FeedbackSubmitted,
+            region=region,
+            key=ratee.nip,
+            **submission.model_dump(exclude={"submitted_at"}),
+            rater_nip=rater.nip,
+            rubric_id=spec.rubric_id,
+        )
+        fields = {
+            "region": region,
+            "rater_nip": rater.nip,
+            "rubric_id": spec.rubric_id,
+            **submission.model_dump(mode="json"),
+        }
+        if await store.write(SUBMISSIONS, submission_id, rev, fields, [event]):
+            emitted(relay, SUBMISSIONS, submission_id, [event])
+            await audit(
+                store, caller, region, "feedback.submitted", submission_id, version=submission.version
+            )
+            return submission
+    raise lost_race("the submission")
+
+
+async def submit_citizen_feedback(
+    store: FeedbackStore,
+    relay: OutboxRelay,
+    registry: RubricRegistry,
+    client: str,
+    region: str,
+    body: CitizenFeedbackCreate,
+    now: datetime | None = None,
+) -> Submission:
+    """Anonymous feedback on a unit or a public-facing employee, limited per client address."""
+    now = now or utcnow()
+    if await store.hit(client, window_start(now)) > CITIZEN_LIMIT:
+        raise RateLimited(
+            f"at most {CITIZEN_LIMIT} citizen submissions per {CITIZEN_WINDOW_S // 60} minutes",
+            slug="rate-limited",
+        )
+    service_role = True
+    if body.ratee_nip is not None:
+        service_role = (await employee_in(store, region, body.ratee_nip)).service_role
+    elif await store.get(UNITS, f"{region}:{body.unit_id}") is None:
+        raise NotFound(f"no unit {body.unit_id} in region {region}", slug="unit-not-found")
+    await accepting_cycle(store, region, body.cycle_id, now)
+    spec = registry.for_region(region)
+    problems = spec.rating_problems(Source.CITIZEN, body.ratings, service_role=service_role)
+    if problems:
+        raise invalid(problems, "invalid-ratings")
+    submission = Submission(
+        submission_id=str(uuid.uuid4()),
+        version=1,
+        cycle_id=body.cycle_id,
+        source=Source.CITIZEN,
+        ratee_nip=body.ratee_nip,
+        unit_id=body.unit_id,
+        ratings=body.ratings,
+        comment=body.comment,
+        submitted_at=now,
+    )
+    event = build(
+        FeedbackSubmitted,
+        region=region,
+        key=body.ratee_nip or body.cycle_id,
+        **submission.model_dump(exclude={"submitted_at"}),
+        rater_nip=None,
+        rubric_id=spec.rubric_id,
+    )
+    fields = {
+        "region": region,
+        "rater_nip": None,
+        "rubric_id": spec.rubric_id,
+        **submission.model_dump(mode="json"),
+    }
+    await store.write(SUBMISSIONS, submission.submission_id, 0, fields, [event])
+    emitted(relay, SUBMISSIONS, submission.submission_id, [event])
+    await audit(store, None, region, "feedback.citizen", body.ratee_nip or f"unit:{body.unit_id}")
+    return submission
+
+
+async def feedback_summary(
+    store: FeedbackStore,
+    registry: RubricRegistry,
+    caller: Principal,
+    region: str,
+    cycle_id: str,
+    ratee_nip: str,
+) -> FeedbackSummary:
+    """The pooled view every reader gets; rater identities never leave the service by the API."""
+    await visible_employee(store, caller, region, ratee_nip)
+    await cycle_in(store, region, cycle_id)
+    docs = await store.find(SUBMISSIONS, {"cycle_id": cycle_id, "ratee_nip": ratee_nip})
+    return summarise(cycle_id, ratee_nip, registry.for_region(region).rubric_id, docs)
+
+
+async def write_note(
+    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, nip: str, body: NoteCreate
+) -> Note:
+    """Continuous feedback: the recorded supervisor, at any time; tagged with the cycle whose
+    window is running, if one is."""
+    caller.require_region(region)
+    employee = await employee_in(store, region, nip)
+    if employee.supervisor_nip is None or employee.supervisor_nip != caller_nip(caller):
+        raise Forbidden(f"only the supervisor of {nip} writes notes to them", slug="not-supervisor")
+    now = utcnow()
+    running = [c for c in await _cycles(store, region) if c[1] is None and c[2] <= now]
+    cycle_id = max(running, key=lambda c: c[2])[0] if running else None
+    note = Note(
+        note_id=str(uuid.uuid4()),
+        nip=nip,
+        author_nip=employee.supervisor_nip,
+        cycle_id=cycle_id,
+        text=body.text,
+        written_at=now,
+    )
+    event = build(ContinuousFeedbackNoted, region=region, key=nip, **note.model_dump(exclude={"written_at"}))
+    await store.write(NOTES, note.note_id, 0, {"region": region, **note.model_dump(mode="json")}, [event])
+    emitted(relay, NOTES, note.note_id, [event])
+    await audit(store, caller, region, "note.written", nip, note_id=note.note_id)
+    return note
+
+
+async def _cycles(store: FeedbackStore, region: str) -> list[tuple[str, str | None, datetime]]:
+    """(cycle id, why not accepting or None, window start) of the region's cycles."""
+    now = utcnow()
+    return [(c.cycle_id, c.accepting(now), c.window_opens) for c in await list_cycles(store, region)]
+
+
+async def list_notes(store: FeedbackStore, caller: Principal, region: str, nip: str) -> list[Note]:
+    await visible_employee(store, caller, region, nip)
+    docs = await store.find(NOTES, {"nip": nip}, sort="written_at")
+    return [Note.model_validate(d) for d in docs]
+
+
+async def list_audit(
+    store: FeedbackStore, caller: Principal, region: str, since: datetime | None, limit: int
+) -> list[AuditEntry]:
+    caller.require_region(region)
+    return [AuditEntry.model_validate(d) for d in await store.audit_entries(region, since, limit)]

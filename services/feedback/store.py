@@ -1,0 +1,184 @@
+"""Every database call of the feedback service.
+
+Each state change is one single-document write that also stages its events in the document's
+outbox (FerretDB has no transactions). Optimistic concurrency uses a ``rev`` counter: a write
+names the revision it read, and a lost race shows as "no document matched" so the caller retries.
+Everything stays inside what FerretDB supports: no $lookup, no change streams, no $elemMatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from shared import outbox
+from shared.events.base import Event
+from shared.mongo import Database
+
+UNITS = "units"
+TEAMS = "teams"
+EMPLOYEES = "employees"
+CYCLES = "cycles"
+PLANS = "plans"
+PROGRESS = "progress"
+ACHIEVEMENTS = "achievements"
+SUBMISSIONS = "submissions"
+NOTES = "notes"
+AUDIT = "audit"
+RATE_LIMITS = "rate_limits"
+
+#: Collections whose documents carry an outbox; the relay sweeps them after a crash.
+OUTBOX_COLLECTIONS = (EMPLOYEES, CYCLES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES)
+BULK_CHUNK = 500
+_NO_OUTBOX = {outbox.OUTBOX_FIELD: 0}
+
+
+class FeedbackStore:
+    """The feedback service's collections, behind methods named after what they do."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def ensure_indexes(self) -> None:
+        await self.db[EMPLOYEES].create_index([("region", ASCENDING), ("supervisor_nip", ASCENDING)])
+        await self.db[CYCLES].create_index([("region", ASCENDING)])
+        await self.db[SUBMISSIONS].create_index([("cycle_id", ASCENDING), ("ratee_nip", ASCENDING)])
+        await self.db[PROGRESS].create_index([("cycle_id", ASCENDING), ("nip", ASCENDING)])
+        await self.db[NOTES].create_index([("nip", ASCENDING)])
+        await self.db[AUDIT].create_index([("region", ASCENDING), ("at", DESCENDING)])
+        await self.db[RATE_LIMITS].create_index([("window", ASCENDING)])
+
+    # ------------------------------------------------------------------ generic versioned writes
+    async def write(
+        self, collection: str, doc_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool:
+        """Create (``rev`` 0) or change the document at revision ``rev``, staging ``events`` with it.
+
+        Returns False when someone else wrote first (the caller re-reads and retries).
+        """
+        coll = self.db[collection]
+        if rev == 0:
+            try:
+                await coll.insert_one({"_id": doc_id, "rev": 1, **fields, **outbox.initial(events)})
+            except DuplicateKeyError:
+                return False
+            return True
+        result = await coll.update_one(
+            {"_id": doc_id, "rev": rev}, {"$set": {**fields, "rev": rev + 1, **outbox.stage(events)}}
+        )
+        return result.matched_count == 1
+
+    async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.db[collection].find_one({"_id": doc_id}, _NO_OUTBOX)
+        return doc
+
+    async def find(
+        self,
+        collection: str,
+        query: dict[str, Any],
+        *,
+        sort: str | None = None,
+        skip: int = 0,
+        limit: int = 0,
+    ) -> list[dict[str, Any]]:
+        cursor = self.db[collection].find(query, _NO_OUTBOX)
+        if sort:
+            cursor = cursor.sort(sort.lstrip("-"), DESCENDING if sort.startswith("-") else ASCENDING)
+        if skip:
+            cursor = cursor.skip(skip)
+        if limit:
+            cursor = cursor.limit(limit)
+        return [doc async for doc in cursor]
+
+    # ------------------------------------------------------------------ organisation
+    async def put_named(self, collection: str, region: str, item_id: str, fields: dict[str, Any]) -> None:
+        """Units and teams: plain upserts keyed by region and id (no event contract carries them)."""
+        await self.db[collection].update_one(
+            {"_id": f"{region}:{item_id}"}, {"$set": {"region": region, **fields}}, upsert=True
+        )
+
+    async def unit_ids(self, region: str) -> set[str]:
+        return {d["unit_id"] for d in await self.find(UNITS, {"region": region})}
+
+    async def team_units(self, region: str) -> dict[str, str]:
+        return {d["team_id"]: d["unit_id"] for d in await self.find(TEAMS, {"region": region})}
+
+    async def region_nips(self, region: str) -> set[str]:
+        cursor = self.db[EMPLOYEES].find({"region": region}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
+    async def existing_nips(self, region: str, nips: Sequence[str]) -> set[str]:
+        cursor = self.db[EMPLOYEES].find({"_id": {"$in": list(nips)}, "region": region}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
+    async def upsert_employee(
+        self, region: str, nip: str, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool:
+        """Create or replace one employee; False when the NIP belongs to another region."""
+        try:
+            await self.db[EMPLOYEES].update_one(
+                {"_id": nip, "region": region},
+                {"$set": {**fields, "region": region, **outbox.stage(events)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def upsert_employees(
+        self, region: str, rows: Sequence[tuple[str, dict[str, Any], Event]]
+    ) -> set[int]:
+        """Bulk upserts in chunks, each op one document with its own event; returns failed indexes.
+
+        A failure (the NIP belongs to another region) affects only its own row: ``ordered=False``.
+        """
+        failed: set[int] = set()
+        for start in range(0, len(rows), BULK_CHUNK):
+            chunk = rows[start : start + BULK_CHUNK]
+            ops = [
+                UpdateOne(
+                    {"_id": nip, "region": region},
+                    {"$set": {**fields, "region": region, **outbox.stage([event])}},
+                    upsert=True,
+                )
+                for nip, fields, event in chunk
+            ]
+            try:
+                await self.db[EMPLOYEES].bulk_write(ops, ordered=False)
+            except BulkWriteError as exc:
+                for err in exc.details.get("writeErrors", []):
+                    if err.get("code") != 11000:
+                        raise
+                    failed.add(start + int(err["index"]))
+        return failed
+
+    # ------------------------------------------------------------------ audit and rate limits
+    async def audit(self, entry: dict[str, Any]) -> None:
+        await self.db[AUDIT].insert_one(entry)
+
+    async def hit(self, client: str, window: int) -> int:
+        """Count one request of ``client`` in the fixed ``window``; returns the count so far.
+
+        Counters live in the database so the limit holds across replicas. FerretDB has no TTL
+        indexes, so the first hit of a new window deletes windows that have ended.
+        """
+        doc = await self.db[RATE_LIMITS].find_one_and_update(
+            {"_id": f"{client}|{window}"},
+            {"$inc": {"n": 1}, "$setOnInsert": {"window": window}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        count = int(doc["n"]) if doc else 1
+        if count == 1:
+            await self.db[RATE_LIMITS].delete_many({"window": {"$lt": window}})
+        return count
+
+    async def audit_entries(self, region: str, since: datetime | None, limit: int) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"region": region}
+        if since is not None:
+            query["at"] = {"$gte": since}
+        return await self.find(AUDIT, query, sort="-at", limit=limit)
