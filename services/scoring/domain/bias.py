@@ -59,6 +59,8 @@ class PreparedFeedback:
     feedback: dict[Source, dict[str, float]] = field(default_factory=dict)
     raters: dict[Source, int] = field(default_factory=dict)
     used: list[FeedbackInput] = field(default_factory=list)
+    # Every version about this employee: superseded ones change the explanation, so the digest
+    # covers them too (equal digests, equal scores).
     considered: list[FeedbackInput] = field(default_factory=list)
     shifts: dict[str, float] = field(default_factory=dict)
     left_out: list[LeftOut] = field(default_factory=list)
@@ -114,6 +116,7 @@ def _select(
         if item.ratee_nip != nip:
             dropped[(f"feedback:{item.source.value}", "about another employee or a unit")] += 1
             continue
+        out.considered.append(item)
         old = latest.get(item.submission_id)
         if old is None or old.version < item.version or (old.version == item.version and _wins(item, old)):
             if old is not None:
@@ -125,7 +128,6 @@ def _select(
     for sid in sorted(latest):
         item = latest[sid]
         kind = f"feedback:{item.source.value}"
-        out.considered.append(item)
         if item.rubric_id != spec.rubric_id:
             dropped[(kind, f"rated on rubric {item.rubric_id}, scored with {spec.rubric_id}")] += 1
             continue

@@ -143,7 +143,7 @@ def compute_score(
         spec,
         rules.fingerprint,
         results.indicators,
-        results.achievement,
+        inputs.achievements,
         prepared.considered,
         prepared.shifts,
     )

@@ -1,7 +1,8 @@
 """The inputs digest: SHA-256 of a canonical JSON form of everything a score depends on.
 
 Canonical means sorted: the same inputs give the same digest whatever order they arrived in, and
-equal digests mean equal scores. Superseded versions are not part of it (they change nothing).
+equal digests mean equal scores (superseded versions are included: the explanation lists them).
+The cycle's rater corrections applied to this employee are part of it as ``shifts``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def canonical_inputs(
     spec: RubricSpec,
     rules: str,
     indicators: Iterable[IndicatorOutcome],
-    achievement: AchievementInput | None,
+    achievements: Iterable[AchievementInput],
     feedback: Iterable[FeedbackInput],
     shifts: Mapping[str, float],
 ) -> str:
@@ -44,7 +45,7 @@ def canonical_inputs(
         "rules": rules,
         "plan": [inputs.plan.event_id, inputs.plan.plan_id] if inputs.plan else None,
         "indicators": sorted(_indicator(i) for i in indicators),
-        "achievement": [achievement.event_id, achievement.version] if achievement else None,
+        "achievements": sorted([a.event_id, a.version] for a in achievements),
         "feedback": sorted(f.canonical() for f in feedback),
         "shifts": sorted(shifts.items()),
     }
