@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
+from litestar.params import JSONBody
 
 from services.feedback import service
-from services.feedback.api.params import ADMINS, ANY, CycleId, RegionId, same_region
+from services.feedback.api.params import (
+    ADMINS,
+    ANY,
+    Caller,
+    CycleId,
+    RegionId,
+    Relay,
+    Store,
+    same_region,
+)
 from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen
-from services.feedback.store import FeedbackStore
-from shared.auth import Principal, requires
-from shared.outbox import OutboxRelay
+from shared.auth import requires
 
 
 class CycleController(Controller):
@@ -20,21 +26,21 @@ class CycleController(Controller):
     guards = [same_region]
 
     @get("/", guards=[requires(*ANY)], summary="List the region's cycles")
-    async def list_cycles(self, store: FeedbackStore, region: RegionId) -> list[Cycle]:
+    async def list_cycles(self, store: Store, region: RegionId) -> list[Cycle]:
         return await service.list_cycles(store, region)
 
     @get("/{cycle_id:str}", guards=[requires(*ANY)], summary="One cycle")
-    async def get_cycle(self, store: FeedbackStore, region: RegionId, cycle_id: CycleId) -> Cycle:
+    async def get_cycle(self, store: Store, region: RegionId, cycle_id: CycleId) -> Cycle:
         return await service.get_cycle(store, region, cycle_id)
 
     @post("/", guards=[requires(*ADMINS)], summary="Open a cycle")
     async def open_cycle(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
-        data: CycleCreate,
+        data: JSONBody[CycleCreate],
     ) -> Cycle:
         return await service.open_cycle(store, relay, request.user, region, data)
 
@@ -45,12 +51,12 @@ class CycleController(Controller):
     )
     async def close_cycle(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         cycle_id: CycleId,
-        data: CycleClose,
+        data: JSONBody[CycleClose],
     ) -> Cycle:
         return await service.close_cycle(store, relay, request.user, region, cycle_id, data)
 
@@ -59,11 +65,11 @@ class CycleController(Controller):
     )
     async def reopen_cycle(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         cycle_id: CycleId,
-        data: CycleReopen,
+        data: JSONBody[CycleReopen],
     ) -> Cycle:
         return await service.reopen_cycle(store, relay, request.user, region, cycle_id, data)

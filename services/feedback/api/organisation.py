@@ -1,20 +1,22 @@
-"""Controllers of organisation data: units, teams, employees (and their bulk import)."""
+"""Controllers of organisation data: JSONBody[units], teams, employees (and their bulk import)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, get, patch, post, put
+from litestar.params import JSONBody
 
 from services.feedback import service
 from services.feedback.api.params import (
     ADMINS,
     ANY,
     HR,
+    Caller,
     Limit,
     Nip,
     Offset,
     RegionId,
+    Relay,
+    Store,
     TeamId,
     UnitId,
     same_region,
@@ -29,9 +31,7 @@ from services.feedback.domain import (
     Unit,
     UnitCreate,
 )
-from services.feedback.store import FeedbackStore
-from shared.auth import Principal, requires
-from shared.outbox import OutboxRelay
+from shared.auth import requires
 
 
 class UnitController(Controller):
@@ -40,17 +40,17 @@ class UnitController(Controller):
     guards = [same_region]
 
     @get("/", guards=[requires(*ANY)], summary="List the region's units")
-    async def list_units(self, store: FeedbackStore, region: RegionId) -> list[Unit]:
+    async def list_units(self, store: Store, region: RegionId) -> list[Unit]:
         return await service.list_units(store, region)
 
     @put("/{unit_id:str}", guards=[requires(*ADMINS)], summary="Create or rename a unit")
     async def put_unit(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
+        request: Caller,
+        store: Store,
         region: RegionId,
         unit_id: UnitId,
-        data: UnitCreate,
+        data: JSONBody[UnitCreate],
     ) -> Unit:
         return await service.put_unit(store, request.user, region, unit_id, data)
 
@@ -61,17 +61,17 @@ class TeamController(Controller):
     guards = [same_region]
 
     @get("/", guards=[requires(*ANY)], summary="List the region's teams")
-    async def list_teams(self, store: FeedbackStore, region: RegionId) -> list[Team]:
+    async def list_teams(self, store: Store, region: RegionId) -> list[Team]:
         return await service.list_teams(store, region)
 
     @put("/{team_id:str}", guards=[requires(*ADMINS)], summary="Create or change a team")
     async def put_team(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
+        request: Caller,
+        store: Store,
         region: RegionId,
         team_id: TeamId,
-        data: TeamCreate,
+        data: JSONBody[TeamCreate],
     ) -> Team:
         return await service.put_team(store, request.user, region, team_id, data)
 
@@ -84,8 +84,8 @@ class EmployeeController(Controller):
     @get("/", guards=[requires(*ANY)], summary="Employees the caller may see")
     async def list_employees(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
+        request: Caller,
+        store: Store,
         region: RegionId,
         offset: Offset = 0,
         limit: Limit = 100,
@@ -94,31 +94,35 @@ class EmployeeController(Controller):
 
     @get("/{nip:str}", guards=[requires(*ANY)], summary="One employee")
     async def get_employee(
-        self, request: Request[Principal, Any, Any], store: FeedbackStore, region: RegionId, nip: Nip
+        self,
+        request: Caller,
+        store: Store,
+        region: RegionId,
+        nip: Nip,
     ) -> EmployeeRecord:
         return await service.get_employee(store, request.user, region, nip)
 
     @put("/{nip:str}", guards=[requires(*HR)], summary="Create or replace an employee")
     async def put_employee(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         nip: Nip,
-        data: EmployeeCreate,
+        data: JSONBody[EmployeeCreate],
     ) -> EmployeeRecord:
         return await service.put_employee(store, relay, request.user, region, nip, data)
 
     @patch("/{nip:str}", guards=[requires(*HR)], summary="Change some fields of an employee")
     async def update_employee(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         nip: Nip,
-        data: EmployeeUpdate,
+        data: JSONBody[EmployeeUpdate],
     ) -> EmployeeRecord:
         return await service.update_employee(store, relay, request.user, region, nip, data)
 
@@ -141,9 +145,9 @@ def import_controller(max_body_bytes: int) -> type[Controller]:
         )
         async def import_employees(
             self,
-            request: Request[Principal, Any, Any],
-            store: FeedbackStore,
-            relay: OutboxRelay,
+            request: Caller,
+            store: Store,
+            relay: Relay,
             region: RegionId,
         ) -> ImportReport:
             raw = await request.body()

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 
 from services.feedback.domain import ID_PATTERN
+from services.feedback.store import FeedbackStore
 from shared.auth import Principal, Role
 from shared.errors import Unauthorized
 from shared.events.base import NIP_PATTERN
+from shared.outbox import OutboxRelay
+from shared.plugins.manager import RubricRegistry
 
 ANY = (Role.EMPLOYEE, Role.SUPERVISOR, Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
 ADMINS = (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
@@ -19,7 +24,12 @@ HR = (Role.HR_ADMIN, Role.SYSTEM)
 STAFF = (Role.EMPLOYEE, Role.SUPERVISOR)
 SUPERVISORS = (Role.SUPERVISOR,)
 
-RegionId = Annotated[str, Parameter(title="Region id", pattern=ID_PATTERN, examples=[])]
+Caller = Request[Principal, Any, Any]
+Store = NamedDependency[FeedbackStore]
+Relay = NamedDependency[OutboxRelay]
+Registry = NamedDependency[RubricRegistry]
+
+RegionId = Annotated[str, Parameter(title="Region id", pattern=ID_PATTERN)]
 UnitId = Annotated[str, Parameter(title="Unit (dinas) id", pattern=ID_PATTERN)]
 TeamId = Annotated[str, Parameter(title="Team id", pattern=ID_PATTERN)]
 CycleId = Annotated[str, Parameter(title="Cycle id", pattern=ID_PATTERN)]

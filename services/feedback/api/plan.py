@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, get, post, put
+from litestar.params import JSONBody
 
 from services.feedback import service
-from services.feedback.api.params import ANY, STAFF, SUPERVISORS, CycleId, Nip, RegionId, same_region
+from services.feedback.api.params import (
+    ANY,
+    STAFF,
+    SUPERVISORS,
+    Caller,
+    CycleId,
+    Nip,
+    RegionId,
+    Relay,
+    Store,
+    same_region,
+)
 from services.feedback.domain import (
     Achievement,
     AchievementCreate,
@@ -17,9 +27,7 @@ from services.feedback.domain import (
     Progress,
     ProgressCreate,
 )
-from services.feedback.store import FeedbackStore
-from shared.auth import Principal, requires
-from shared.outbox import OutboxRelay
+from shared.auth import requires
 
 CYCLE_PATH = "/regions/{region:str}/cycles/{cycle_id:str}"
 
@@ -32,8 +40,8 @@ class PlanController(Controller):
     @get("/{nip:str}", guards=[requires(*ANY)], summary="An employee's plan")
     async def get_plan(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
+        request: Caller,
+        store: Store,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
@@ -43,22 +51,22 @@ class PlanController(Controller):
     @put("/{nip:str}", guards=[requires(*STAFF)], summary="Submit or revise one's own plan")
     async def submit_plan(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
-        data: PlanCreate,
+        data: JSONBody[PlanCreate],
     ) -> Plan:
         return await service.submit_plan(store, relay, request.user, region, cycle_id, nip, data)
 
     @post("/{nip:str}/approve", guards=[requires(*SUPERVISORS)], status_code=200, summary="Approve a plan")
     async def approve_plan(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
@@ -68,13 +76,13 @@ class PlanController(Controller):
     @post("/{nip:str}/return", guards=[requires(*SUPERVISORS)], status_code=200, summary="Return a plan")
     async def return_plan(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
-        data: PlanReturn,
+        data: JSONBody[PlanReturn],
     ) -> Plan:
         return await service.decide_plan(store, relay, request.user, region, cycle_id, nip, data)
 
@@ -87,8 +95,8 @@ class ProgressController(Controller):
     @get("/{nip:str}", guards=[requires(*ANY)], summary="An employee's progress reports")
     async def list_progress(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
+        request: Caller,
+        store: Store,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
@@ -98,13 +106,13 @@ class ProgressController(Controller):
     @post("/{nip:str}", guards=[requires(*STAFF)], summary="Report progress")
     async def report_progress(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
-        data: ProgressCreate,
+        data: JSONBody[ProgressCreate],
     ) -> Progress:
         return await service.report_progress(store, relay, request.user, region, cycle_id, nip, data)
 
@@ -117,8 +125,8 @@ class AchievementController(Controller):
     @get("/{nip:str}", guards=[requires(*ANY)], summary="An employee's final achievement report")
     async def get_achievement(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
+        request: Caller,
+        store: Store,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
@@ -128,12 +136,12 @@ class AchievementController(Controller):
     @put("/{nip:str}", guards=[requires(*STAFF)], summary="Report (or replace) the final achievement")
     async def report_achievement(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
-        data: AchievementCreate,
+        data: JSONBody[AchievementCreate],
     ) -> Achievement:
         return await service.report_achievement(store, relay, request.user, region, cycle_id, nip, data)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from services.feedback import service
 from services.feedback.api.params import (
@@ -14,10 +14,14 @@ from services.feedback.api.params import (
     ANY,
     STAFF,
     SUPERVISORS,
+    Caller,
     CycleId,
     Limit,
     Nip,
     RegionId,
+    Registry,
+    Relay,
+    Store,
     same_region,
 )
 from services.feedback.domain import (
@@ -29,10 +33,7 @@ from services.feedback.domain import (
     NoteCreate,
     Submission,
 )
-from services.feedback.store import FeedbackStore
-from shared.auth import Principal, requires
-from shared.outbox import OutboxRelay
-from shared.plugins.manager import RubricRegistry
+from shared.auth import requires
 
 
 class FeedbackController(Controller):
@@ -47,14 +48,14 @@ class FeedbackController(Controller):
     )
     async def submit_feedback(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
-        registry: RubricRegistry,
+        request: Caller,
+        store: Store,
+        relay: Relay,
+        registry: Registry,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
-        data: FeedbackCreate,
+        data: JSONBody[FeedbackCreate],
     ) -> Submission:
         return await service.submit_feedback(
             store, relay, registry, request.user, region, cycle_id, nip, data
@@ -65,9 +66,9 @@ class FeedbackController(Controller):
     )
     async def feedback_summary(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        registry: RubricRegistry,
+        request: Caller,
+        store: Store,
+        registry: Registry,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
@@ -85,11 +86,11 @@ class CitizenFeedbackController(Controller):
     async def submit_citizen_feedback(
         self,
         request: Request[Any, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
-        registry: RubricRegistry,
+        store: Store,
+        relay: Relay,
+        registry: Registry,
         region: RegionId,
-        data: CitizenFeedbackCreate,
+        data: JSONBody[CitizenFeedbackCreate],
     ) -> Submission:
         # The direct peer address: X-Forwarded-For is not trusted, anyone can write it.
         client = request.client.host if request.client else "unknown"
@@ -103,19 +104,23 @@ class NoteController(Controller):
 
     @get("/", guards=[requires(*ANY)], summary="Continuous feedback notes to an employee")
     async def list_notes(
-        self, request: Request[Principal, Any, Any], store: FeedbackStore, region: RegionId, nip: Nip
+        self,
+        request: Caller,
+        store: Store,
+        region: RegionId,
+        nip: Nip,
     ) -> list[Note]:
         return await service.list_notes(store, request.user, region, nip)
 
     @post("/", guards=[requires(*SUPERVISORS)], summary="Write a continuous feedback note")
     async def write_note(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
-        relay: OutboxRelay,
+        request: Caller,
+        store: Store,
+        relay: Relay,
         region: RegionId,
         nip: Nip,
-        data: NoteCreate,
+        data: JSONBody[NoteCreate],
     ) -> Note:
         return await service.write_note(store, relay, request.user, region, nip, data)
 
@@ -128,8 +133,8 @@ class AuditController(Controller):
     @get("/", guards=[requires(*ADMINS)], summary="Who changed what, when (newest first)")
     async def list_audit(
         self,
-        request: Request[Principal, Any, Any],
-        store: FeedbackStore,
+        request: Caller,
+        store: Store,
         region: RegionId,
         since: Annotated[datetime | None, Parameter(title="Only entries at or after this time")] = None,
         limit: Limit = 100,

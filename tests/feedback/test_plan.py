@@ -1,0 +1,154 @@
+"""Plans (SKP) and reports: submit, link to the superior's result, approve or return, report."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from shared.auth import Role
+from shared.events.feedback import INPUTS_TOPIC
+from shared.settings import Settings
+from tests.feedback.org import HEAD, PROBLEM, SUP, A, B, E, cycle_body, plan_body
+
+Client = AsyncTestClient[Litestar]
+BASE = "/regions/marelan/cycles/marelan-2026"
+
+
+async def test_plan_is_linked_returned_revised_approved_and_reported(
+    client: Client, auth: Any, seed: Any, isolated_settings: Settings, read_topic: Any
+) -> None:
+    await seed()
+    a, sup = auth(Role.EMPLOYEE, nip=A), auth(Role.SUPERVISOR, nip=SUP)
+    assert (await client.put(f"{BASE}/plans/{SUP}", json=plan_body(), headers=sup)).status_code == 200
+    link = f"marelan-2026-{SUP}/rhk-1"
+    submitted = await client.put(f"{BASE}/plans/{A}", json=plan_body(supports=link), headers=a)
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+
+    returned = await client.post(
+        f"{BASE}/plans/{A}/return", json={"reason": "target terlalu rendah"}, headers=sup
+    )
+    assert returned.status_code == 200 and returned.json()["status"] == "returned"
+    revised = plan_body(supports=link, indicators=("iki-1", "iki-2"))
+    assert (await client.put(f"{BASE}/plans/{A}", json=revised, headers=a)).json()["status"] == "submitted"
+    approved = await client.post(f"{BASE}/plans/{A}/approve", headers=sup)
+    assert approved.status_code == 200 and approved.json()["decided_by"] == SUP
+    locked = await client.put(f"{BASE}/plans/{A}", json=plan_body(), headers=a)
+    assert locked.status_code == 409 and locked.json()["type"] == PROBLEM + "plan-approved"
+
+    progress = {"realisations": [{"indicator_id": "iki-1", "value": 40}], "note": "semester 1"}
+    assert (await client.post(f"{BASE}/progress/{A}", json=progress, headers=a)).status_code == 201
+    final = {
+        "realisations": [
+            {"indicator_id": "iki-1", "value": 110, "evidence": ["https://dok.example.id/1.pdf"]},
+            {"indicator_id": "iki-2", "value": 95},
+        ]
+    }
+    first = await client.put(f"{BASE}/achievements/{A}", json=final, headers=a)
+    second = await client.put(f"{BASE}/achievements/{A}", json=final, headers=a)
+    assert (first.json()["version"], second.json()["version"]) == (1, 2)
+    assert (await client.get(f"{BASE}/achievements/{A}", headers=sup)).json()["version"] == 2
+
+    records = await read_topic(isolated_settings.topic(INPUTS_TOPIC), 8)
+    mine = [json.loads(r.value) for r in records if r.key == A.encode()]
+    assert [e["type"] for e in mine] == [
+        "feedback.plan_submitted",
+        "feedback.plan_returned",
+        "feedback.plan_submitted",
+        "feedback.plan_approved",
+        "feedback.progress_reported",
+        "feedback.achievement_reported",
+        "feedback.achievement_reported",
+    ]
+    assert mine[1]["reason"] == "target terlalu rendah"
+    assert mine[3]["approved_by"] == SUP and mine[3]["results"][0]["supports"] == link
+    assert [e["version"] for e in mine[5:]] == [1, 2]
+    assert mine[5]["realisations"][0]["evidence"] == ["https://dok.example.id/1.pdf"]
+
+
+async def test_links_must_name_a_result_of_the_supervisors_own_plan(
+    client: Client, auth: Any, seed: Any
+) -> None:
+    await seed()
+    a = auth(Role.EMPLOYEE, nip=A)
+    for nip in (SUP, E):
+        await client.put(f"{BASE}/plans/{nip}", json=plan_body(), headers=auth(Role.EMPLOYEE, nip=nip))
+    for link in (
+        f"marelan-2026-{SUP}/rhk-9",
+        f"marelan-2026-{E}/rhk-1",
+        "no-slash",
+        f"marelan-2026-{B}/rhk-1",
+    ):
+        response = await client.put(f"{BASE}/plans/{A}", json=plan_body(supports=link), headers=a)
+        assert response.status_code == 422, link
+        assert response.json()["type"] == PROBLEM + "invalid-plan"
+    head = auth(Role.SUPERVISOR, nip=HEAD)
+    response = await client.put(
+        f"{BASE}/plans/{HEAD}", json=plan_body(supports=f"marelan-2026-{SUP}/rhk-1"), headers=head
+    )
+    assert response.status_code == 422 and "no supervisor" in response.json()["detail"]
+    no_main = plan_body()
+    no_main["results"][0]["kind"] = "tambahan"
+    response = await client.put(f"{BASE}/plans/{A}", json=no_main, headers=a)
+    assert response.status_code == 422 and response.json()["type"] == PROBLEM + "invalid-plan"
+
+
+async def test_only_the_owner_submits_and_only_the_recorded_supervisor_decides(
+    client: Client, auth: Any, seed: Any
+) -> None:
+    await seed()
+    response = await client.put(f"{BASE}/plans/{A}", json=plan_body(), headers=auth(Role.EMPLOYEE, nip=B))
+    assert response.status_code == 403 and response.json()["type"] == PROBLEM + "not-own"
+    await client.put(f"{BASE}/plans/{A}", json=plan_body(), headers=auth(Role.EMPLOYEE, nip=A))
+    response = await client.post(f"{BASE}/plans/{A}/approve", headers=auth(Role.SUPERVISOR, nip=HEAD))
+    assert response.status_code == 403 and response.json()["type"] == PROBLEM + "not-supervisor"
+    response = await client.post(
+        f"{BASE}/plans/{A}/return", json={"reason": ""}, headers=auth(Role.SUPERVISOR, nip=SUP)
+    )
+    assert response.status_code == 400 and response.json()["type"] == PROBLEM + "validation"
+    response = await client.get(f"{BASE}/plans/{A}", headers=auth(Role.EMPLOYEE, nip=B))
+    assert response.status_code == 403 and response.json()["type"] == PROBLEM + "not-yours"
+    response = await client.get(f"{BASE}/plans/{A}", headers=auth(Role.SUPERVISOR, nip=HEAD))
+    assert response.status_code == 403, "a supervisor sees their direct reports only"
+
+
+async def test_reports_need_a_plan_and_the_final_one_an_approved_plan_covered_in_full(
+    client: Client, auth: Any, seed: Any
+) -> None:
+    await seed()
+    a, sup = auth(Role.EMPLOYEE, nip=A), auth(Role.SUPERVISOR, nip=SUP)
+    progress = {"realisations": [{"indicator_id": "iki-1", "value": 1}]}
+    response = await client.post(f"{BASE}/progress/{A}", json=progress, headers=a)
+    assert response.status_code == 409 and response.json()["type"] == PROBLEM + "no-plan"
+    await client.put(f"{BASE}/plans/{A}", json=plan_body(indicators=("iki-1", "iki-2")), headers=a)
+    final = {"realisations": [{"indicator_id": "iki-1", "value": 1}]}
+    response = await client.put(f"{BASE}/achievements/{A}", json=final, headers=a)
+    assert response.status_code == 409 and response.json()["type"] == PROBLEM + "plan-not-approved"
+    await client.post(f"{BASE}/plans/{A}/approve", headers=sup)
+    response = await client.put(f"{BASE}/achievements/{A}", json=final, headers=a)
+    assert response.status_code == 422 and response.json()["type"] == PROBLEM + "invalid-realisation"
+    assert "iki-2" in response.json()["detail"]
+    wrong = {"realisations": [{"indicator_id": "iki-9", "value": 1}]}
+    response = await client.post(f"{BASE}/progress/{A}", json=wrong, headers=a)
+    assert response.status_code == 422 and response.json()["type"] == PROBLEM + "invalid-realisation"
+    bad_link = {"realisations": [{"indicator_id": "iki-1", "value": 1, "evidence": ["javascript:alert(1)"]}]}
+    response = await client.post(f"{BASE}/progress/{A}", json=bad_link, headers=a)
+    assert response.status_code == 400 and response.json()["type"] == PROBLEM + "validation"
+
+
+async def test_nothing_is_accepted_outside_the_window_or_after_closing(
+    client: Client, auth: Any, seed: Any
+) -> None:
+    await seed()
+    hr, a = auth(Role.HR_ADMIN), auth(Role.EMPLOYEE, nip=A)
+    await client.post(
+        "/regions/marelan/cycles", json=cycle_body("later", opens_in=timedelta(days=5)), headers=hr
+    )
+    response = await client.put(f"/regions/marelan/cycles/later/plans/{A}", json=plan_body(), headers=a)
+    assert response.status_code == 409 and response.json()["type"] == PROBLEM + "outside-window"
+    await client.post("/regions/marelan/cycles/marelan-2026/close", json={}, headers=hr)
+    response = await client.put(f"{BASE}/plans/{A}", json=plan_body(), headers=a)
+    assert response.status_code == 409 and response.json()["type"] == PROBLEM + "cycle-closed"
