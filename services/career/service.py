@@ -1,0 +1,321 @@
+"""Use cases of the career service: scores in, recommendations out, HR decisions, potentials.
+
+The rules are in :mod:`services.career.domain`; this module loads what they need from the store,
+calls them, and writes what they conclude. Every write of a recommendation is one document
+carrying its own events (the outbox), and every event id is derived from the recommendation id
+and its revision, so a replayed handler republishes the same ids and consumers drop the repeats.
+
+Idempotency: score documents keep the first event of an identical score, recommendation ids are
+derived from their content, and :func:`~services.career.domain.reconcile` leaves unchanged ones
+alone, so reprocessing a score (the same event or the same score under a new id) writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pluggy
+
+from services.career.domain import (
+    CareerPolicy,
+    CycleOutcome,
+    Decision,
+    History,
+    PotentialAssessment,
+    Reconciliation,
+    ScoreInput,
+    decide,
+    recommend,
+    reconcile,
+    resolve_policy,
+    select_team_awards,
+)
+from services.career.store import CareerStore, Decided, StaleWrite, StoredRecommendation, now
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.events.base import Event
+from shared.events.career import Recommendation, RecommendationDecided, RecommendationIssued
+from shared.events.feedback import CycleOpened, EmployeeUpserted
+from shared.events.scoring import CalibrationApplied, ScoreComputed, ScoreFinalized
+from shared.logging import correlation_id
+
+PRODUCER = "career"
+#: Namespace of derived event ids: uuid5(namespace, "<recommendation id>:<revision>").
+EVENT_NAMESPACE = uuid.UUID("0b1f4d0e-6c1a-4f4e-9a57-6b0c2b7a9e31")
+
+ScoreEvent = ScoreComputed | ScoreFinalized | CalibrationApplied
+
+
+def event_id_for(recommendation_id: str, revision: int) -> uuid.UUID:
+    """Id of the event announcing ``revision`` of a recommendation: the same on every replay."""
+    return uuid.uuid5(EVENT_NAMESPACE, f"{recommendation_id}:{revision}")
+
+
+def current_input(doc: dict[str, Any]) -> ScoreInput | None:
+    """The score in force for a score document: final (calibrated if so) over provisional."""
+    if doc.get("final"):
+        final = ScoreInput.model_validate_json(doc["final"])
+        if doc.get("calibration"):
+            final = final.with_calibration(CalibrationApplied.model_validate_json(doc["calibration"]))
+        return final
+    if doc.get("provisional"):
+        return ScoreInput.model_validate_json(doc["provisional"])
+    return None
+
+
+def assign_periods(docs: Sequence[dict[str, Any]], period_ends: dict[str, str]) -> dict[str, str]:
+    """Sortable period per cycle: ``period_end`` from ``feedback.cycle_opened``; for a cycle career
+    has not seen opened, the time its first score arrived. Equal periods get the cycle id appended,
+    so that the history never holds two cycles at one period."""
+    periods = {
+        doc["cycle_id"]: period_ends.get(doc["cycle_id"]) or _iso(doc["first_seen_at"]) for doc in docs
+    }
+    counts: dict[str, int] = {}
+    for period in periods.values():
+        counts[period] = counts.get(period, 0) + 1
+    return {cycle: p if counts[p] == 1 else f"{p}/{cycle}" for cycle, p in periods.items()}
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+@dataclass
+class CareerService:
+    """The career use cases over one store and one plugin manager."""
+
+    store: CareerStore
+    plugins: pluggy.PluginManager
+    _policies: dict[str, CareerPolicy] = field(default_factory=dict)
+
+    def policy(self, region: str) -> CareerPolicy:
+        """The region's policy through the plugin hooks, resolved once per region."""
+        if region not in self._policies:
+            self._policies[region] = resolve_policy(self.plugins, region)
+        return self._policies[region]
+
+    # ------------------------------------------------------------------ inputs
+    async def record_score(self, event: ScoreEvent) -> None:
+        """Keep the newest provisional score, final score and calibration of the event's cycle.
+
+        An identical score under another event id keeps the first one, so the reasons of the
+        recommendations keep pointing at the event they came from.
+        """
+        if isinstance(event, CalibrationApplied):
+            cycle_id, nip = event.cycle_id, event.nip
+        else:
+            cycle_id, nip = event.score.cycle_id, event.score.nip
+        doc = await self.store.score_doc(cycle_id, nip) or {}
+        fields = _score_fields(doc, event)
+        if fields is not None:
+            await self.store.save_score_fields(
+                cycle_id=cycle_id, nip=nip, region=event.region, seen_at=event.occurred_at, fields=fields
+            )
+
+    async def record_cycle(self, event: CycleOpened) -> None:
+        await self.store.save_cycle(
+            event.cycle_id,
+            region=event.region,
+            period_end=event.period_end.isoformat(),
+            kind=event.kind.value,
+        )
+
+    async def record_employee(self, event: EmployeeUpserted) -> None:
+        await self.store.save_employee(event.employee, region=event.region, occurred_at=event.occurred_at)
+
+    async def record_potential(
+        self, cycle_id: str, region: str, assessment: PotentialAssessment
+    ) -> list[StoredRecommendation]:
+        """Store HR's potential assessment and recompute the cycle's recommendations (the 9-box).
+
+        Returns the employee's recommendations of that cycle as they now stand.
+        """
+        await self.store.save_potential(cycle_id, region, assessment)
+        await self.refresh_employee(assessment.nip, cycle_id)
+        return await self.store.recommendations_of(cycle_id, assessment.nip)
+
+    async def region_of(self, nip: str) -> str:
+        """The employee's region: from the directory, else from their scores.
+
+        :raises NotFound: career knows nothing of the employee.
+        """
+        employee = await self.store.employee(nip)
+        if employee is not None:
+            return str(employee["region"])
+        docs = await self.store.score_docs_of(nip)
+        if docs:
+            return str(docs[0]["region"])
+        raise NotFound(f"no employee {nip} is known to the career service", slug="employee-not-found")
+
+    # ------------------------------------------------------------------ recommendations
+    async def recommendation(self, recommendation_id: str) -> StoredRecommendation:
+        """:raises NotFound: no such recommendation."""
+        stored = await self.store.recommendation(recommendation_id)
+        if stored is None:
+            raise NotFound(f"no recommendation {recommendation_id}", slug="recommendation-not-found")
+        return stored
+
+    async def refresh_employee(self, nip: str, cycle_id: str) -> None:
+        """Recompute the employee's recommendations of ``cycle_id`` and of every later cycle.
+
+        Later cycles are included because their streaks and sanction ladder rest on this cycle's
+        final outcome (a calibration may change it); unchanged ones are left alone by reconcile.
+        """
+        docs = await self.store.score_docs_of(nip)
+        periods = assign_periods(docs, await self.store.period_ends(d["cycle_id"] for d in docs))
+        inputs = {
+            doc["cycle_id"]: (doc["region"], s) for doc in docs if (s := current_input(doc)) is not None
+        }
+        outcomes = [CycleOutcome.from_score(s, periods[c]) for c, (_, s) in inputs.items() if s.final]
+        potentials = await self.store.potentials_of(nip)
+        if cycle_id not in inputs:
+            return  # no score of that cycle yet: its recommendations come with the score
+        start = periods[cycle_id]
+        for cycle in sorted(inputs, key=lambda c: periods[c]):
+            if periods[cycle] < start:
+                continue
+            region, score = inputs[cycle]
+            # Only earlier periods count, whatever the store holds about later ones.
+            history = History(outcomes=tuple(o for o in outcomes if o.period < periods[cycle]))
+            fresh = recommend(score, history, self.policy(region), potentials.get(cycle))
+            existing = await self.store.recommendations_of(cycle, nip)
+            await self._apply(
+                reconcile([s.recommendation for s in existing], fresh, final=score.final), existing, region
+            )
+
+    async def refresh_team_awards(self, region: str, cycle_id: str) -> None:
+        """Recompute the team awards of a region's cycle from the final scores in so far.
+
+        Each final score may change the ranking, so the awards are recomputed per batch of score
+        events; a team that no longer wins has its proposal superseded.
+        """
+        policy = self.policy(region)
+        if policy.team_award is None:
+            return
+        docs = await self.store.final_team_scores(region, cycle_id)
+        scores = [s for doc in docs if (s := current_input(doc)) is not None and s.final]
+        fresh = select_team_awards(scores, policy)
+        existing = await self.store.team_awards(region, cycle_id)
+        teams = {r.team_id for r in fresh} | {s.recommendation.team_id for s in existing}
+        for team in sorted(t for t in teams if t is not None):
+            mine = [s for s in existing if s.recommendation.team_id == team]
+            outcome = reconcile(
+                [s.recommendation for s in mine], [r for r in fresh if r.team_id == team], final=True
+            )
+            await self._apply(outcome, mine, region)
+
+    async def decide_recommendation(
+        self, recommendation_id: str, decision: Decision, *, region: str
+    ) -> StoredRecommendation:
+        """Apply HR's decision and publish ``RecommendationDecided`` with the change.
+
+        :raises NotFound: no such recommendation.
+        :raises Forbidden: it belongs to another region than ``region``, the decider's.
+        :raises ValidationFailed: a rejection without a reason.
+        :raises Conflict: the recommendation is no longer proposed, or changed meanwhile.
+        """
+        stored = await self.recommendation(recommendation_id)
+        if stored.region != region:
+            raise Forbidden("this region's data is not yours to see", slug="other-region")
+        decided = decide(stored.recommendation, decision)
+        if decided is stored.recommendation:
+            return stored  # the same decision again: a retried request
+        revision = stored.revision + 1
+        updated = StoredRecommendation(
+            recommendation=decided,
+            region=region,
+            revision=revision,
+            decision=Decided(decision.status, decision.decided_by, decision.reason, now()),
+        )
+        event: RecommendationDecided = RecommendationDecided.build(
+            event_id=event_id_for(recommendation_id, revision),
+            recommendation_id=recommendation_id,
+            nip=decided.nip,
+            status=decision.status,
+            decided_by=decision.decided_by,
+            reason=decision.reason,
+            **_envelope(decided, region),
+        )
+        try:
+            await self.store.replace_recommendation(
+                updated, expected_revision=stored.revision, events=[event]
+            )
+        except StaleWrite:
+            raise Conflict("the recommendation changed meanwhile; reload it", slug="stale-write") from None
+        return updated
+
+    async def _apply(
+        self, outcome: Reconciliation, existing: Sequence[StoredRecommendation], region: str
+    ) -> None:
+        """Write what reconcile concluded: each new or superseded recommendation in its own write."""
+        if not outcome.changed:
+            return
+        by_id = {s.recommendation_id: s for s in existing}
+        for rec in (*outcome.new, *outcome.superseded):
+            prior = by_id.get(rec.recommendation_id)
+            revision = 1 if prior is None else prior.revision + 1
+            stored = StoredRecommendation(recommendation=rec, region=region, revision=revision)
+            event: RecommendationIssued = RecommendationIssued.build(
+                event_id=event_id_for(rec.recommendation_id, revision),
+                recommendation=rec,
+                **_envelope(rec, region),
+            )
+            if prior is None:
+                await self.store.insert_recommendation(stored, [event])
+            else:
+                await self.store.replace_recommendation(
+                    stored, expected_revision=prior.revision, events=[event]
+                )
+
+
+def _envelope(rec: Recommendation, region: str) -> dict[str, Any]:
+    return {
+        "region": region,
+        "correlation_id": correlation_id.get() or f"career-{rec.recommendation_id}",
+        "producer": PRODUCER,
+        "key": rec.nip or f"team:{rec.team_id}",
+    }
+
+
+def _score_fields(doc: dict[str, Any], event: ScoreEvent) -> dict[str, Any] | None:
+    """The score document fields ``event`` changes, or None when it changes nothing."""
+    if isinstance(event, CalibrationApplied):
+        stored_cal = doc.get("calibration")
+        if stored_cal:
+            old = CalibrationApplied.model_validate_json(stored_cal)
+            if old.occurred_at > event.occurred_at or _same_calibration(old, event):
+                return None
+        return {"calibration": event.model_dump_json()}
+    slot = "final" if isinstance(event, ScoreFinalized) else "provisional"
+    if doc.get(slot):
+        old_score = ScoreInput.model_validate_json(doc[slot]).score
+        if old_score == event.score or old_score.revision > event.score.revision:
+            return None
+    fields: dict[str, Any] = {slot: ScoreInput.from_event(event).model_dump_json()}
+    if slot == "final":
+        fields["final_team_id"] = event.score.team_id
+    return fields
+
+
+def _same_calibration(a: CalibrationApplied, b: CalibrationApplied) -> bool:
+    keys = ("predicate", "decision", "decided_by", "reason", "previous_predicate")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
+
+
+def touched_by(events: Sequence[Event]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(nip, cycle) pairs whose recommendations, and (region, cycle) pairs whose team awards, the
+    score events may change; in first-seen order, without repeats."""
+    employees: dict[tuple[str, str], None] = {}
+    teams: dict[tuple[str, str], None] = {}
+    for event in events:
+        if isinstance(event, CalibrationApplied):
+            employees[(event.nip, event.cycle_id)] = None
+            teams[(event.region, event.cycle_id)] = None
+        elif isinstance(event, ScoreComputed | ScoreFinalized):
+            employees[(event.score.nip, event.score.cycle_id)] = None
+            if isinstance(event, ScoreFinalized):
+                teams[(event.region, event.score.cycle_id)] = None
+    return list(employees), list(teams)
