@@ -158,9 +158,11 @@ class ServiceKit:
             await self.start()
 
         async def shutdown() -> None:
-            await self.stop()
+            # Hooks first, while the broker and the database are still open: a background task
+            # stopped by a hook may still need them to record what it was doing.
             for hook in on_shutdown:
                 await hook()
+            await self.stop()
 
         async def correlate(request: Request[Any, Any, Any]) -> None:
             correlation_id.set(request.headers.get("x-correlation-id") or f"req-{uuid.uuid4().hex[:16]}")
