@@ -1,0 +1,321 @@
+"""Every database call of the notify service.
+
+Collections (all single-document writes, within what FerretDB v1 does):
+
+``people``
+    The directory, fed by ``EmployeeUpserted``; ``_id`` is the NIP.
+``subscriptions``
+    Webhook subscriptions; ``_id`` is the subscription id. The secret is stored as given: the
+    service needs it to sign, so it cannot be hashed. It never leaves through the API after
+    creation.
+``deliveries``
+    One document per notification, ``_id`` = notification id (uuid5 of event, channel and
+    recipient): the dedupe key. Inbox messages are deliveries too (delivered when written).
+    ``status`` moves pending → in_progress → delivered | failed; failed ones are the dead
+    letters, replayed on request. The events reporting each outcome ride in the same write
+    (``_outbox``, see :mod:`shared.outbox`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from services.notify.domain import (
+    Audience,
+    DeliveryRecord,
+    DeliveryStatus,
+    Notification,
+    Person,
+    ReplayQuery,
+    Subscription,
+)
+from shared import outbox
+from shared.events.base import Event
+from shared.mongo import Database
+
+PEOPLE = "people"
+SUBSCRIPTIONS = "subscriptions"
+DELIVERIES = "deliveries"
+DUPLICATE_KEY = 11000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A stored delivery: the notification as planned and what became of it."""
+
+    notification: Notification
+    status: DeliveryStatus
+    attempts: int
+    round: int
+    last_error: str | None
+    correlation_id: str
+    created_at: datetime
+    updated_at: datetime
+    read_at: datetime | None
+    claim: str | None
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Delivery:
+        return cls(
+            notification=Notification.model_validate_json(doc["notification"]),
+            status=DeliveryStatus(doc["status"]),
+            attempts=doc.get("attempts", 0),
+            round=doc.get("round", 0),
+            last_error=doc.get("last_error"),
+            correlation_id=doc.get("correlation_id", ""),
+            created_at=doc["created_at"],
+            updated_at=doc["updated_at"],
+            read_at=doc.get("read_at"),
+            claim=doc.get("claim"),
+        )
+
+    @property
+    def record(self) -> DeliveryRecord:
+        n = self.notification
+        return DeliveryRecord(
+            notification_id=n.notification_id,
+            source_event_id=n.source_event_id,
+            event_type=n.event_type,
+            channel=n.channel,
+            recipient=n.recipient,
+            status=self.status,
+            attempts=self.attempts,
+            last_error=self.last_error,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+class NotifyStore:
+    """The notify service's collections; see the module docstring for their shape."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def ensure_indexes(self) -> None:
+        await self.db[PEOPLE].create_index([("region", ASCENDING), ("active", ASCENDING)])
+        await self.db[SUBSCRIPTIONS].create_index([("region", ASCENDING)])
+        deliveries = self.db[DELIVERIES]
+        await deliveries.create_index([("status", ASCENDING), ("created_at", ASCENDING)])
+        await deliveries.create_index(
+            [("recipient", ASCENDING), ("channel", ASCENDING), ("created_at", DESCENDING)]
+        )
+        await deliveries.create_index(
+            [("region", ASCENDING), ("channel", ASCENDING), ("created_at", ASCENDING)]
+        )
+
+    # ------------------------------------------------------------------ directory
+
+    async def upsert_person(self, person: Person, as_of: datetime) -> bool:
+        """Keep ``person`` unless a newer record is stored; False when this one was stale."""
+        try:
+            await self.db[PEOPLE].update_one(
+                {"_id": person.nip, "$or": [{"as_of": {"$lte": as_of}}, {"as_of": {"$exists": False}}]},
+                {"$set": {**person.model_dump(mode="json"), "as_of": as_of}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # a newer record exists: the filter missed and the upsert hit its _id
+        return True
+
+    async def people_for(self, region: str, aud: Audience) -> list[Person]:
+        """The people :func:`~services.notify.domain.audience` asked for."""
+        if aud.whole_region:
+            return await self._people({"region": region, "active": True})
+        if not aud.nips:
+            return []
+        found = await self._people({"_id": {"$in": sorted(aud.nips)}})
+        if aud.supervisors:
+            bosses = {p.supervisor_nip for p in found if p.supervisor_nip} - aud.nips
+            if bosses:
+                found += await self._people({"_id": {"$in": sorted(bosses)}})
+        return found
+
+    async def _people(self, query: dict[str, Any]) -> list[Person]:
+        fields = {name: 1 for name in Person.model_fields}
+        return [
+            Person.model_validate({k: v for k, v in doc.items() if k in fields})
+            async for doc in self.db[PEOPLE].find(query, fields)
+        ]
+
+    # ------------------------------------------------------------------ subscriptions
+
+    async def insert_subscription(self, sub: Subscription, now: datetime) -> None:
+        doc = {**_sub_doc(sub), "_id": sub.subscription_id, "created_at": now, "updated_at": now}
+        await self.db[SUBSCRIPTIONS].insert_one(doc)
+
+    async def subscription(self, subscription_id: str) -> Subscription | None:
+        doc = await self.db[SUBSCRIPTIONS].find_one({"_id": subscription_id})
+        return _sub(doc) if doc else None
+
+    async def subscriptions(
+        self, region: str | None = None, *, active_only: bool = False
+    ) -> list[Subscription]:
+        query: dict[str, Any] = {} if region is None else {"region": region}
+        if active_only:
+            query["active"] = True
+        cursor = self.db[SUBSCRIPTIONS].find(query).sort("_id", ASCENDING)
+        return [_sub(doc) async for doc in cursor]
+
+    async def replace_subscription(self, sub: Subscription, now: datetime) -> None:
+        await self.db[SUBSCRIPTIONS].update_one(
+            {"_id": sub.subscription_id}, {"$set": {**_sub_doc(sub), "updated_at": now}}
+        )
+
+    async def delete_subscription(self, subscription_id: str) -> bool:
+        result = await self.db[SUBSCRIPTIONS].delete_one({"_id": subscription_id})
+        return result.deleted_count == 1
+
+    # ------------------------------------------------------------------ deliveries
+
+    async def insert_deliveries(self, docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert planned deliveries; returns those that are new (a duplicate id was handled before)."""
+        if not docs:
+            return []
+        try:
+            await self.db[DELIVERIES].insert_many(list(docs), ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(err.get("code") != DUPLICATE_KEY for err in errors):
+                raise
+            seen = {err["index"] for err in errors}
+            return [doc for i, doc in enumerate(docs) if i not in seen]
+        return list(docs)
+
+    async def claim_next(self, token: str, now: datetime, lease_until: datetime) -> Delivery | None:
+        """Atomically move the oldest pending delivery to in_progress under ``token``."""
+        doc = await self.db[DELIVERIES].find_one_and_update(
+            {"status": DeliveryStatus.PENDING.value},
+            {
+                "$set": {
+                    "status": DeliveryStatus.IN_PROGRESS.value,
+                    "claim": token,
+                    "lease_until": lease_until,
+                }
+            },
+            sort=[("created_at", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+        return Delivery.from_doc(doc) if doc else None
+
+    async def finish(
+        self, nid: str, token: str, fields: dict[str, Any], attempts: int, events: Iterable[Event]
+    ) -> bool:
+        """Record the outcome of the send made under ``token``, with its report event, in one write.
+
+        False when the claim was taken over meanwhile (by a replay): that outcome is not recorded.
+        """
+        staged = list(events)
+        result = await self.db[DELIVERIES].update_one(
+            {"_id": nid, "claim": token},
+            {
+                "$set": {**fields, **outbox.stage(staged)},
+                "$inc": {"attempts": attempts},
+                "$unset": {"lease_until": ""},
+            },
+        )
+        return result.matched_count == 1
+
+    async def expired_claims(self, now: datetime, limit: int = 100) -> list[Delivery]:
+        cursor = (
+            self.db[DELIVERIES]
+            .find({"status": DeliveryStatus.IN_PROGRESS.value, "lease_until": {"$lt": now}})
+            .limit(limit)
+        )
+        return [Delivery.from_doc(doc) async for doc in cursor]
+
+    async def requeue(self, nid: str, statuses: Iterable[DeliveryStatus], now: datetime) -> bool:
+        """Put a delivery back to pending for a replay, if it is still in one of ``statuses``."""
+        result = await self.db[DELIVERIES].update_one(
+            {"_id": nid, "status": {"$in": [s.value for s in statuses]}},
+            {
+                "$set": {"status": DeliveryStatus.PENDING.value, "updated_at": now, "replayed_at": now},
+                "$unset": {"claim": "", "lease_until": ""},
+                "$inc": {"round": 1},
+            },
+        )
+        return result.modified_count == 1
+
+    async def deliveries(
+        self,
+        *,
+        region: str | None,
+        channel: str | None = None,
+        recipient: str | None = None,
+        statuses: Iterable[DeliveryStatus] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Delivery]:
+        """Deliveries matching every given filter, oldest first."""
+        query: dict[str, Any] = {}
+        if region is not None:
+            query["region"] = region
+        if channel is not None:
+            query["channel"] = channel
+        if recipient is not None:
+            query["recipient"] = recipient
+        if wanted := [s.value for s in statuses]:
+            query["status"] = {"$in": wanted}
+        window: dict[str, Any] = {}
+        if since is not None:
+            window["$gte"] = since
+        if until is not None:
+            window["$lt"] = until
+        if window:
+            query["created_at"] = window
+        cursor = (
+            self.db[DELIVERIES].find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        )
+        return [Delivery.from_doc(doc) async for doc in cursor]
+
+    async def replay_candidates(self, region: str | None, query: ReplayQuery) -> list[Delivery]:
+        return await self.deliveries(
+            region=region,
+            channel=query.channel,
+            recipient=query.recipient,
+            statuses=query.statuses,
+            since=query.since,
+            until=query.until,
+            limit=query.limit,
+        )
+
+    # ------------------------------------------------------------------ inbox
+
+    async def inbox(self, owner: str, *, unread_only: bool, limit: int) -> list[Delivery]:
+        query: dict[str, Any] = {"recipient": owner, "channel": "inbox"}
+        if unread_only:
+            query["read_at"] = None
+        cursor = (
+            self.db[DELIVERIES]
+            .find(query)
+            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [Delivery.from_doc(doc) async for doc in cursor]
+
+    async def inbox_message(self, owner: str, nid: str) -> Delivery | None:
+        doc = await self.db[DELIVERIES].find_one({"_id": nid, "recipient": owner, "channel": "inbox"})
+        return Delivery.from_doc(doc) if doc else None
+
+    async def mark_read(self, owner: str, nid: str, now: datetime) -> None:
+        # The first reading is the one kept: marking twice changes nothing.
+        await self.db[DELIVERIES].update_one(
+            {"_id": nid, "recipient": owner, "channel": "inbox", "read_at": None}, {"$set": {"read_at": now}}
+        )
+
+
+def _sub_doc(sub: Subscription) -> dict[str, Any]:
+    data = sub.model_dump(mode="json")
+    data["event_types"] = sorted(sub.event_types)
+    return data
+
+
+def _sub(doc: dict[str, Any]) -> Subscription:
+    return Subscription.model_validate({k: v for k, v in doc.items() if k in Subscription.model_fields})

@@ -1,0 +1,163 @@
+"""Real receivers on loopback for the notify integration tests, and the events they are fed.
+
+An SMTP server (aiosmtpd) that keeps what it is sent, an HTTP receiver that verifies webhook
+signatures and answers as scripted, and builders of the input events. Imported by the tests and
+by tests/notify/conftest.py (which only wraps them in fixtures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from services.notify.channel import SIGNATURE_HEADER, verify
+from shared.events.feedback import CycleKind, CycleOpened, Employee, EmployeeUpserted, EmploymentType
+from shared.events.scoring import Explanation, InputRef, Predicate, Rating, Score, ScoreFinalized
+
+REGION = "marelan"
+SITI = "198503122010011002"  # the employee scored
+BUDI = "197801012005011001"  # her supervisor
+ANI = "199001012015012003"  # her peer: her NIP is in the score's explanation and must go nowhere
+SECRET = "whsec-0123456789abcdef0123456789"
+
+
+@dataclass
+class Mailbox:
+    """aiosmtpd handler that keeps every message it accepts."""
+
+    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for rcpt, m in self.messages if rcpt == [address]]
+
+
+class EphemeralController(Controller):  # type: ignore[misc]
+    """Controller on port 0: learns the port the OS chose before it connects to itself."""
+
+    def _trigger_server(self) -> None:
+        server = self.server
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class Hit:
+    headers: dict[str, str]
+    body: bytes
+    signature_ok: bool
+    status: int
+
+
+@dataclass
+class Receiver:
+    """A tiny HTTP/1.1 webhook receiver: answers with ``script`` in order, then with ``default``."""
+
+    secret: str = SECRET
+    script: list[int] = field(default_factory=list)
+    default: int = 200
+    hits: list[Hit] = field(default_factory=list)
+    url: str = ""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        lines = head.split("\r\n")[1:]
+        headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines if ln)}
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        ok = verify(self.secret, headers.get(SIGNATURE_HEADER.lower(), ""), body)
+        status = self.script.pop(0) if self.script else self.default
+        self.hits.append(Hit(headers, body, ok, status))
+        text = b"receiver says no" if status >= 300 else b"ok"
+        writer.write(
+            f"HTTP/1.1 {status} X\r\nContent-Length: {len(text)}\r\nConnection: close\r\n\r\n".encode() + text
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    def accepted(self) -> list[Hit]:
+        return [h for h in self.hits if 200 <= h.status < 300]
+
+
+def employee(
+    nip: str, name: str, *, language: str = "id", email: str | None = None, supervisor: str | None = None
+) -> EmployeeUpserted:
+    event: EmployeeUpserted = EmployeeUpserted.build(
+        region=REGION,
+        correlation_id="test-import",
+        producer="feedback",
+        key=nip,
+        employee=Employee(
+            nip=nip,
+            name=name,
+            position="Perawat Ahli Muda",
+            unit_id="dinkes",
+            supervisor_nip=supervisor,
+            employment_type=EmploymentType.PNS,
+            language=language,  # type: ignore[arg-type]
+            email=email,
+        ),
+    )
+    return event
+
+
+def people() -> list[EmployeeUpserted]:
+    """Siti (English, with e-mail), her supervisor Budi (Indonesian, with e-mail), her peer Ani."""
+    return [
+        employee(SITI, "Siti Rahmawati", language="en", email="siti@example.id", supervisor=BUDI),
+        employee(BUDI, "Budi Santoso", email="budi@example.id"),
+        employee(ANI, "Ani Lestari", supervisor=BUDI),
+    ]
+
+
+def score_finalized(nip: str = SITI) -> ScoreFinalized:
+    score = Score(
+        cycle_id="marelan-2026",
+        nip=nip,
+        unit_id="dinkes",
+        rubric_id="marelan",
+        rubric_version="1.0.0",
+        results_score=91,
+        behaviour_score=88,
+        results_rating=Rating.ABOVE,
+        behaviour_rating=Rating.MEETS,
+        predicate=Predicate.BAIK,
+        explanation=Explanation(
+            inputs_used=[InputRef(event_id="peer-evt-9", kind="feedback:peer")],
+            weights={"peer": 0.35},
+            steps=[f"peer {ANI} rated 4"],
+        ),
+        inputs_digest="cd" * 32,
+    )
+    event: ScoreFinalized = ScoreFinalized.build(
+        region=REGION, correlation_id="req-score", producer="scoring", key=nip, score=score
+    )
+    return event
+
+
+def cycle_opened() -> CycleOpened:
+    event: CycleOpened = CycleOpened.build(
+        region=REGION,
+        correlation_id="req-cycle",
+        producer="feedback",
+        key="marelan-2026",
+        cycle_id="marelan-2026",
+        kind=CycleKind.ANNUAL,
+        period_start="2026-01-01",
+        period_end="2026-12-31",
+        window_opens="2026-01-05T01:00:00Z",
+        window_closes="2027-01-31T08:00:00Z",
+    )
+    return event
