@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,3 +62,21 @@ def plan_body(*, supports: str | None = None, indicators: tuple[str, ...] = ("ik
 
 
 PROBLEM = "https://kinerja.example.id/problems/"
+
+
+async def read_events(read_topic: Any, topic: str, count: int) -> list[dict[str, Any]]:
+    """At least ``count`` distinct events of ``topic``, in order, repeats dropped.
+
+    The outbox publishes at least once (a sweep may race the nudge), and consumers drop repeats
+    by event id; the tests do the same.
+    """
+    wanted = count
+    for _ in range(5):
+        seen: dict[str, dict[str, Any]] = {}
+        for record in await read_topic(topic, wanted):
+            event = json.loads(record.value)
+            seen.setdefault(event["event_id"], event)
+        if len(seen) >= count:
+            break
+        wanted += count - len(seen)
+    return list(seen.values())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from shared.auth import Role
 from shared.events.feedback import CYCLES_TOPIC
 from shared.settings import Settings
-from tests.feedback.org import PROBLEM, cycle_body
+from tests.feedback.org import PROBLEM, cycle_body, read_events
 
 Client = AsyncTestClient[Litestar]
 
@@ -48,7 +47,7 @@ async def test_cycle_opens_closes_and_reopens_with_events_and_audit(
     )
     assert open_again.status_code == 409 and open_again.json()["type"] == PROBLEM + "cycle-open"
 
-    events = [json.loads(r.value) for r in await read_topic(isolated_settings.topic(CYCLES_TOPIC), 3)]
+    events = await read_events(read_topic, isolated_settings.topic(CYCLES_TOPIC), 3)
     assert [e["type"] for e in events] == [
         "feedback.cycle_opened",
         "feedback.cycle_closed",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from shared.auth import Role
 from shared.events.feedback import INPUTS_TOPIC
 from shared.settings import Settings
-from tests.feedback.org import HEAD, PROBLEM, SUP, A, B, C, D, E, F, cycle_body
+from tests.feedback.org import HEAD, PROBLEM, SUP, A, B, C, D, E, F, cycle_body, read_events
 
 Client = AsyncTestClient[Litestar]
 BASE = "/regions/marelan/cycles/marelan-2026"
@@ -36,7 +35,7 @@ async def test_each_source_is_accepted_from_the_right_rater_and_published(
         response = await client.put(f"{BASE}/feedback/{A}", json=body, headers=auth(role, nip=rater))
         assert response.status_code == 200, response.text
         assert response.json()["version"] == 1
-    events = [json.loads(r.value) for r in await read_topic(isolated_settings.topic(INPUTS_TOPIC), 3)]
+    events = await read_events(read_topic, isolated_settings.topic(INPUTS_TOPIC), 3)
     assert [(e["source"], e["rater_nip"], e["ratee_nip"]) for e in events] == [
         ("self", A, A),
         ("supervisor", SUP, A),
@@ -119,7 +118,7 @@ async def test_a_resubmission_replaces_the_earlier_one_with_a_new_version(
     assert (first["version"], second["version"]) == (1, 2)
     summary = (await client.get(f"{BASE}/feedback/{A}", headers=auth(Role.HR_ADMIN))).json()
     assert [s["raters"] for s in summary["sources"] if s["source"] == "peer"] == [1]
-    events = [json.loads(r.value) for r in await read_topic(isolated_settings.topic(INPUTS_TOPIC), 2)]
+    events = await read_events(read_topic, isolated_settings.topic(INPUTS_TOPIC), 2)
     assert [e["version"] for e in events] == [1, 2]
     assert {e["submission_id"] for e in events} == {first["submission_id"]}
 
@@ -134,7 +133,8 @@ async def test_feedback_outside_the_window_or_after_closing_is_refused(
     )
     response = await client.put(f"/regions/marelan/cycles/old/feedback/{A}", json=rating("peer"), headers=b)
     assert response.status_code == 409 and response.json()["type"] == PROBLEM + "outside-window"
-    await client.post("/regions/marelan/cycles/marelan-2026/close", json={}, headers=hr)
+    closed = await client.post("/regions/marelan/cycles/marelan-2026/close", json={}, headers=hr)
+    assert closed.status_code == 201, closed.text
     response = await client.put(f"{BASE}/feedback/{A}", json=rating("peer"), headers=b)
     assert response.status_code == 409 and response.json()["type"] == PROBLEM + "cycle-closed"
 
@@ -190,7 +190,7 @@ async def test_citizen_feedback_is_anonymous_and_rate_limited(
     response = await client.post(url, json=on_unit)
     assert response.json()["type"] == PROBLEM + "rate-limited"
 
-    events = [json.loads(r.value) for r in await read_topic(isolated_settings.topic(INPUTS_TOPIC), 9)]
+    events = await read_events(read_topic, isolated_settings.topic(INPUTS_TOPIC), 9)
     assert len(events) == 9 and {e["source"] for e in events} == {"citizen"}
     assert all(e["rater_nip"] is None for e in events)
     assert events[0]["unit_id"] == "dinkes" and events[1]["ratee_nip"] == A
@@ -215,5 +215,5 @@ async def test_supervisor_writes_continuous_notes_any_time(
         await client.get(f"/regions/marelan/employees/{A}/notes", headers=auth(Role.EMPLOYEE, nip=A))
     ).json()
     assert [n["text"] for n in notes] == ["Laporan rapi."]
-    events = [json.loads(r.value) for r in await read_topic(isolated_settings.topic(INPUTS_TOPIC), 1)]
+    events = await read_events(read_topic, isolated_settings.topic(INPUTS_TOPIC), 1)
     assert events[0]["type"] == "feedback.continuous_noted" and events[0]["author_nip"] == SUP

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from services.feedback.domain import nip_problems
 from shared.auth import Role
 from shared.events.feedback import EMPLOYEES_TOPIC, EmploymentType
 from shared.settings import Settings
-from tests.feedback.org import PROBLEM, SUP, A, F, employee_body
+from tests.feedback.org import PROBLEM, SUP, A, F, employee_body, read_events
 
 Client = AsyncTestClient[Litestar]
 
@@ -58,8 +57,8 @@ async def test_employee_is_created_updated_and_published(
     assert changed.status_code == 200
     assert changed.json()["position"] == "Kepala Seksi" and changed.json()["name"] == "Rina"
 
-    records = await read_topic(isolated_settings.topic(EMPLOYEES_TOPIC), 10)
-    mine = [json.loads(r.value) for r in records if r.key == nip.encode()]
+    records = await read_events(read_topic, isolated_settings.topic(EMPLOYEES_TOPIC), 10)
+    mine = [e for e in records if e["key"] == nip]
     assert [e["employee"]["position"] for e in mine] == ["Staf", "Kepala Seksi"]
     assert all(e["type"] == "feedback.employee_upserted" and e["region"] == "marelan" for e in mine)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from shared.auth import Role
 from shared.events.feedback import INPUTS_TOPIC
 from shared.settings import Settings
-from tests.feedback.org import HEAD, PROBLEM, SUP, A, B, E, cycle_body, plan_body
+from tests.feedback.org import HEAD, PROBLEM, SUP, A, B, E, cycle_body, plan_body, read_events
 
 Client = AsyncTestClient[Litestar]
 BASE = "/regions/marelan/cycles/marelan-2026"
@@ -52,8 +51,8 @@ async def test_plan_is_linked_returned_revised_approved_and_reported(
     assert (first.json()["version"], second.json()["version"]) == (1, 2)
     assert (await client.get(f"{BASE}/achievements/{A}", headers=sup)).json()["version"] == 2
 
-    records = await read_topic(isolated_settings.topic(INPUTS_TOPIC), 8)
-    mine = [json.loads(r.value) for r in records if r.key == A.encode()]
+    records = await read_events(read_topic, isolated_settings.topic(INPUTS_TOPIC), 8)
+    mine = [e for e in records if e["key"] == A]
     assert [e["type"] for e in mine] == [
         "feedback.plan_submitted",
         "feedback.plan_returned",
