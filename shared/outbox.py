@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from pymongo import UpdateOne
 
 from shared.events.base import Event
@@ -116,7 +117,12 @@ class OutboxRelay:
                 await self._drain(timeout=max(0.0, next_sweep - time.monotonic()))
             except asyncio.CancelledError:
                 raise
+            except (*TRANSIENT_DB_ERRORS, KafkaError, OSError) as exc:
+                # An outage of the broker or database: wait for it, the entries stay staged.
+                log.warning("outbox relay waiting for its dependencies: %r", exc)
+                await asyncio.sleep(1.0)
             except Exception:
+                # Anything else is a bug; keep relaying the other documents regardless.
                 log.exception("outbox relay failed; retrying")
                 await asyncio.sleep(1.0)
 

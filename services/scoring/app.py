@@ -3,13 +3,66 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.di import Provide
 
-from shared.runtime import ServiceKit
+from services.scoring.api import EmployeeScoreController, ScoreController
+from services.scoring.handlers import on_cycle_event, on_employee_upserted, on_input
+from services.scoring.service import ScoringService
+from services.scoring.store import SCORES, ScoringStore
+from shared.consumer import Subscription
+from shared.events.feedback import (
+    CYCLES_TOPIC,
+    EMPLOYEES_TOPIC,
+    INPUTS_TOPIC,
+    AchievementReported,
+    CycleClosed,
+    CycleOpened,
+    EmployeeUpserted,
+    FeedbackSubmitted,
+    PlanApproved,
+)
+from shared.events.scoring import EVENTS as SCORE_EVENTS
+from shared.events.scoring import SCORES_TOPIC
+from shared.plugins.manager import build_registry
+from shared.runtime import Publication, ServiceKit
 from shared.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("scoring", settings or Settings())
-    app = kit.http_app(description="The scoring service of Kinerja.")
+    store = ScoringStore(kit.db)
+    service = ScoringService(store, kit.relay, build_registry())
+    kit.relay.watch(SCORES)
+    kit.subscribe(
+        Subscription(
+            EMPLOYEES_TOPIC,
+            (EmployeeUpserted,),
+            on_employee_upserted(service),
+            "Employee directory: unit, team, supervisor, service role.",
+        )
+    )
+    kit.subscribe(
+        Subscription(
+            CYCLES_TOPIC,
+            (CycleOpened, CycleClosed),
+            on_cycle_event(service),
+            "Closing a cycle finalises its scores and checks the curve per unit.",
+        )
+    )
+    kit.subscribe(
+        Subscription(
+            INPUTS_TOPIC,
+            (PlanApproved, AchievementReported, FeedbackSubmitted),
+            on_input(service),
+            "Each input updates the employee's provisional score.",
+        )
+    )
+    kit.publishes(Publication(SCORES_TOPIC, SCORE_EVENTS, "Provisional and final scores, calibrations."))
+    app = kit.http_app(
+        [ScoreController, EmployeeScoreController],
+        dependencies={"service": Provide(lambda: service, sync_to_thread=False)},
+        on_startup=[store.ensure_indexes],
+        description="Scores with their explanation, unit distributions and calibration.",
+    )
     app.state.kit = kit
     return app

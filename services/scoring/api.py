@@ -1,0 +1,155 @@
+"""Read API of scores and the appraising official's calibration, under the feedback API's rules."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.scoring.service import ScoringService
+from shared.auth import Principal, Role, requires
+from shared.errors import Forbidden, NotFound
+from shared.events.scoring import Predicate
+from shared.logging import correlation_id
+
+CycleId = Annotated[str, Parameter(title="Cycle id", max_length=64)]
+Nip = Annotated[str, Parameter(title="NIP", pattern=r"^\d{18}$")]
+UnitId = Annotated[str, Parameter(title="Unit id", max_length=64)]
+
+
+class CalibrationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["confirmed", "overridden"] = Field(description="Confirm or override the predicate.")
+    predicate: Predicate | None = Field(None, description="The new predicate, for an override.")
+    reason: str = Field(min_length=1, max_length=4000, description="Why.")
+
+
+def _view(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "cycle_id": doc["cycle_id"],
+        "nip": doc["nip"],
+        "status": doc["status"],
+        "predicate": doc["predicate"],
+        "calibrated": bool(doc.get("calibrated")),
+        "revision": doc["revision"],
+        "unit_predicate": doc.get("unit_predicate"),
+        "violations": doc.get("violations", []),
+        "proposed_predicate": doc.get("proposed_predicate"),
+        "score": json.loads(doc["score"]),
+    }
+
+
+async def _authorise_person(service: ScoringService, who: Principal, nip: str, region: str) -> None:
+    who.require_region(region)
+    if who.role in (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM) or who.nip == nip:
+        return
+    if who.role is Role.SUPERVISOR:
+        employee = await service.store.employee(nip)
+        if employee and employee.get("supervisor_nip") == who.nip:
+            return
+    raise Forbidden("you may see your own scores, and a supervisor those of the team", slug="not-yours")
+
+
+class ScoreController(Controller):
+    path = "/cycles/{cycle_id:str}"
+    tags = ["scores"]
+
+    @get("/scores/{nip:str}", summary="An employee's score with its explanation")
+    async def get_score(
+        self, request: Request[Principal, Any, Any], service: ScoringService, cycle_id: CycleId, nip: Nip
+    ) -> dict[str, Any]:
+        doc = await service.store.score(cycle_id, nip)
+        if doc is None:
+            employee = await service.store.employee(nip)
+            if employee is not None:
+                await _authorise_person(service, request.user, nip, employee["region"])
+            raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
+        await _authorise_person(service, request.user, nip, doc["region"])
+        return _view(doc)
+
+    @get(
+        "/units/{unit_id:str}/distribution",
+        summary="A unit's predicate distribution and curve check",
+        guards=[requires(Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)],
+    )
+    async def distribution(
+        self,
+        request: Request[Principal, Any, Any],
+        service: ScoringService,
+        cycle_id: CycleId,
+        unit_id: UnitId,
+    ) -> dict[str, Any]:
+        docs = await service.store.cycle_scores(cycle_id, unit_id)
+        if not docs:
+            raise NotFound(f"no scores for unit {unit_id} in cycle {cycle_id}", slug="unit-not-found")
+        request.user.require_region(docs[0]["region"])
+        counts = Counter(d["predicate"] for d in docs)
+        return {
+            "cycle_id": cycle_id,
+            "unit_id": unit_id,
+            "employees": len(docs),
+            "final": all(d["status"] == "final" for d in docs),
+            "predicates": {p.value: counts.get(p.value, 0) for p in Predicate},
+            "unit_predicate": docs[0].get("unit_predicate"),
+            "violations": docs[0].get("violations", []),
+            "proposed": {d["nip"]: d["proposed_predicate"] for d in docs if d.get("proposed_predicate")},
+        }
+
+    @post(
+        "/scores/{nip:str}/calibration",
+        summary="The appraising official confirms or overrides the final predicate",
+        guards=[requires(Role.SUPERVISOR, Role.HR_ADMIN)],
+    )
+    async def calibrate(
+        self,
+        request: Request[Principal, Any, Any],
+        service: ScoringService,
+        cycle_id: CycleId,
+        nip: Nip,
+        data: CalibrationCreate,
+    ) -> dict[str, Any]:
+        who = request.user
+        doc = await service.store.score(cycle_id, nip)
+        if doc is None:
+            raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
+        who.require_region(doc["region"])
+        if who.role is Role.SUPERVISOR:
+            employee = await service.store.employee(nip)
+            if not employee or employee.get("supervisor_nip") != who.nip:
+                raise Forbidden("only the employee's appraising official may calibrate", slug="not-appraiser")
+        event = await service.calibrate(
+            cycle_id,
+            nip,
+            decision=data.decision,
+            predicate=data.predicate,
+            reason=data.reason,
+            decided_by=who.subject,
+            correlation_id=correlation_id.get() or "calibration",
+        )
+        return {
+            "event_id": str(event.event_id),
+            "predicate": event.predicate.value,
+            "decision": event.decision,
+        }
+
+
+class EmployeeScoreController(Controller):
+    path = "/employees/{nip:str}/scores"
+    tags = ["scores"]
+
+    @get("/", summary="An employee's scores across cycles")
+    async def list_scores(
+        self, request: Request[Principal, Any, Any], service: ScoringService, nip: Nip
+    ) -> list[dict[str, Any]]:
+        docs = await service.store.employee_scores(nip)
+        employee = await service.store.employee(nip)
+        region = employee["region"] if employee else (docs[0]["region"] if docs else None)
+        if region is None:
+            raise NotFound(f"no employee {nip}", slug="employee-not-found")
+        await _authorise_person(service, request.user, nip, region)
+        return [_view(d) for d in docs]

@@ -1,0 +1,342 @@
+"""Use cases of the scoring service: keep inputs, rescore, finalise a cycle, calibrate.
+
+Every score event is written into the score document's outbox in the same write as the score,
+with an id derived from what it says, so that replaying an input republishes nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from services.scoring.domain import (
+    DEFAULT_RULES,
+    CurveEntry,
+    CycleInputs,
+    FeedbackInput,
+    RaterStats,
+    ScoringRules,
+    check_curve,
+    compute_score,
+)
+from services.scoring.mapping import (
+    achievement_entry,
+    feedback_entry,
+    feedback_of,
+    plan_entry,
+    to_cycle_inputs,
+)
+from services.scoring.store import SCORES, ScoringStore, doc_id
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.events.base import Event
+from shared.events.feedback import (
+    AchievementReported,
+    CycleClosed,
+    CycleOpened,
+    EmployeeUpserted,
+    FeedbackSubmitted,
+    PlanApproved,
+)
+from shared.events.scoring import CalibrationApplied, Predicate, Score, ScoreComputed, ScoreFinalized
+from shared.outbox import OutboxRelay
+from shared.plugins.manager import RubricRegistry
+
+log = logging.getLogger(__name__)
+
+PRODUCER = "scoring"
+_NS = uuid.UUID("6c1c0f37-3f52-4b43-9c1c-4a1d54e0b7a1")
+Key = tuple[str, str]
+
+
+def derived_id(*parts: object) -> uuid.UUID:
+    """Deterministic event id: the same facts give the same id, so consumers drop repeats."""
+    return uuid.uuid5(_NS, "|".join(str(p) for p in parts))
+
+
+@dataclass
+class _Context:
+    region: str
+    correlation_id: str
+
+
+class ScoringService:
+    def __init__(
+        self,
+        store: ScoringStore,
+        relay: OutboxRelay,
+        registry: RubricRegistry,
+        rules: ScoringRules = DEFAULT_RULES,
+    ) -> None:
+        self.store = store
+        self.relay = relay
+        self.registry = registry
+        self.rules = rules
+        # Rater statistics per cycle for provisional scores: seeded from the stored inputs at
+        # first use, then kept current with every feedback this process handles. Final scores
+        # always rebuild them from every stored input.
+        self._stats: dict[str, RaterStats] = {}
+
+    # ------------------------------------------------------------------ directory and cycles
+    async def record_employees(self, events: Sequence[EmployeeUpserted]) -> None:
+        latest = {e.employee.nip: e for e in sorted(events, key=lambda e: e.occurred_at)}
+        await self.store.upsert_employees(
+            (nip, {**e.employee.model_dump(mode="json"), "region": e.region}) for nip, e in latest.items()
+        )
+
+    async def record_cycle_opened(self, event: CycleOpened) -> None:
+        await self.store.set_cycle(
+            event.cycle_id, {"region": event.region, "status": "open", "period_end": str(event.period_end)}
+        )
+
+    # ------------------------------------------------------------------ inputs
+    async def record_inputs(self, events: Sequence[Event]) -> None:
+        updates: dict[Key, dict[str, Any]] = defaultdict(dict)
+        contexts: dict[Key, _Context] = {}
+        for event in events:
+            key = self._store_input(event, updates)
+            if key is not None:
+                contexts[key] = _Context(event.region, event.correlation_id)
+        if not updates:
+            return
+        await self.store.add_inputs(updates)
+        for event in events:
+            if isinstance(event, FeedbackSubmitted) and event.cycle_id in self._stats:
+                self._stats[event.cycle_id].observe(FeedbackInput.from_event(event))
+        await self.rescore(contexts)
+
+    def _store_input(self, event: Event, updates: dict[Key, dict[str, Any]]) -> Key | None:
+        if isinstance(event, PlanApproved):
+            key = (event.cycle_id, event.nip)
+            updates[key][f"plans.{event.event_id}"] = plan_entry(event)
+        elif isinstance(event, AchievementReported):
+            key = (event.cycle_id, event.nip)
+            updates[key][f"achievements.{event.event_id}"] = achievement_entry(event)
+        elif isinstance(event, FeedbackSubmitted) and event.ratee_nip is not None:
+            key = (event.cycle_id, event.ratee_nip)
+            updates[key][f"feedback.{event.event_id}"] = feedback_entry(event)
+        else:
+            # Citizen feedback on a unit has no employee to score; progress reports do not score.
+            return None
+        updates[key]["region"] = event.region
+        return key
+
+    async def rescore(self, contexts: dict[Key, _Context]) -> None:
+        """Recompute the scores of ``contexts``' employees and publish what changed."""
+        keys = list(contexts)
+        inputs = await self.store.inputs(keys)
+        employees = await self.store.employees(nip for _, nip in keys)
+        current = await self.store.scores(keys)
+        cycles = {c: await self.store.cycle(c) for c in {c for c, _ in keys}}
+        writes: list[tuple[dict[str, Any], Event]] = []
+        for key, ctx in sorted(contexts.items()):
+            employee = employees.get(key[1])
+            if key not in inputs or employee is None:
+                continue  # scored once the employee record arrives
+            cycle = cycles.get(key[0]) or {}
+            stats = await self._cycle_stats(key[0])
+            final = cycle.get("status") == "closed"
+            write = self._score_write(inputs[key], employee, stats, current.get(key), ctx, final=final)
+            if write is not None:
+                writes.append(write)
+        self._save(await self.store.save_scores(writes))
+
+    async def _cycle_stats(self, cycle_id: str) -> RaterStats:
+        if cycle_id not in self._stats:
+            stats = RaterStats()
+            async for doc in self.store.cycle_inputs(cycle_id):
+                stats.observe_all(feedback_of(doc))
+            self._stats[cycle_id] = stats
+        return self._stats[cycle_id]
+
+    def _compute(
+        self, doc: dict[str, Any], employee: dict[str, Any], stats: RaterStats, revision: int
+    ) -> tuple[CycleInputs, Score]:
+        inputs = to_cycle_inputs(doc, employee)
+        spec = self.registry.for_region(employee["region"])
+        score = compute_score(inputs, spec, self.registry.score, stats, self.rules, revision=revision)
+        return inputs, score
+
+    def _score_write(
+        self,
+        doc: dict[str, Any],
+        employee: dict[str, Any],
+        stats: RaterStats,
+        current: dict[str, Any] | None,
+        ctx: _Context,
+        *,
+        final: bool,
+    ) -> tuple[dict[str, Any], Event] | None:
+        revision = (current or {}).get("revision", 0) + 1
+        _, score = self._compute(doc, employee, stats, revision)
+        status = "final" if final else "provisional"
+        if current and current.get("digest") == score.inputs_digest and current.get("status") == status:
+            return None  # nothing new: a replayed or irrelevant input
+        if final:
+            event: Event = ScoreFinalized.build(
+                event_id=derived_id("finalized", score.cycle_id, score.nip, score.inputs_digest, revision),
+                region=ctx.region,
+                correlation_id=ctx.correlation_id,
+                producer=PRODUCER,
+                key=score.nip,
+                score=score,
+                unit_predicate=(current or {}).get("unit_predicate"),
+            )
+        else:
+            event = ScoreComputed.build(
+                event_id=derived_id("computed", score.cycle_id, score.nip, score.inputs_digest),
+                region=ctx.region,
+                correlation_id=ctx.correlation_id,
+                producer=PRODUCER,
+                key=score.nip,
+                score=score,
+            )
+        return self._fields(score, ctx.region, status), event
+
+    @staticmethod
+    def _fields(score: Score, region: str, status: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "_id": doc_id(score.cycle_id, score.nip),
+            "cycle_id": score.cycle_id,
+            "nip": score.nip,
+            "region": region,
+            "unit_id": score.unit_id,
+            "team_id": score.team_id,
+            "status": status,
+            "revision": score.revision,
+            "digest": score.inputs_digest,
+            "predicate": score.predicate.value,
+            "score": score.model_dump_json(),
+            **extra,
+        }
+
+    def _save(self, staged: Iterable[tuple[str, Event]]) -> None:
+        for key, event in staged:
+            self.relay.written(SCORES, key, [event])
+
+    # ------------------------------------------------------------------ finalisation
+    async def finalize_cycle(self, event: CycleClosed) -> int:
+        """Final scores for every employee with inputs in the cycle, with the curve per unit."""
+        await self.store.set_cycle(
+            event.cycle_id,
+            {"region": event.region, "status": "closed", "unit_predicates": dict(event.unit_predicates)},
+        )
+        docs = [doc async for doc in self.store.cycle_inputs(event.cycle_id)]
+        employees = await self.store.employees(d["nip"] for d in docs)
+        stats = RaterStats()
+        for doc in docs:
+            stats.observe_all(feedback_of(doc))
+        self._stats[event.cycle_id] = stats
+        current = await self.store.scores((event.cycle_id, d["nip"]) for d in docs)
+        scored: list[tuple[Score, int]] = []
+        for doc in docs:
+            employee = employees.get(doc["nip"])
+            if employee is None:
+                log.warning("no employee record for %s; not finalised", doc["nip"])
+                continue
+            revision = current.get((event.cycle_id, doc["nip"]), {}).get("revision", 0) + 1
+            scored.append((self._compute(doc, employee, stats, revision)[1], revision))
+        writes = self._final_writes(event, scored, current)
+        for start in range(0, len(writes), 1000):
+            self._save(await self.store.save_scores(writes[start : start + 1000]))
+        return len(writes)
+
+    def _final_writes(
+        self, event: CycleClosed, scored: list[tuple[Score, int]], current: dict[Key, dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], Event]]:
+        by_unit: dict[str, list[Score]] = defaultdict(list)
+        for score, _ in scored:
+            by_unit[score.unit_id].append(score)
+        writes: list[tuple[dict[str, Any], Event]] = []
+        for unit_id, scores in sorted(by_unit.items()):
+            org = event.unit_predicates.get(unit_id)
+            check = check_curve(unit_id, org, map(CurveEntry.from_score, scores)) if org else None
+            violations = list(check.violations) if check else []
+            for score in scores:
+                old = current.get((score.cycle_id, score.nip))
+                if old and old.get("status") == "final" and old.get("digest") == score.inputs_digest:
+                    continue  # a redelivered CycleClosed: this final score stands
+                proposed = check.proposed.get(score.nip) if check else None
+                finalized = ScoreFinalized.build(
+                    event_id=derived_id(
+                        "finalized", score.cycle_id, score.nip, score.inputs_digest, score.revision
+                    ),
+                    region=event.region,
+                    correlation_id=event.correlation_id,
+                    producer=PRODUCER,
+                    key=score.nip,
+                    score=score,
+                    unit_predicate=org,
+                    violations=violations,
+                    proposed_predicate=proposed,
+                )
+                fields = self._fields(
+                    score,
+                    event.region,
+                    "final",
+                    unit_predicate=org,
+                    violations=[v.model_dump() for v in violations],
+                    proposed_predicate=proposed.value if proposed else None,
+                )
+                writes.append((fields, finalized))
+        return writes
+
+    # ------------------------------------------------------------------ calibration
+    async def calibrate(
+        self,
+        cycle_id: str,
+        nip: str,
+        *,
+        decision: Literal["confirmed", "overridden"],
+        predicate: Predicate | None,
+        reason: str,
+        decided_by: str,
+        correlation_id: str,
+    ) -> CalibrationApplied:
+        doc = await self.store.score(cycle_id, nip)
+        if doc is None:
+            raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
+        if doc["status"] != "final":
+            raise Conflict("only a final score can be calibrated; close the cycle first", slug="not-final")
+        previous = Predicate(doc["predicate"])
+        if decision == "overridden":
+            if predicate is None or predicate == previous:
+                raise ValidationFailed(
+                    "an override names a predicate other than the current one", slug="override-predicate"
+                )
+            chosen = predicate
+        else:
+            chosen = previous
+        if not reason.strip():
+            raise ValidationFailed("a calibration needs a reason", slug="reason-required")
+        count = doc.get("calibrations", 0) + 1
+        event: CalibrationApplied = CalibrationApplied.build(
+            event_id=derived_id("calibration", cycle_id, nip, count),
+            region=doc["region"],
+            correlation_id=correlation_id,
+            producer=PRODUCER,
+            key=nip,
+            cycle_id=cycle_id,
+            nip=nip,
+            unit_id=doc["unit_id"],
+            previous_predicate=previous,
+            predicate=chosen,
+            decision=decision,
+            decided_by=decided_by,
+            reason=reason,
+        )
+        audit = {
+            "decision": decision,
+            "from": previous.value,
+            "to": chosen.value,
+            "by": decided_by,
+            "reason": reason,
+        }
+        await self.store.record_calibration(
+            doc["_id"], {"predicate": chosen.value, "calibrated": True}, event, audit
+        )
+        self.relay.written(SCORES, doc["_id"], [event])
+        return event

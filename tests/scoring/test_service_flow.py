@@ -1,0 +1,241 @@
+"""Scoring on the real broker and database: inputs in, explained scores out, once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from litestar.testing import AsyncTestClient
+
+from services.scoring.app import create_app
+from shared.auth import Role, issue_token
+from shared.events.base import Event
+from shared.events.feedback import (
+    AchievementReported,
+    CycleClosed,
+    CycleOpened,
+    Employee,
+    EmployeeUpserted,
+    FeedbackSubmitted,
+    Indicator,
+    PlanApproved,
+    Realisation,
+    WorkResult,
+)
+from shared.events.scoring import SCORES_TOPIC
+from shared.settings import Settings
+
+REGION, CYCLE, UNIT = "marelan", "marelan-2026", "dinkes"
+BOSS, NURSE = "197801012005011001", "198503122010012002"
+PEERS = ["198601012011011003", "198702022012012004", "198803032013011005"]
+RATINGS = {"pencapaian_target": 4.0, "kontribusi_tim": 4.0, "perilaku_profesional": 3.0, "pelayanan": 3.0}
+
+
+def envelope(key: str) -> dict[str, Any]:
+    return {"region": REGION, "correlation_id": "scoring-flow", "producer": "feedback", "key": key}
+
+
+def employee(nip: str, supervisor: str | None, service_role: bool = False) -> EmployeeUpserted:
+    event: EmployeeUpserted = EmployeeUpserted.build(
+        **envelope(nip),
+        employee=Employee(
+            nip=nip,
+            name=f"Pegawai {nip[-3:]}",
+            position="Perawat",
+            unit_id=UNIT,
+            supervisor_nip=supervisor,
+            team_id="puskesmas-1",
+            employment_type="PNS",
+            service_role=service_role,
+        ),
+    )
+    return event
+
+
+def inputs() -> list[Event]:
+    plan = PlanApproved.build(
+        **envelope(NURSE),
+        cycle_id=CYCLE,
+        plan_id="plan-1",
+        nip=NURSE,
+        approved_by=BOSS,
+        results=[
+            WorkResult(
+                result_id="rhk-1",
+                kind="utama",
+                title="Pelayanan pasien",
+                indicators=[
+                    Indicator(
+                        indicator_id="iki-1",
+                        name="Pasien terlayani",
+                        aspect="quantity",
+                        target=1000,
+                        unit="pasien",
+                    ),
+                ],
+            )
+        ],
+    )
+    achievement = AchievementReported.build(
+        **envelope(NURSE),
+        cycle_id=CYCLE,
+        nip=NURSE,
+        realisations=[Realisation(indicator_id="iki-1", value=1100)],
+    )
+    feedback: list[Event] = [
+        FeedbackSubmitted.build(
+            **envelope(NURSE),
+            cycle_id=CYCLE,
+            submission_id=f"{source}-{rater}",
+            source=source,
+            ratee_nip=NURSE,
+            rater_nip=rater,
+            rubric_id="marelan",
+            ratings={k: v for k, v in RATINGS.items() if not (source == "self" and k == "pelayanan")},
+        )
+        for source, rater in [("self", NURSE), ("supervisor", BOSS)] + [("peer", p) for p in PEERS]
+    ]
+    return [plan, achievement, *feedback]
+
+
+async def publish(settings: Settings, events: list[Event]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        for event in events:
+            await producer.send_and_wait(
+                settings.topic(event.TOPIC), event.to_bytes(), key=event.key.encode()
+            )
+    finally:
+        await producer.stop()
+
+
+async def test_inputs_become_provisional_then_final_scores_once_and_officials_calibrate(
+    isolated_settings: Settings,
+    mongo: Any,
+    read_topic: Callable[..., Awaitable[list[Any]]],
+    eventually: Callable[..., Awaitable[Any]],
+) -> None:
+    settings = isolated_settings
+    scores_topic = settings.topic(SCORES_TOPIC)
+    opened = CycleOpened.build(
+        **envelope(CYCLE),
+        cycle_id=CYCLE,
+        kind="annual",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        window_opens=datetime.now(UTC) - timedelta(days=1),
+        window_closes=datetime.now(UTC) + timedelta(days=1),
+    )
+    people = [employee(BOSS, None), employee(NURSE, BOSS, service_role=True)] + [
+        employee(p, BOSS) for p in PEERS
+    ]
+    given = inputs()
+    closed = CycleClosed.build(**envelope(CYCLE), cycle_id=CYCLE, unit_predicates={UNIT: "Baik"})
+
+    def of_type(records: list[Any], kind: str) -> list[dict[str, Any]]:
+        values = [json.loads(r.value) for r in records]
+        return [v for v in values if v["type"] == kind]
+
+    async with AsyncTestClient(create_app(settings)) as client:
+        await publish(settings, [*people, opened])
+        directory = mongo[settings.database("scoring")]["employees"]
+        assert await eventually(lambda: directory.find_one({"_id": NURSE}), timeout=30)
+        await publish(settings, given)
+
+        async def computed_complete() -> list[dict[str, Any]]:
+            found = of_type(await read_topic(scores_topic, 100, timeout=2), "scoring.score_computed")
+            used = [len(e["score"]["explanation"]["inputs_used"]) for e in found]
+            return found if used and max(used) == 7 else []
+
+        computed = await eventually(computed_complete, timeout=60)
+        assert computed, "no provisional score with all seven inputs"
+        latest = computed[-1]["score"]
+        assert latest["nip"] == NURSE and latest["rubric_id"] == "marelan"
+        # 110% of target and results criteria rated 4 of 5: results above expectation; behaviour
+        # criteria rated 3 (the scale's "meets"): behaviour as expected. The national matrix makes
+        # (above, meets) Baik; the arithmetic per rubric is in the tests/scoring unit tests.
+        assert (latest["results_rating"], latest["behaviour_rating"]) == (
+            "di_atas_ekspektasi",
+            "sesuai_ekspektasi",
+        )
+        assert latest["predicate"] == "baik"
+        assert {"feedback:peer", "feedback:supervisor", "feedback:self", "plan", "achievement"} <= {
+            i["kind"] for i in latest["explanation"]["inputs_used"]
+        }
+
+        await publish(settings, [closed])
+        finals = await eventually(
+            lambda: _of(read_topic, scores_topic, "scoring.score_finalized", of_type), timeout=60
+        )
+        assert finals and {f["score"]["nip"] for f in finals} == {NURSE}
+        assert finals[0]["unit_predicate"] == "Baik"
+        assert finals[0]["score"]["inputs_digest"] == latest["inputs_digest"]
+        before = len(await read_topic(scores_topic, 1000, timeout=2))
+
+        # Redelivery of everything, inputs and the close: no new score event.
+        await publish(settings, [*given, closed])
+        await eventually(_never, timeout=5)
+        after = len(await read_topic(scores_topic, 1000, timeout=4))
+        assert after == before
+
+        await _api_checks(client, settings)
+        calibrations = await eventually(
+            lambda: _of(read_topic, scores_topic, "scoring.calibration_applied", of_type), timeout=30
+        )
+        assert [(c["decision"], c["previous_predicate"], c["predicate"]) for c in calibrations] == [
+            ("overridden", "baik", "sangat_baik")
+        ]
+
+
+async def _never() -> bool:
+    return False  # wait the full interval: redeliveries must have had time to arrive
+
+
+async def _of(read: Any, topic: str, kind: str, of_type: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = of_type(await read(topic, 1000, timeout=2), kind)
+    return found
+
+
+def _auth(settings: Settings, role: Role, nip: str | None, region: str = REGION) -> dict[str, str]:
+    token = issue_token(settings, subject=nip or role.value, role=role, region=region, nip=nip)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _api_checks(client: AsyncTestClient[Any], settings: Settings) -> None:
+    url = f"/cycles/{CYCLE}/scores/{NURSE}"
+    own = await client.get(url, headers=_auth(settings, Role.EMPLOYEE, NURSE))
+    assert own.status_code == 200 and own.json()["status"] == "final"
+    assert own.json()["score"]["explanation"]["steps"], "the score carries its explanation"
+    boss = await client.get(url, headers=_auth(settings, Role.SUPERVISOR, BOSS))
+    assert boss.status_code == 200
+    peer = await client.get(url, headers=_auth(settings, Role.EMPLOYEE, PEERS[0]))
+    assert peer.status_code == 403 and peer.json()["type"].endswith("/not-yours")
+    foreign = await client.get(url, headers=_auth(settings, Role.HR_ADMIN, None, region="plaju"))
+    assert foreign.status_code == 403 and foreign.json()["type"].endswith("/other-region")
+
+    dist = await client.get(
+        f"/cycles/{CYCLE}/units/{UNIT}/distribution", headers=_auth(settings, Role.HR_ADMIN, None)
+    )
+    assert dist.status_code == 200 and dist.json()["predicates"]["baik"] == 1
+    denied = await client.get(
+        f"/cycles/{CYCLE}/units/{UNIT}/distribution", headers=_auth(settings, Role.EMPLOYEE, NURSE)
+    )
+    assert denied.status_code == 403 and denied.json()["type"].endswith("/role")
+
+    body = {"decision": "overridden", "predicate": "sangat_baik", "reason": "Inovasi layanan pasien"}
+    by_peer = await client.post(
+        f"{url}/calibration", json=body, headers=_auth(settings, Role.SUPERVISOR, PEERS[0])
+    )
+    assert by_peer.status_code == 403 and by_peer.json()["type"].endswith("/not-appraiser")
+    no_reason = await client.post(
+        f"{url}/calibration", json={**body, "reason": ""}, headers=_auth(settings, Role.SUPERVISOR, BOSS)
+    )
+    assert no_reason.status_code == 400 and no_reason.json()["type"].endswith("/validation")
+    done = await client.post(f"{url}/calibration", json=body, headers=_auth(settings, Role.SUPERVISOR, BOSS))
+    assert done.status_code == 201 and done.json()["predicate"] == "sangat_baik"
+    audited = await client.get(url, headers=_auth(settings, Role.HR_ADMIN, None))
+    assert audited.json()["predicate"] == "sangat_baik" and audited.json()["calibrated"] is True
