@@ -205,6 +205,15 @@ def test_domain_rating_at_the_outlier_edge_is_kept() -> None:
     assert not any("outliers" in a for a in score.explanation.adjustments)
 
 
+def test_domain_split_views_are_all_kept() -> None:
+    score, seen = run(cycle(feedback=peers({"c1": 1}, {"c1": 1}, {"c1": 5}, {"c1": 5})), RaterStats())
+    # median 3, every rating 2 points away: no odd one out, so the mean of all four, 3.0
+    assert seen.feedback[PEER]["c1"] == 3.0
+    assert "peer/c1: 4 ratings all further than 1.5 points from the median 3.00: views split, all kept" in (
+        score.explanation.adjustments
+    )
+
+
 def test_domain_supervisor_peer_divergence_is_flagged() -> None:
     items = (
         fb(SUP, A, {"c1": 5, "c2": 5}, sid="sup"),

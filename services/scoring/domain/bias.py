@@ -90,9 +90,9 @@ def prepare_feedback(
         if raters < minimum:
             out.left_out.append(
                 LeftOut(
-                    kind=f"feedback:{source.value}",
+                    kind=f"feedback:{source}",
                     count=len(group),
-                    reason=f"{raters} {source.value} rater(s), fewer than the {minimum} needed: "
+                    reason=f"{raters} {source} rater(s), fewer than the {minimum} needed: "
                     "counted only from that many up, so that no single rater can be identified",
                 )
             )
@@ -112,22 +112,24 @@ def _select(
     """Latest version of each submission about this employee, with the ratings that fit the rubric."""
     latest: dict[str, FeedbackInput] = {}
     dropped: dict[tuple[str, str], int] = defaultdict(int)
-    for item in sorted(items, key=_order):
+    # No sort needed here: the latest version wins whatever the order, and what follows iterates
+    # in submission-id order.
+    for item in items:
         if item.ratee_nip != nip:
-            dropped[(f"feedback:{item.source.value}", "about another employee or a unit")] += 1
+            dropped[(f"feedback:{item.source}", "about another employee or a unit")] += 1
             continue
         out.considered.append(item)
         old = latest.get(item.submission_id)
         if old is None or old.version < item.version or (old.version == item.version and _wins(item, old)):
             if old is not None:
-                dropped[(f"feedback:{old.source.value}", "replaced by a later version")] += 1
+                dropped[(f"feedback:{old.source}", "replaced by a later version")] += 1
             latest[item.submission_id] = item
         else:
-            dropped[(f"feedback:{item.source.value}", "replaced by a later version")] += 1
+            dropped[(f"feedback:{item.source}", "replaced by a later version")] += 1
     valid = []
     for sid in sorted(latest):
         item = latest[sid]
-        kind = f"feedback:{item.source.value}"
+        kind = f"feedback:{item.source}"
         if item.rubric_id != spec.rubric_id:
             dropped[(kind, f"rated on rubric {item.rubric_id}, scored with {spec.rubric_id}")] += 1
             continue
@@ -137,17 +139,13 @@ def _select(
                 ratings[cid] = value
             else:
                 problems = spec.rating_problems(item.source, {cid: value}, service_role=service_role)
-                dropped[(f"rating:{item.source.value}", problems[0])] += 1
+                dropped[(f"rating:{item.source}", problems[0])] += 1
         if ratings:
             valid.append((item, ratings))
         else:
             dropped[(kind, "no rating fits the rubric")] += 1
     out.left_out.extend(LeftOut(kind=k, count=n, reason=r) for (k, r), n in sorted(dropped.items()))
     return valid
-
-
-def _order(item: FeedbackInput) -> tuple[str, str, int, str]:
-    return (item.source, item.submission_id, item.version, item.event_id)
 
 
 def _wins(item: FeedbackInput, old: FeedbackInput) -> bool:
@@ -198,12 +196,12 @@ def _describe_corrections(
         return
     if moved:
         out.adjustments.append(
-            f"{source.value}: leniency/severity corrected for {len(moved)} of {len(shifts)} rater(s), "
+            f"{source}: leniency/severity corrected for {len(moved)} of {len(shifts)} rater(s), "
             f"mean shift {sum(moved) / len(moved):+.3f} points"
         )
     if len(moved) < len(shifts) and source is not Source.CITIZEN:
         out.adjustments.append(
-            f"{source.value}: {len(shifts) - len(moved)} rater(s) not corrected "
+            f"{source}: {len(shifts) - len(moved)} rater(s) not corrected "
             "(too few ratees in the cycle to tell leniency from merit)"
         )
 
@@ -227,9 +225,17 @@ def _aggregate(
         if len(vals) >= rules.outlier_min_ratings:
             median = _median(vals)
             kept = [v for v in vals if abs(v - median) <= limit]
-            if len(kept) < len(vals):
+            if not kept:
+                # Split views (e.g. 1, 1, 5, 5) leave nothing near the median: no rating is the
+                # odd one out, so all are kept and the split is said.
                 out.adjustments.append(
-                    f"{source.value}/{cid}: {len(vals) - len(kept)} of {len(vals)} ratings more than "
+                    f"{source}/{cid}: {len(vals)} ratings all further than {limit:g} points from "
+                    f"the median {median:.2f}: views split, all kept"
+                )
+                kept = vals
+            elif len(kept) < len(vals):
+                out.adjustments.append(
+                    f"{source}/{cid}: {len(vals) - len(kept)} of {len(vals)} ratings more than "
                     f"{limit:g} points from the median {median:.2f} left out as outliers"
                 )
             vals = kept

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,7 +59,18 @@ def _results_inputs(inputs: CycleInputs) -> _Results:
     out.used.append(InputRef.model_construct(event_id=inputs.plan.event_id, kind="plan", version=1))
     values = latest.values if latest else {}
     out.indicators = tuple(
-        dataclasses.replace(ind, realised=values.get(ind.indicator_id)) for ind in inputs.plan.indicators
+        IndicatorOutcome(
+            ind.result_id,
+            ind.result_kind,
+            ind.indicator_id,
+            ind.name,
+            ind.aspect,
+            ind.direction,
+            ind.target,
+            ind.standard,
+            values.get(ind.indicator_id),
+        )
+        for ind in inputs.plan.indicators
     )
     if latest is not None:
         out.achievement = latest
@@ -176,7 +186,7 @@ def compute_score(
 
 def _feedback_refs(prepared: PreparedFeedback) -> list[InputRef]:
     return [
-        InputRef.model_construct(event_id=f.event_id, kind=f"feedback:{f.source.value}", version=f.version)
+        InputRef.model_construct(event_id=f.event_id, kind=f"feedback:{f.source}", version=f.version)
         for f in sorted(prepared.used, key=lambda f: (f.source, f.submission_id))
     ]
 

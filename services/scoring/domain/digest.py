@@ -14,6 +14,9 @@ from collections.abc import Iterable, Mapping
 from services.scoring.domain.inputs import AchievementInput, CycleInputs, FeedbackInput
 from shared.plugins.model import IndicatorOutcome, RubricSpec
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+"""Built once: json.dumps with arguments builds a new encoder on every call."""
+
 
 def _indicator(ind: IndicatorOutcome) -> list[object]:
     return [
@@ -50,7 +53,7 @@ def canonical_inputs(
         "shifts": sorted(shifts.items()),
     }
     # Keys are written in a fixed order above, so no sort_keys: it is the slowest part here.
-    return json.dumps(document, separators=(",", ":"))
+    return _ENCODER.encode(document)
 
 
 def digest(canonical: str) -> str:

@@ -52,7 +52,7 @@ class FeedbackInput:
 
     def canonical(self) -> list[object]:
         return [
-            self.source.value,
+            self.source,  # a StrEnum: serialises and compares as its value
             self.submission_id,
             self.version,
             self.event_id,
