@@ -25,6 +25,13 @@ def rubric_spec() -> RubricSpec | None:
     region ids must be unique across all plugins: a clash stops start-up.
 
     :return: the rubric's spec, or None.
+
+    Example::
+
+        @hookimpl
+        def rubric_spec():
+            return RubricSpec(rubric_id="sabang", version="1.0.0", title="Sabang", regions=("sabang",),
+                              criteria=(...), source_weights={Source.SUPERVISOR: 1.0})
     """
 
 
@@ -43,6 +50,14 @@ def rubric_score(spec: RubricSpec, inputs: ScoringInputs) -> RubricResult | None
     :param inputs: the employee's indicators with realised values and the feedback per source
         and criterion, after bias correction, outlier handling and the minimum-raters rule.
     :return: the rubric's result.
+
+    Example::
+
+        @hookimpl
+        def rubric_score(spec, inputs):
+            behaviour = criteria_indices(spec, inputs, Component.BEHAVIOUR)
+            return RubricResult(results_score=indicators_index(inputs.indicators, KIND_WEIGHTS).index,
+                                behaviour_score=component_index(spec, behaviour), criteria=behaviour)
     """
 
 
