@@ -254,7 +254,8 @@ class CareerService:
         if not outcome.changed:
             return
         by_id = {s.recommendation_id: s for s in existing}
-        for rec in (*outcome.new, *outcome.superseded):
+        # Supersede first: readers and consumers see the old proposal withdrawn before its successor.
+        for rec in (*outcome.superseded, *outcome.new):
             prior = by_id.get(rec.recommendation_id)
             revision = 1 if prior is None else prior.revision + 1
             stored = StoredRecommendation(recommendation=rec, region=region, revision=revision)
