@@ -9,7 +9,7 @@ from functools import cached_property
 
 from services.scoring.domain.bias import BiasRules, PreparedFeedback, prepare_feedback
 from services.scoring.domain.digest import canonical_inputs, digest
-from services.scoring.domain.inputs import AchievementInput, CycleInputs
+from services.scoring.domain.inputs import CycleInputs
 from services.scoring.domain.raters import RaterStats
 from services.scoring.domain.rules import NationalRules
 from shared.events.scoring import Explanation, Flag, InputRef, LeftOut, Rating, Score
@@ -38,7 +38,6 @@ DEFAULT_RULES = ScoringRules()
 @dataclass(slots=True)
 class _Results:
     indicators: tuple[IndicatorOutcome, ...] = ()
-    achievement: AchievementInput | None = None
     used: list[InputRef] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
 
@@ -73,7 +72,6 @@ def _results_inputs(inputs: CycleInputs) -> _Results:
         for ind in inputs.plan.indicators
     )
     if latest is not None:
-        out.achievement = latest
         out.used.append(
             InputRef.model_construct(event_id=latest.event_id, kind="achievement", version=latest.version)
         )
