@@ -15,6 +15,7 @@ A delivery is sent only from ``pending``, and only a replay puts a finished one 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import uuid
@@ -50,6 +51,7 @@ from shared.errors import NotFound, ValidationFailed
 from shared.events.base import Event
 from shared.events.feedback import EmployeeUpserted
 from shared.events.notify import NotificationDelivered, NotificationFailed
+from shared.mongo import TRANSIENT_DB_ERRORS
 from shared.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
@@ -177,15 +179,28 @@ class NotifyService:
             "permanent": result.permanent,
             "updated_at": now,
         }
-        if await self.store.finish(
-            n.notification_id, delivery.claim or "", fields, result.attempts, [report]
-        ):
+        if await self._record(n.notification_id, delivery.claim or "", fields, result.attempts, report):
             self.relay.written(DELIVERIES, n.notification_id, [report])
         if not result.delivered:
             log.warning(
                 "%s to %s failed after %d attempts: %s", n.channel, n.recipient, result.attempts, result.error
             )
         return result
+
+    async def _record(
+        self, nid: str, claim: str, fields: dict[str, Any], attempts: int, report: Event
+    ) -> bool:
+        # The message is out: losing its outcome to a database blip would later report it as
+        # interrupted, so the write is retried for a while before giving up.
+        for pause in (0.2, 0.5, 1.0, 2.0, 5.0, 0.0):
+            try:
+                return await self.store.finish(nid, claim, fields, attempts, [report])
+            except TRANSIENT_DB_ERRORS:
+                if not pause:
+                    raise
+                log.warning("recording the outcome of %s failed; retrying in %.1f s", nid, pause)
+                await asyncio.sleep(pause)
+        return False
 
     async def _send(self, n: Notification) -> DeliveryResult:
         if n.channel == "email":
@@ -314,8 +329,7 @@ def _subscription(**fields: Any) -> Subscription:
             f"notify does not send {sorted(unknown)}; it sends {sorted(HANDLED_TYPES)}",
             slug="unknown-event-type",
         )
-    url = httpx.URL(fields["url"]) if _parses(fields["url"]) else None
-    if url is None or url.scheme not in {"http", "https"} or not url.host:
+    if not _http_url(str(fields["url"])):
         raise ValidationFailed(f"{fields['url']!r} is not an http(s) URL", slug="invalid-url")
     try:
         return Subscription.model_validate({**fields, "event_types": frozenset(fields["event_types"])})
@@ -323,12 +337,12 @@ def _subscription(**fields: Any) -> Subscription:
         raise ValidationFailed(f"invalid subscription: {exc}", slug="invalid-subscription") from None
 
 
-def _parses(url: str) -> bool:
+def _http_url(url: str) -> bool:
     try:
-        httpx.URL(url)
+        parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
         return False
-    return True
+    return parsed.scheme in {"http", "https"} and bool(parsed.host)
 
 
 def _failed(n: Notification, error: str) -> DeliveryResult:

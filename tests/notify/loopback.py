@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -161,3 +163,19 @@ def cycle_opened() -> CycleOpened:
         window_closes="2027-01-31T08:00:00Z",
     )
     return event
+
+
+async def reports(read: Callable[..., Awaitable[list[Any]]], topic: str, n: int) -> list[dict[str, Any]]:
+    """The first ``n`` distinct delivery reports on ``topic``, in order.
+
+    The outbox relay may publish an event twice (nudged and swept at once); consumers drop the
+    repeat by event id, and so does this.
+    """
+    seen: dict[str, dict[str, Any]] = {}
+    for _ in range(20):
+        for record in await read(topic, len(seen) + n, timeout=3.0):
+            event = json.loads(record.value)
+            seen.setdefault(event["event_id"], event)
+        if len(seen) >= n:
+            break
+    return list(seen.values())[:n]

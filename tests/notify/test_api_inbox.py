@@ -36,9 +36,9 @@ async def test_owners_read_and_mark_their_inbox_and_others_are_denied(
     hr, hr_plaju = auth(Role.HR_ADMIN), auth(Role.HR_ADMIN, region="plaju")
     async with AsyncTestClient(create_app(isolated_settings, notify_settings)) as client:
         await publish(*people())
-        assert await eventually(lambda: _at_least(db["people"], {}, 3))
+        assert await eventually(lambda: _at_least(db["people"], {}, 3), timeout=60)
         await publish(score_finalized(), cycle_opened())
-        assert await eventually(lambda: _at_least(db["deliveries"], {"channel": "inbox"}, 6))
+        assert await eventually(lambda: _at_least(db["deliveries"], {"channel": "inbox"}, 6), timeout=60)
 
         async def inbox(owner: str, headers: dict[str, str], **params: Any) -> Any:
             return await client.get(f"/inbox/{owner}/messages", headers=headers, params=params)

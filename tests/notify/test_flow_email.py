@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from services.notify.config import NotifySettings
 from shared.events.notify import DELIVERIES_TOPIC
 from shared.settings import Settings
 from tests.notify.conftest import Publish
-from tests.notify.loopback import ANI, SITI, Mailbox, people, score_finalized
+from tests.notify.loopback import ANI, SITI, Mailbox, people, reports, score_finalized
 
 Eventually = Callable[..., Awaitable[Any]]
 
@@ -33,10 +32,11 @@ async def test_final_score_is_mailed_to_the_employee_and_supervisor_in_their_lan
     db = mongo[isolated_settings.database("notify")]
     async with AsyncTestClient(app):
         await publish(*people())
-        assert await eventually(lambda: _count(db["people"], {}, 3)), "the directory was not fed"
+        assert await eventually(lambda: _count(db["people"], {}, 3), timeout=60), "the directory was not fed"
         event = score_finalized()
         await publish(event)
-        assert await eventually(lambda: _mail_count(box, 2)), "the e-mails did not arrive"
+        assert await eventually(lambda: _mail_count(box, 2), timeout=60), "the e-mails did not arrive"
+        sent = await reports(read_topic, isolated_settings.topic(DELIVERIES_TOPIC), 4)
 
     (siti,) = box.to("siti@example.id")
     assert siti["Subject"] == "Your performance predicate for marelan-2026: Good"
@@ -53,8 +53,7 @@ async def test_final_score_is_mailed_to_the_employee_and_supervisor_in_their_lan
         raw = msg.as_string()
         assert ANI not in raw and "peer-evt-9" not in raw and "Ani Lestari" not in raw
 
-    reports = await read_topic(isolated_settings.topic(DELIVERIES_TOPIC), 4)
-    delivered = sorted((r["channel"], r["recipient"]) for r in (json.loads(x.value) for x in reports))
+    delivered = sorted((r["channel"], r["recipient"]) for r in sent)
     assert delivered == [
         ("email", "budi@example.id"),
         ("email", "siti@example.id"),

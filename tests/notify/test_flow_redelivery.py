@@ -53,12 +53,12 @@ async def test_redelivered_event_sends_no_second_email_or_webhook(
         )
         assert created.status_code == 201
         await publish(*people())
-        assert await eventually(lambda: _at_least(db["people"], 3))
+        assert await eventually(lambda: _at_least(db["people"], 3), timeout=60)
         await publish(event)
-        assert await eventually(lambda: _sent(box, receiver, mails=2, hooks=1))
+        assert await eventually(lambda: _sent(box, receiver, mails=2, hooks=1), timeout=60)
         first = sentinel()
         await publish(event, first)  # the same bytes again, while running
-        assert await eventually(lambda: handled(first.event_id))
+        assert await eventually(lambda: handled(first.event_id), timeout=60)
 
     # A crash after the handler ran but before the consumer recorded the event: it comes back,
     # to a restarted consumer, and only the handler's own idempotency stands in the way.
@@ -66,8 +66,10 @@ async def test_redelivered_event_sends_no_second_email_or_webhook(
     second = sentinel()
     await publish(event, second)
     async with AsyncTestClient(create_app(isolated_settings, notify_settings)):
-        assert await eventually(lambda: handled(event.event_id)), "the handler did not see the event again"
-        assert await eventually(lambda: handled(second.event_id))
+        assert await eventually(lambda: handled(event.event_id), timeout=60), (
+            "the handler did not see the event again"
+        )
+        assert await eventually(lambda: handled(second.event_id), timeout=60)
 
     assert len(box.messages) == 2
     assert len(receiver.hits) == 1

@@ -17,7 +17,7 @@ from shared.auth import Role
 from shared.events.notify import DELIVERIES_TOPIC
 from shared.settings import Settings
 from tests.notify.conftest import Auth, Publish
-from tests.notify.loopback import ANI, Receiver, people, score_finalized
+from tests.notify.loopback import ANI, Receiver, people, reports, score_finalized
 
 Eventually = Callable[..., Awaitable[Any]]
 ReadTopic = Callable[..., Awaitable[list[Any]]]
@@ -48,7 +48,8 @@ async def test_receiver_failing_twice_gets_the_signed_event_on_the_third_attempt
         sub_id = await _subscribe(client, auth, receiver)
         event = score_finalized()
         await publish(event)
-        assert await eventually(lambda: _accepted(receiver, 1)), "the webhook never got through"
+        assert await eventually(lambda: _accepted(receiver, 1), timeout=60), "the webhook never got through"
+        (delivered,) = await reports(read_topic, isolated_settings.topic(DELIVERIES_TOPIC), 1)
 
     assert [h.status for h in receiver.hits] == [500, 503, 200]
     assert all(h.signature_ok for h in receiver.hits), "every attempt verifies with the secret"
@@ -57,9 +58,6 @@ async def test_receiver_failing_twice_gets_the_signed_event_on_the_third_attempt
     body = json.loads(receiver.hits[-1].body)
     assert body["score"]["predicate"] == "baik"
     assert "explanation" not in body["score"] and ANI not in receiver.hits[-1].body.decode()
-
-    (report,) = await read_topic(isolated_settings.topic(DELIVERIES_TOPIC), 1)
-    delivered = json.loads(report.value)
     assert (delivered["type"], delivered["recipient"], delivered["attempts"]) == (
         "notify.delivered",
         sub_id,
@@ -92,7 +90,7 @@ async def test_receiver_that_keeps_failing_gets_a_dead_letter_that_replays_once_
             body: list[dict[str, Any]] = found.json()
             return body
 
-        (dead,) = await eventually(dead_letters)
+        (dead,) = await eventually(dead_letters, timeout=60)
         assert (dead["recipient"], dead["attempts"]) == (sub_id, notify_settings.webhook_attempts)
         assert dead["last_error"] == "HTTP 502: receiver says no"
         assert len(receiver.hits) == notify_settings.webhook_attempts
@@ -107,20 +105,20 @@ async def test_receiver_that_keeps_failing_gets_a_dead_letter_that_replays_once_
         )
         assert replay.status_code == 202, replay.text
         assert replay.json() == {"queued": 1, "notification_ids": [dead["notification_id"]]}
-        assert await eventually(lambda: _accepted(receiver, 1)), "the replay never got through"
-        assert await eventually(lambda: _status(deliveries, dead["notification_id"], "delivered"))
+        assert await eventually(lambda: _accepted(receiver, 1), timeout=60), "the replay never got through"
+        assert await eventually(lambda: _status(deliveries, dead["notification_id"], "delivered"), timeout=60)
 
         again = await client.post("/deliveries/replay", json=window, headers=admin)
         assert again.json()["queued"] == 0, "only failed deliveries are replayed by default"
+        both = await reports(read_topic, isolated_settings.topic(DELIVERIES_TOPIC), 2)
 
     assert receiver.accepted()[0].headers[DELIVERY_ID_HEADER.lower()] == dead["notification_id"]
     assert receiver.accepted()[0].signature_ok
-    reports = [json.loads(r.value) for r in await read_topic(isolated_settings.topic(DELIVERIES_TOPIC), 2)]
-    assert [(r["type"], r["attempts"]) for r in reports] == [
+    assert [(r["type"], r["attempts"]) for r in both] == [
         ("notify.failed", notify_settings.webhook_attempts),
         ("notify.delivered", 1),
     ]
-    assert reports[0]["event_id"] != reports[1]["event_id"]
+    assert both[0]["event_id"] != both[1]["event_id"]
 
 
 async def test_subscriptions_only_hear_their_region_and_event_types(
@@ -137,7 +135,7 @@ async def test_subscriptions_only_hear_their_region_and_event_types(
         await _subscribe(client, auth, receiver)
         other = score_finalized().model_copy(update={"region": "plaju"})
         await publish(*people(), other, score_finalized())
-        assert await eventually(lambda: _accepted(receiver, 1))
+        assert await eventually(lambda: _accepted(receiver, 1), timeout=60)
         # The plaju score was consumed first (same partition key, same topic) and planned nothing.
         assert await deliveries.count_documents({"region": "plaju"}) == 0
     assert len(receiver.hits) == 1
