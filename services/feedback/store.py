@@ -132,28 +132,35 @@ class FeedbackStore:
     async def upsert_employees(
         self, region: str, rows: Sequence[tuple[str, dict[str, Any], Event]]
     ) -> set[int]:
-        """Bulk upserts in chunks, each op one document with its own event; returns failed indexes.
+        """Bulk writes in chunks, each op one document with its own event; returns failed indexes.
 
-        A failure (the NIP belongs to another region) affects only its own row: ``ordered=False``.
+        New NIPs are inserted (FerretDB inserts are cheap; its updates cost time in proportion to
+        the collection's size), known ones updated by ``_id``. A NIP of another region fails only
+        its own row (``ordered=False``). A document never changes region, so ``_id`` suffices.
         """
         failed: set[int] = set()
         for start in range(0, len(rows), BULK_CHUNK):
             chunk = rows[start : start + BULK_CHUNK]
-            ops = [
-                UpdateOne(
-                    {"_id": nip, "region": region},
-                    {"$set": {**fields, "region": region, **outbox.stage([event])}},
-                    upsert=True,
-                )
-                for nip, fields, event in chunk
-            ]
-            try:
-                await self.db[EMPLOYEES].bulk_write(ops, ordered=False)
-            except BulkWriteError as exc:
-                for err in exc.details.get("writeErrors", []):
-                    if err.get("code") != 11000:
-                        raise
-                    failed.add(start + int(err["index"]))
+            cursor = self.db[EMPLOYEES].find({"_id": {"$in": [nip for nip, _, _ in chunk]}}, {"region": 1})
+            existing = {doc["_id"]: doc["region"] async for doc in cursor}
+            inserts: list[tuple[int, dict[str, Any]]] = []
+            updates: list[UpdateOne] = []
+            for offset, (nip, fields, event) in enumerate(chunk):
+                if nip not in existing:
+                    inserts.append(
+                        (start + offset, {"_id": nip, **fields, "region": region, **outbox.initial([event])})
+                    )
+                elif existing[nip] == region:
+                    updates.append(UpdateOne({"_id": nip}, {"$set": {**fields, **outbox.stage([event])}}))
+                else:
+                    failed.add(start + offset)
+            if inserts:
+                try:
+                    await self.db[EMPLOYEES].insert_many([doc for _, doc in inserts], ordered=False)
+                except BulkWriteError as exc:
+                    failed |= _duplicates(exc, [index for index, _ in inserts])
+            if updates:
+                await self.db[EMPLOYEES].bulk_write(updates, ordered=False)
         return failed
 
     # ------------------------------------------------------------------ audit and rate limits
@@ -182,3 +189,11 @@ class FeedbackStore:
         if since is not None:
             query["at"] = {"$gte": since}
         return await self.find(AUDIT, query, sort="-at", limit=limit)
+
+
+def _duplicates(exc: BulkWriteError, indexes: Sequence[int]) -> set[int]:
+    """Row indexes whose insert lost to a concurrent insert of the same NIP; other errors raise."""
+    errors = exc.details.get("writeErrors", [])
+    if any(err.get("code") != 11000 for err in errors):
+        raise exc
+    return {indexes[int(err["index"])] for err in errors}
