@@ -1,0 +1,39 @@
+"""Shared pieces of the domain: constrained types, limits, the request base model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from shared.events.base import NIP_PATTERN
+from shared.events.feedback import (
+    Source,
+)
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Nip = Annotated[str, StringConstraints(pattern=NIP_PATTERN)]
+Reason = Annotated[str, StringConstraints(min_length=3, max_length=1000, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
+EvidenceLink = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
+
+MIN_ANONYMOUS_RATERS = 3
+"""Peer, subordinate and citizen feedback is shown only pooled, and only from this many raters."""
+POOLED_SOURCES = frozenset({Source.PEER, Source.SUBORDINATE, Source.CITIZEN})
+ORGANISATION_PREDICATES = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
+CITIZEN_LIMIT = 10
+"""Citizen submissions accepted per client address and window (across all replicas)."""
+CITIZEN_WINDOW_S = 600
+ADULT_AGE = 18
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Schema(BaseModel):
+    """Base of request bodies: unknown fields are refused rather than silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")

@@ -1,0 +1,71 @@
+"""Appraisal cycles and their submission window."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from services.feedback.domain.base import Id, Reason, Schema
+from shared.events.feedback import (
+    CycleKind,
+)
+
+# ------------------------------------------------------------------ cycles
+
+
+class CycleStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CycleCreate(Schema):
+    cycle_id: Id = Field(description="Id, unique across regions, e.g. `marelan-2026`.")
+    kind: CycleKind
+    period_start: date
+    period_end: date
+    window_opens: datetime = Field(description="Submissions accepted from (timezone required).")
+    window_closes: datetime = Field(description="Submissions accepted until (timezone required).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CycleCreate:
+        if self.period_start > self.period_end:
+            raise ValueError("period_start is after period_end")
+        if self.window_opens.tzinfo is None or self.window_closes.tzinfo is None:
+            raise ValueError("window times need a timezone")
+        if self.window_opens >= self.window_closes:
+            raise ValueError("window_opens is not before window_closes")
+        return self
+
+
+class CycleClose(Schema):
+    unit_predicates: dict[Id, Literal["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]] = (
+        Field(default_factory=dict, description="Organisation predicate per unit.", max_length=1000)
+    )
+
+
+class CycleReopen(Schema):
+    reason: Reason = Field(description="Why the cycle is reopened (kept in the audit log).")
+    window_closes: datetime = Field(description="New end of the submission window (in the future).")
+
+
+class Cycle(BaseModel):
+    region: str
+    cycle_id: str
+    kind: CycleKind
+    period_start: date
+    period_end: date
+    window_opens: datetime
+    window_closes: datetime
+    status: CycleStatus
+    reopened: int = Field(0, description="How often the cycle was reopened for corrections.")
+
+    def accepting(self, now: datetime) -> str | None:
+        """Why submissions are refused now (a problem slug), or None when they are accepted."""
+        if self.status is not CycleStatus.OPEN:
+            return "cycle-closed"
+        if not self.window_opens <= now <= self.window_closes:
+            return "outside-window"
+        return None

@@ -1,0 +1,166 @@
+"""360 feedback, the pooled view that never names a rater, notes, audit entries, rate windows."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from statistics import fmean
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from services.feedback.domain.base import (
+    CITIZEN_WINDOW_S,
+    MIN_ANONYMOUS_RATERS,
+    POOLED_SOURCES,
+    Id,
+    Nip,
+    Schema,
+    Text,
+)
+from services.feedback.domain.organisation import EmployeeRecord
+from shared.events.feedback import (
+    Source,
+)
+
+# ------------------------------------------------------------------ feedback
+
+
+Ratings = Annotated[dict[Annotated[str, StringConstraints(max_length=64)], float], Field(max_length=50)]
+
+
+class FeedbackCreate(Schema):
+    source: Literal["self", "supervisor", "peer", "subordinate"] = Field(
+        description="How the caller relates to the ratee; checked against the organisation data."
+    )
+    ratings: Ratings = Field(min_length=1, description="Score per criterion of the region's rubric.")
+    comment: Text | None = None
+
+
+class CitizenFeedbackCreate(Schema):
+    cycle_id: Id
+    unit_id: Id | None = Field(None, description="The unit rated; give this or ratee_nip.")
+    ratee_nip: Nip | None = Field(None, description="The employee rated; give this or unit_id.")
+    ratings: Ratings = Field(min_length=1)
+    comment: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CitizenFeedbackCreate:
+        if (self.unit_id is None) == (self.ratee_nip is None):
+            raise ValueError("give exactly one of unit_id and ratee_nip")
+        return self
+
+
+class Submission(BaseModel):
+    """What the rater gets back: their own submission."""
+
+    submission_id: str
+    version: int
+    cycle_id: str
+    source: Source
+    ratee_nip: str | None
+    unit_id: str | None
+    ratings: dict[str, float]
+    comment: str | None
+    submitted_at: datetime
+
+
+class SourceSummary(BaseModel):
+    source: Source
+    raters: int = Field(description="How many raters submitted.")
+    shown: bool = Field(description="False when too few raters to show without identifying one.")
+    means: dict[str, float] = Field(default_factory=dict, description="Mean rating per criterion.")
+    comments: list[str] = Field(default_factory=list, description="Comments, in no attributable order.")
+
+
+class FeedbackSummary(BaseModel):
+    """The view of one employee's feedback: pooled per source, never naming a rater."""
+
+    cycle_id: str
+    ratee_nip: str
+    rubric_id: str
+    sources: list[SourceSummary]
+
+
+def submission_id_of(cycle_id: str, rater_nip: str, ratee_nip: str) -> str:
+    """Stable id of (cycle, rater, ratee); a hash, so the id alone does not name the rater."""
+    digest = hashlib.sha256(f"{cycle_id}|{rater_nip}|{ratee_nip}".encode()).hexdigest()
+    return str(uuid.UUID(digest[:32]))
+
+
+def relation_problem(source: Source, rater: EmployeeRecord, ratee: EmployeeRecord) -> str | None:
+    """Why ``rater`` may not rate ``ratee`` as ``source`` (a problem slug), or None.
+
+    Peers are employees with the same direct supervisor: PP 30/2019 asks for peers at the same
+    level, and a shared supervisor says that; a team may mix levels (a head and their staff).
+    """
+    if source is Source.SELF:
+        return None if rater.nip == ratee.nip else "not-self"
+    if rater.nip == ratee.nip:
+        return "self-rating"
+    if source is Source.SUPERVISOR:
+        return None if ratee.supervisor_nip == rater.nip else "not-supervisor"
+    if source is Source.PEER:
+        same = rater.supervisor_nip is not None and rater.supervisor_nip == ratee.supervisor_nip
+        return None if same else "not-peer"
+    if source is Source.SUBORDINATE:
+        return None if rater.supervisor_nip == ratee.nip else "not-subordinate"
+    return "wrong-source"
+
+
+def summarise(
+    cycle_id: str, ratee_nip: str, rubric_id: str, submissions: Sequence[Mapping[str, Any]]
+) -> FeedbackSummary:
+    """Pool submissions per source; pooled sources under :data:`MIN_ANONYMOUS_RATERS` stay hidden."""
+    by_source: dict[Source, list[Mapping[str, Any]]] = {}
+    for sub in submissions:
+        by_source.setdefault(Source(sub["source"]), []).append(sub)
+    sources = []
+    for source in Source:
+        subs = by_source.get(source, [])
+        if not subs:
+            continue
+        shown = source not in POOLED_SOURCES or len(subs) >= MIN_ANONYMOUS_RATERS
+        means: dict[str, float] = {}
+        comments: list[str] = []
+        if shown:
+            criteria = sorted({c for s in subs for c in s["ratings"]})
+            means = {c: round(fmean(s["ratings"][c] for s in subs if c in s["ratings"]), 3) for c in criteria}
+            comments = sorted(s["comment"] for s in subs if s.get("comment"))
+        sources.append(
+            SourceSummary(source=source, raters=len(subs), shown=shown, means=means, comments=comments)
+        )
+    return FeedbackSummary(cycle_id=cycle_id, ratee_nip=ratee_nip, rubric_id=rubric_id, sources=sources)
+
+
+# ------------------------------------------------------------------ notes and audit
+
+
+class NoteCreate(Schema):
+    text: Text
+
+
+class Note(BaseModel):
+    note_id: str
+    nip: str
+    author_nip: str
+    cycle_id: str | None
+    text: str
+    written_at: datetime
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str = Field(description="Subject of the token, or `citizen` for anonymous feedback.")
+    role: str
+    action: str = Field(examples=["cycle.reopened"])
+    target: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+def window_start(now: datetime, window_s: int = CITIZEN_WINDOW_S) -> int:
+    """Start (epoch seconds) of the fixed rate-limit window ``now`` falls in."""
+    epoch = int(now.timestamp())
+    return epoch - epoch % window_s
