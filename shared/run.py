@@ -30,9 +30,23 @@ def say(message: str) -> None:
     print(f"[kinerja] {message}", flush=True)
 
 
-def stack_up() -> None:
+def stack_running() -> bool:
+    return subprocess.run([str(STACK), "status"], capture_output=True).returncode == 0
+
+
+def stack_up() -> bool:
+    """Bring the stack up; True when this call started it (and so should stop it)."""
+    if stack_running():
+        say("Kafka and FerretDB are already running on 127.0.0.1")
+        return False
     say("bringing up Kafka and FerretDB on 127.0.0.1 ...")
     subprocess.run([str(STACK), "up"], check=True)
+    return True
+
+
+def stack_down() -> None:
+    say("stopping Kafka and FerretDB")
+    subprocess.run([str(STACK), "down"], check=False)
 
 
 def start_services(settings: Settings) -> dict[str, subprocess.Popen[bytes]]:
@@ -94,7 +108,15 @@ def running(settings: Settings) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
 
 def main() -> int:
     settings = Settings()
-    stack_up()
+    started = stack_up()
+    try:
+        return _run_services(settings)
+    finally:
+        if started:
+            stack_down()
+
+
+def _run_services(settings: Settings) -> int:
     with running(settings) as procs:
         try:
             asyncio.run(wait_ready(settings, procs))

@@ -69,10 +69,12 @@ class ServiceKit:
         )
         self.client, self.db = connect(self.settings, self.service)
         self.relay = OutboxRelay(self.db, self.publish_batch, self.settings)
+        self._consumer_registered = False
 
     @property
     def group_id(self) -> str:
-        return f"kinerja-{self.service}"
+        # The topic prefix separates environments that share a cluster; their groups must differ too.
+        return f"{self.settings.topic_prefix}kinerja-{self.service}"
 
     # ------------------------------------------------------------------ publishing
     async def publish_batch(self, records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
@@ -97,15 +99,32 @@ class ServiceKit:
 
     # ------------------------------------------------------------------ consuming
     def subscribe(self, subscription: Subscription) -> None:
-        processor = BatchProcessor(self.service, subscription, self.db, self.publish_raw, self.settings)
+        """Consume ``subscription.topic``. All of a service's topics share one Kafka consumer."""
+        self.subscriptions.append(subscription)
+
+    def _register_consumer(self) -> None:
+        # One consumer per process over every topic of the service: several consumers in one
+        # group would rebalance each other, and one busy member stalls the others' assignment.
+        # A batch that spans topics is processed topic by topic, in subscription order.
+        if not self.subscriptions or self._consumer_registered:
+            return
+        processors = {
+            self.settings.topic(sub.topic): BatchProcessor(
+                self.service, sub, self.db, self.publish_raw, self.settings
+            )
+            for sub in self.subscriptions
+        }
 
         async def handle(body: list[Any], msg: KafkaMessage) -> None:
             records = msg.raw_message
             batch = records if isinstance(records, tuple) else (records,)
-            await processor.process(batch)
+            for topic, processor in processors.items():
+                mine = [r for r in batch if r.topic == topic]
+                if mine:
+                    await processor.process(mine)
 
         self.broker.subscriber(
-            self.settings.topic(subscription.topic),
+            *processors,
             group_id=self.group_id,
             batch=True,
             max_records=self.settings.consumer_batch,
@@ -113,16 +132,16 @@ class ServiceKit:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_raw_body,
-            title=f"{self.service}:{subscription.topic}",
-            description=subscription.description,
+            title=f"{self.service} consumer",
         )(handle)
-        self.subscriptions.append(subscription)
+        self._consumer_registered = True
 
     def publishes(self, publication: Publication) -> None:
         self.publications.append(publication)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
+        self._register_consumer()
         await self.broker.start()
         self.relay.start()
 

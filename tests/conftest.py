@@ -25,14 +25,19 @@ ROOT = Path(__file__).resolve().parent.parent
 ReadTopic = Callable[..., Awaitable[list[ConsumerRecord[bytes, bytes]]]]
 
 
+#: Databases a test may create under its prefix; they are dropped afterwards, because FerretDB's
+#: SQLite backend keeps a file per database and slows down as thousands accumulate.
+TEST_DATABASES = ("feedback", "scoring", "career", "notify", "ledger", "writer", "httptest", "stack")
+
+
 @pytest.fixture(scope="session")
 def run_id() -> str:
     return uuid.uuid4().hex[:8]
 
 
 @pytest.fixture(scope="session")
-def settings(run_id: str) -> Settings:
-    return Settings(
+async def settings(run_id: str) -> AsyncIterator[Settings]:
+    session = Settings(
         db_prefix=f"t{run_id}",
         topic_prefix=f"t{run_id}.",
         retry_initial_s=0.1,
@@ -41,15 +46,30 @@ def settings(run_id: str) -> Settings:
         outbox_sweep_s=0.5,
         log_level="WARNING",
     )
+    yield session
+    client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(session.mongo_url)
+    try:
+        for name in TEST_DATABASES:
+            for variant in ("", "one", "two"):  # tests/scale runs the pipeline twice under the prefix
+                await client.drop_database(f"{session.db_prefix}{variant}_{name}")
+    finally:
+        client.close()
 
 
 @pytest.fixture
-def isolated_settings(settings: Settings) -> Settings:
+async def isolated_settings(settings: Settings) -> AsyncIterator[Settings]:
     """Settings with topics and databases of this test alone."""
     tag = uuid.uuid4().hex[:6]
-    return settings.model_copy(
+    isolated = settings.model_copy(
         update={"db_prefix": f"{settings.db_prefix}{tag}", "topic_prefix": f"{settings.topic_prefix}{tag}."}
     )
+    yield isolated
+    client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(settings.mongo_url)
+    try:
+        for name in TEST_DATABASES:
+            await client.drop_database(isolated.database(name))
+    finally:
+        client.close()
 
 
 @pytest.fixture

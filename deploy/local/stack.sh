@@ -126,7 +126,7 @@ start_kafka() {
   fi
   mkdir -p "$RUN"
   log "starting kafka on 127.0.0.1:$KAFKA_PORT (heap $KAFKA_HEAP)"
-  nohup java -Xms128m -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
+  setsid nohup java -Xms128m -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$STATE/log4j2.properties" \
     -cp "$cp" kafka.Kafka "$STATE/server.properties" >"$LOGS/kafka.out" 2>&1 &
   echo $! > "$RUN/kafka.pid"
@@ -139,7 +139,7 @@ start_ferretdb() {
   build_ferretdb
   mkdir -p "$STATE/ferretdb-data" "$STATE/ferretdb-state" "$LOGS" "$RUN"
   log "starting ferretdb on 127.0.0.1:$MONGO_PORT"
-  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb-data/" \
+  setsid nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb-data/" \
     --state-dir="$STATE/ferretdb-state" --listen-addr="127.0.0.1:$MONGO_PORT" \
     --debug-addr=- --telemetry=disable --log-level=warn >"$LOGS/ferretdb.log" 2>&1 &
   echo $! > "$RUN/ferretdb.pid"

@@ -41,20 +41,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "Employee directory: unit, team, supervisor, service role.",
         )
     )
-    kit.subscribe(
-        Subscription(
-            CYCLES_TOPIC,
-            (CycleOpened, CycleClosed),
-            on_cycle_event(service),
-            "Closing a cycle finalises its scores and checks the curve per unit.",
-        )
-    )
+    # Inputs before cycle events: a close in the same batch as late inputs sees them.
     kit.subscribe(
         Subscription(
             INPUTS_TOPIC,
             (PlanApproved, AchievementReported, FeedbackSubmitted),
             on_input(service),
             "Each input updates the employee's provisional score.",
+        )
+    )
+    kit.subscribe(
+        Subscription(
+            CYCLES_TOPIC,
+            (CycleOpened, CycleClosed),
+            on_cycle_event(service),
+            "Closing a cycle finalises its scores and checks the curve per unit.",
         )
     )
     kit.publishes(Publication(SCORES_TOPIC, SCORE_EVENTS, "Provisional and final scores, calibrations."))
