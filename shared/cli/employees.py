@@ -32,7 +32,7 @@ def guess_format(file: Path) -> Format:
 def render_report(report: dict[str, Any]) -> list[str]:
     """The lines printed for an import report: the count that landed, then each rejected row."""
     rejected = report.get("rejected", [])
-    lines = [f"{report['accepted']} rows landed, {len(rejected)} rejected"]
+    lines = [f"{report['accepted']} landed, {len(rejected)} rejected"]
     for row in rejected:
         reasons = "; ".join(row.get("reasons", []))
         lines.append(f"row {row['row']} (NIP {row.get('nip') or '-'}): {reasons}")

@@ -67,19 +67,37 @@ class ReplayResult:
     """Partition -> (committed offset before, offset committed now)."""
 
 
-async def group_members(settings: Settings, group: str) -> tuple[str, int]:
-    """The group's state and how many members it has."""
+@dataclass(frozen=True)
+class ClusterView:
+    """What the cluster says about the group and the topic before anything changes."""
+
+    group_state: str
+    members: int
+    partitions: tuple[int, ...] | None
+    """None when the topic does not exist."""
+
+
+async def inspect_cluster(settings: Settings, group: str, topic: str) -> ClusterView:
+    """The group's state and member count, and the topic's partitions (without creating it)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="kinerja-cli")
     await admin.start()
     try:
-        responses = await admin.describe_consumer_groups([group])
+        described = [
+            g
+            for response in await admin.describe_consumer_groups([group])
+            for g in response.to_object()["groups"]
+            if g["group"] == group
+        ]
+        # Listing first: a metadata request naming a missing topic would have the broker create it.
+        partitions = None
+        if topic in await admin.list_topics():
+            (info,) = await admin.describe_topics([topic])
+            partitions = tuple(sorted(p["partition"] for p in info["partitions"]))
     finally:
         await admin.close()
-    for response in responses:
-        for described in response.to_object()["groups"]:
-            if described["group"] == group:
-                return str(described["state"]), len(described["members"])
-    return "Dead", 0
+    if not described:
+        return ClusterView("Dead", 0, partitions)
+    return ClusterView(str(described[0]["state"]), len(described[0]["members"]), partitions)
 
 
 async def clear_inbox(settings: Settings, plan: ReplayPlan) -> int:
@@ -94,12 +112,15 @@ async def clear_inbox(settings: Settings, plan: ReplayPlan) -> int:
 async def replay_topic(plan: ReplayPlan) -> ReplayResult:
     """Check the service is stopped, clear its inbox for the topic, rewind the group's offsets."""
     settings = plan.settings
-    group_state, members = await group_members(settings, plan.group)
-    if members or group_state not in IDLE_STATES:
+    view = await inspect_cluster(settings, plan.group, plan.cluster_topic)
+    if view.members or view.group_state not in IDLE_STATES:
         raise ServiceRunning(
-            f"consumer group {plan.group} is {group_state} with {members} member(s): stop every "
+            f"consumer group {plan.group} is {view.group_state} with {view.members} member(s): stop every "
             f"{plan.service} process first (a killed one leaves the group after its session times out)"
         )
+    if not view.partitions:
+        raise LookupError(f"topic {plan.cluster_topic} does not exist on {settings.kafka_bootstrap}")
+    partitions = [TopicPartition(plan.cluster_topic, p) for p in view.partitions]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=plan.group,
@@ -108,10 +129,6 @@ async def replay_topic(plan: ReplayPlan) -> ReplayResult:
     )
     await consumer.start()
     try:
-        if plan.cluster_topic not in await consumer.topics():
-            raise LookupError(f"topic {plan.cluster_topic} does not exist on {settings.kafka_bootstrap}")
-        numbers = consumer.partitions_for_topic(plan.cluster_topic) or set()
-        partitions = [TopicPartition(plan.cluster_topic, p) for p in sorted(numbers)]
         removed = await clear_inbox(settings, plan)
         # Manual assignment: the tool commits as a group outsider (no join), which the broker accepts
         # only while the group is empty, so a service started meanwhile makes this fail, not race.

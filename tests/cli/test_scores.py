@@ -1,0 +1,142 @@
+"""``kinerja scores export``: score documents of the scoring database, as CSV rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorClient
+from typer.testing import Result
+
+from shared.settings import Settings
+
+Invoke = Callable[..., Awaitable[Result]]
+
+HEADER = [
+    "cycle_id",
+    "nip",
+    "unit_id",
+    "status",
+    "predicate",
+    "results_score",
+    "behaviour_score",
+    "rubric_id",
+    "revision",
+]
+
+
+def score_doc(
+    cycle: str,
+    nip: str,
+    region: str,
+    unit: str,
+    *,
+    status: str = "final",
+    predicate: str = "baik",
+    **score: Any,
+) -> dict[str, Any]:
+    """A document as the scoring service writes it (services/scoring/service.py, ``_fields``)."""
+    body = {
+        "cycle_id": cycle,
+        "nip": nip,
+        "unit_id": unit,
+        "rubric_id": region,
+        "rubric_version": "1.0.0",
+        "results_score": 50.0,
+        "behaviour_score": 50.0,
+        "predicate": predicate,
+        **score,
+    }
+    return {
+        "_id": f"{cycle}|{nip}",
+        "cycle_id": cycle,
+        "nip": nip,
+        "region": region,
+        "unit_id": unit,
+        "team_id": None,
+        "status": status,
+        "revision": 1,
+        "digest": "d",
+        "predicate": predicate,
+        "score": json.dumps(body),
+    }
+
+
+async def test_export_writes_one_row_per_score_of_the_cycle(
+    invoke: Invoke, isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]], tmp_path: Path
+) -> None:
+    calibrated = score_doc("c-2026", "198503122010011002", "marelan", "dinkes", results_score=71.25)
+    calibrated.update(predicate="sangat_baik", revision=3, calibrated=True)  # the JSON keeps "baik"
+    docs = [
+        calibrated,
+        score_doc(
+            "c-2026",
+            "199001012015031001",
+            "marelan",
+            "bappeda",
+            status="provisional",
+            predicate="butuh_perbaikan",
+            results_score=30.0,
+            behaviour_score=45.5,
+        ),
+        score_doc("c-2026", "198812252012122001", "plaju", "disdik"),
+        score_doc("c-2025", "198503122010011002", "marelan", "dinkes"),
+    ]
+    docs[1]["_outbox"] = {"e1": {"topic": "t"}}
+    await mongo[isolated_settings.database("scoring")]["scores"].insert_many(docs)
+    out = tmp_path / "scores.csv"
+
+    result = await invoke("scores", "export", "c-2026", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"wrote 3 scores of cycle c-2026 to {out}\n"
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows == [
+        HEADER,
+        [
+            "c-2026",
+            "199001012015031001",
+            "bappeda",
+            "provisional",
+            "butuh_perbaikan",
+            "30.0",
+            "45.5",
+            "marelan",
+            "1",
+        ],
+        ["c-2026", "198503122010011002", "dinkes", "final", "sangat_baik", "71.25", "50.0", "marelan", "3"],
+        ["c-2026", "198812252012122001", "disdik", "final", "baik", "50.0", "50.0", "plaju", "1"],
+    ]
+
+    only_plaju = await invoke("scores", "export", "c-2026", "--out", str(out), "--region", "plaju")
+
+    assert only_plaju.exit_code == 0, only_plaju.output
+    assert [r[1] for r in csv.reader(out.open(encoding="utf-8"))] == ["nip", "198812252012122001"]
+
+
+async def test_export_of_an_unknown_cycle_writes_the_header_and_warns(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "empty.csv"
+
+    result = await invoke("scores", "export", "tidak-ada", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").splitlines() == [",".join(HEADER)]
+    assert "no scores for cycle tidak-ada" in result.stderr
+
+
+async def test_export_says_when_the_database_cannot_be_reached(invoke: Invoke, tmp_path: Path) -> None:
+    result = await invoke(
+        "--mongo",
+        "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300",
+        "scores",
+        "export",
+        "c",
+        "--out",
+        str(tmp_path / "x.csv"),
+    )
+
+    assert result.exit_code == 3
+    assert "cannot read the scoring database" in result.stderr
