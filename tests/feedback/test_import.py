@@ -9,7 +9,8 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from shared.auth import Role
+from services.feedback.app import create_app
+from shared.auth import Role, issue_token
 from shared.events.feedback import EMPLOYEES_TOPIC
 from shared.settings import Settings
 from tests.feedback.org import PROBLEM, read_events
@@ -60,25 +61,31 @@ def to_csv(records: list[dict[str, str]]) -> bytes:
 
 
 async def test_ten_thousand_employees_with_three_bad_rows(
-    client: Client,
-    auth: Any,
-    seed: Any,
-    isolated_settings: Settings,
-    read_topic: Any,
-    mongo: Any,
+    isolated_settings: Settings, read_topic: Any, mongo: Any
 ) -> None:
-    await seed(cycle=False)
+    # On FerretDB SQLite an update costs time in proportion to the collection's size, and the
+    # relay marks each published document with an update; a sweep during the import would hold
+    # the database's write lock for minutes. Here the relay is only nudged, after the import
+    # (production keeps the sweep, and the import is then slower: see docs/feedback.md).
+    settings = isolated_settings.model_copy(update={"outbox_sweep_s": 3600.0})
+    hr = {
+        "Authorization": "Bearer " + issue_token(settings, subject="hr", role=Role.HR_ADMIN, region="marelan")
+    }
     records = rows(10_000)
     assert len({r["nip"] for r in records}) == 10_000
     records[41]["nip"] = records[41]["nip"][:12] + "13" + records[41]["nip"][14:]  # month 13
     records[4999]["unit_id"] = "nowhere"
     records[9998]["name"] = ""
-    response = await client.post(
-        "/regions/marelan/employee-imports",
-        content=to_csv(records),
-        headers={**auth(Role.HR_ADMIN), "Content-Type": "text/csv"},
-        timeout=120,
-    )
+    async with AsyncTestClient(create_app(settings)) as client:
+        await client.put("/regions/marelan/units/dinkes", json={"name": "Dinas Kesehatan"}, headers=hr)
+        response = await client.post(
+            "/regions/marelan/employee-imports",
+            content=to_csv(records),
+            headers={**hr, "Content-Type": "text/csv"},
+            timeout=120,
+        )
+        # The relay publishes a batch, then marks it: the first 500 events arrive at once.
+        events = await read_events(read_topic, settings.topic(EMPLOYEES_TOPIC), 500)
     assert response.status_code == 201, response.text[:500]
     report = response.json()
     assert report["accepted"] == 9_997
@@ -88,7 +95,7 @@ async def test_ten_thousand_employees_with_three_bad_rows(
     assert "unit nowhere does not exist" in bad[5000]["reasons"]
     assert bad[9999]["reasons"][0].startswith("name")
 
-    employees = mongo[isolated_settings.database("feedback")]["employees"]
+    employees = mongo[settings.database("feedback")]["employees"]
     assert (
         await employees.count_documents({"region": "marelan", "name": {"$regex": "^Pegawai [0-9]"}}) == 9_997
     )
@@ -96,9 +103,6 @@ async def test_ten_thousand_employees_with_three_bad_rows(
         await employees.count_documents({"_id": {"$in": [records[i]["nip"] for i in (41, 4999, 9998)]}}) == 0
     )
 
-    # The relay publishes in batches of 500 and then marks each document; on FerretDB SQLite the
-    # marking is the slow part (see docs/feedback.md), so the test waits for the first batch only.
-    events = await read_events(read_topic, isolated_settings.topic(EMPLOYEES_TOPIC), 8 + 500)
     imported = {e["key"] for e in events} & {r["nip"] for r in records}
     assert len(imported) >= 500
     assert not imported & {records[i]["nip"] for i in (41, 4999, 9998)}
