@@ -18,12 +18,11 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.errors import KafkaError
-from pymongo import UpdateOne
 
 from shared.events.base import Event
 from shared.mongo import TRANSIENT_DB_ERRORS, Database
@@ -34,6 +33,30 @@ log = logging.getLogger(__name__)
 OUTBOX_FIELD = "_outbox"
 #: (topic, value, key, headers) records; sends them in order and returns once all are confirmed.
 PublishBatch = Callable[[list[tuple[str, bytes, bytes, dict[str, str]]]], Awaitable[None]]
+
+
+class DocumentLocks:
+    """In-process locks per document, shared by a service's writes and its outbox relay.
+
+    FerretDB v1 (SQLite) applies an update by reading the document, changing it and writing it
+    back without a lock, so two concurrent updates of one document can lose one of them (see
+    docs/ferretdb.md). MongoDB is atomic per document; on FerretDB this lock keeps the relay's
+    ``$unset`` from undoing a state change made at the same moment by the same process.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, collection: str, doc_id: Any) -> AsyncIterator[None]:
+        key = (collection, str(doc_id))
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+                self._locks.pop(key, None)
 
 
 def outbox_entry(event: Event) -> dict[str, Any]:
@@ -83,6 +106,7 @@ class OutboxRelay:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self.locks = DocumentLocks()
 
     def watch(self, collection: str) -> None:
         if collection not in self.collections:
@@ -166,14 +190,12 @@ class OutboxRelay:
                 for _, _, e in entries
             ]
         )
-        by_collection: dict[str, list[UpdateOne]] = {}
         for p in pending:
             unset = {f"{OUTBOX_FIELD}.{eid}": "" for eid in p.entries}
-            by_collection.setdefault(p.collection, []).append(UpdateOne({"_id": p.doc_id}, {"$unset": unset}))
-        for collection, ops in by_collection.items():
             try:
-                await self.db[collection].bulk_write(ops, ordered=False)
+                async with self.locks.hold(p.collection, p.doc_id):
+                    await self.db[p.collection].update_one({"_id": p.doc_id}, {"$unset": unset})
             except TRANSIENT_DB_ERRORS:
                 # Published but not marked: the sweep publishes them again, consumers drop repeats.
-                log.warning("could not mark %d outbox documents as published", len(ops))
+                log.warning("could not mark outbox entries of %s as published", p.doc_id)
         return len(entries)

@@ -18,6 +18,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database
+from shared.outbox import DocumentLocks
 
 UNITS = "units"
 TEAMS = "teams"
@@ -40,8 +41,10 @@ _NO_OUTBOX = {outbox.OUTBOX_FIELD: 0}
 class FeedbackStore:
     """The feedback service's collections, behind methods named after what they do."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, locks: DocumentLocks | None = None) -> None:
         self.db = db
+        # Shared with the outbox relay: FerretDB v1 can lose one of two concurrent updates.
+        self.locks = locks or DocumentLocks()
 
     async def ensure_indexes(self) -> None:
         await self.db[EMPLOYEES].create_index([("region", ASCENDING), ("supervisor_nip", ASCENDING)])
@@ -67,9 +70,10 @@ class FeedbackStore:
             except DuplicateKeyError:
                 return False
             return True
-        result = await coll.update_one(
-            {"_id": doc_id, "rev": rev}, {"$set": {**fields, "rev": rev + 1, **outbox.stage(events)}}
-        )
+        async with self.locks.hold(collection, doc_id):
+            result = await coll.update_one(
+                {"_id": doc_id, "rev": rev}, {"$set": {**fields, "rev": rev + 1, **outbox.stage(events)}}
+            )
         return result.matched_count == 1
 
     async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ Collections (database ``<prefix>_scoring``):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from pymongo import ASCENDING, UpdateOne
 from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database
+from shared.outbox import DocumentLocks
 
 EMPLOYEES, CYCLES, INPUTS, SCORES = "employees", "cycles", "inputs", "scores"
 
@@ -33,8 +35,10 @@ def doc_id(cycle_id: str, nip: str) -> str:
 
 
 class ScoringStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, locks: DocumentLocks | None = None) -> None:
         self.db = db
+        # Shared with the outbox relay: FerretDB v1 can lose one of two concurrent updates.
+        self.locks = locks or DocumentLocks()
 
     async def ensure_indexes(self) -> None:
         await self.db[INPUTS].create_index([("cycle_id", ASCENDING)])
@@ -57,6 +61,9 @@ class ScoringStore:
 
     async def set_cycle(self, cycle_id: str, fields: Mapping[str, Any]) -> None:
         await self.db[CYCLES].update_one({"_id": cycle_id}, {"$set": dict(fields)}, upsert=True)
+
+    async def cycles_with_status(self, status: str) -> list[dict[str, Any]]:
+        return [doc async for doc in self.db[CYCLES].find({"status": status})]
 
     async def cycle(self, cycle_id: str) -> dict[str, Any] | None:
         return await self.db[CYCLES].find_one({"_id": cycle_id})
@@ -110,13 +117,22 @@ class ScoringStore:
             ops.append(UpdateOne({"_id": key}, {"$set": {**fields, **outbox.stage([event])}}, upsert=True))
             staged.append((key, event))
         if ops:
-            await self.db[SCORES].bulk_write(ops, ordered=False)
+            async with contextlib.AsyncExitStack() as stack:
+                for key in sorted(k for k, _ in staged):
+                    await stack.enter_async_context(self.locks.hold(SCORES, key))
+                await self.db[SCORES].bulk_write(ops, ordered=False)
         return staged
 
     async def record_calibration(
         self, key: str, fields: Mapping[str, Any], event: Event, audit: Mapping[str, Any]
     ) -> None:
         """The decision, its audit entry and its event in one document write."""
+        async with self.locks.hold(SCORES, key):
+            await self._calibration_write(key, fields, event, audit)
+
+    async def _calibration_write(
+        self, key: str, fields: Mapping[str, Any], event: Event, audit: Mapping[str, Any]
+    ) -> None:
         await self.db[SCORES].update_one(
             {"_id": key},
             {
