@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from litestar import Litestar, Request
@@ -138,6 +140,38 @@ class ServiceKit:
 
     def publishes(self, publication: Publication) -> None:
         self.publications.append(publication)
+
+    # ------------------------------------------------------------------ consumer progress
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        """The next offset to be written, per partition of ``topic`` (its high watermarks)."""
+        name = self.settings.topic(topic)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            described = await admin.describe_topics([name])
+        finally:
+            await admin.close()
+        numbers = sorted(p["partition"] for t in described if t["topic"] == name for p in t["partitions"])
+        if not numbers:
+            return {}
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            ends = await consumer.end_offsets([TopicPartition(name, n) for n in numbers])
+        finally:
+            await consumer.stop()
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    async def committed_offsets(self, topic: str) -> dict[int, int]:
+        """What this service's group has processed and committed, per partition of ``topic``."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            name = self.settings.topic(topic)
+            offsets = await admin.list_consumer_group_offsets(self.group_id)
+            return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == name}
+        finally:
+            await admin.close()
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:

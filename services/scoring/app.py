@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from litestar import Litestar
 from litestar.di import Provide
 
 from services.scoring.api import EmployeeScoreController, ScoreController
-from services.scoring.handlers import on_cycle_event, on_employee_upserted, on_input
+from services.scoring.handlers import on_cycle_event, on_employee_upserted, on_input, watch_closes
 from services.scoring.service import ScoringService
 from services.scoring.store import SCORES, ScoringStore
 from shared.consumer import Subscription
@@ -30,7 +33,7 @@ from shared.settings import Settings
 
 def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("scoring", settings or Settings())
-    store = ScoringStore(kit.db)
+    store = ScoringStore(kit.db, kit.relay.locks)
     service = ScoringService(store, kit.relay, build_registry())
     kit.relay.watch(SCORES)
     kit.subscribe(
@@ -54,15 +57,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Subscription(
             CYCLES_TOPIC,
             (CycleOpened, CycleClosed),
-            on_cycle_event(service),
+            on_cycle_event(service, kit),
             "Closing a cycle finalises its scores and checks the curve per unit.",
         )
     )
     kit.publishes(Publication(SCORES_TOPIC, SCORE_EVENTS, "Provisional and final scores, calibrations."))
+    watcher: list[asyncio.Task[None]] = []
+
+    async def start_watcher() -> None:
+        watcher.append(asyncio.create_task(watch_closes(service, kit), name="close-watcher"))
+
+    async def stop_watcher() -> None:
+        for task in watcher:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     app = kit.http_app(
         [ScoreController, EmployeeScoreController],
         dependencies={"service": Provide(lambda: service, sync_to_thread=False)},
-        on_startup=[store.ensure_indexes],
+        on_startup=[store.ensure_indexes, start_watcher],
+        on_shutdown=[stop_watcher],
         description="Scores with their explanation, unit distributions and calibration.",
     )
     app.state.kit = kit

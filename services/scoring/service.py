@@ -218,30 +218,64 @@ class ScoringService:
             self.relay.written(SCORES, key, [event])
 
     # ------------------------------------------------------------------ finalisation
-    async def finalize_cycle(self, event: CycleClosed) -> int:
-        """Final scores for every employee with inputs in the cycle, with the curve per unit."""
+    async def close_cycle(self, event: CycleClosed, watermarks: dict[int, int]) -> None:
+        """Record the close; :meth:`finalize` runs once the inputs up to ``watermarks`` are handled.
+
+        The close travels on another topic than the inputs, so it can overtake the last of them.
+        ``watermarks`` are the inputs topic's end offsets when the close arrived: every input the
+        feedback service accepted before closing was published before the close, so below them.
+        """
         await self.store.set_cycle(
             event.cycle_id,
-            {"region": event.region, "status": "closed", "unit_predicates": dict(event.unit_predicates)},
+            {
+                "region": event.region,
+                "status": "closing",
+                "unit_predicates": dict(event.unit_predicates),
+                "correlation_id": event.correlation_id,
+                "watermarks": {str(p): o for p, o in watermarks.items()},
+            },
         )
-        docs = [doc async for doc in self.store.cycle_inputs(event.cycle_id)]
+
+    async def closing_cycles(self) -> list[dict[str, Any]]:
+        return await self.store.cycles_with_status("closing")
+
+    async def finalize_cycle(self, event: CycleClosed) -> int:
+        """Close and finalise at once, for callers that know every input is in."""
+        await self.close_cycle(event, {})
+        return await self.finalize(event.cycle_id)
+
+    async def finalize(self, cycle_id: str) -> int:
+        """Final scores for every employee with inputs in the cycle, with the curve per unit."""
+        cycle = await self.store.cycle(cycle_id)
+        if cycle is None:
+            raise NotFound(f"no cycle {cycle_id}", slug="cycle-not-found")
+        close = CycleClosed.build(
+            region=cycle["region"],
+            correlation_id=cycle.get("correlation_id") or "close",
+            producer=PRODUCER,
+            key=cycle_id,
+            cycle_id=cycle_id,
+            unit_predicates=cycle.get("unit_predicates") or {},
+        )
+        docs = [doc async for doc in self.store.cycle_inputs(cycle_id)]
         employees = await self.store.employees(d["nip"] for d in docs)
         stats = RaterStats()
         for doc in docs:
             stats.observe_all(feedback_of(doc))
-        self._stats[event.cycle_id] = stats
-        current = await self.store.scores((event.cycle_id, d["nip"]) for d in docs)
+        self._stats[cycle_id] = stats
+        current = await self.store.scores((cycle_id, d["nip"]) for d in docs)
         scored: list[tuple[Score, int]] = []
         for doc in docs:
             employee = employees.get(doc["nip"])
             if employee is None:
                 log.warning("no employee record for %s; not finalised", doc["nip"])
                 continue
-            revision = current.get((event.cycle_id, doc["nip"]), {}).get("revision", 0) + 1
+            revision = current.get((cycle_id, doc["nip"]), {}).get("revision", 0) + 1
             scored.append((self._compute(doc, employee, stats, revision)[1], revision))
-        writes = self._final_writes(event, scored, current)
+        writes = self._final_writes(close, scored, current)
         for start in range(0, len(writes), 1000):
             self._save(await self.store.save_scores(writes[start : start + 1000]))
+        await self.store.set_cycle(cycle_id, {"status": "closed"})
         return len(writes)
 
     def _final_writes(
