@@ -19,6 +19,7 @@ import httpx
 
 from shared.runtime import DEFAULT_PORTS
 from shared.settings import Settings
+from shared.showcase import mail_catcher, run_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "deploy" / "local" / "stack.sh"
@@ -120,7 +121,10 @@ def _run_services(settings: Settings) -> int:
     with running(settings) as procs:
         try:
             asyncio.run(wait_ready(settings, procs))
-            say("all four services are up; press Ctrl-C to stop")
+            say("all four services are up; running the demo appraisal cycle")
+            with mail_catcher() as mails:
+                asyncio.run(run_demo(settings, {n: port_of(settings, n) for n in SERVICES}, say, mails))
+                say("demo done; the services keep running: press Ctrl-C to stop")
             while all(p.poll() is None for p in procs.values()):
                 time.sleep(1)
             say("a service exited; stopping")
