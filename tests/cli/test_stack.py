@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,8 +16,11 @@ async def test_status_reports_the_running_servers(invoke: Invoke) -> None:
 
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
-    assert lines["kafka"][1] == "running" and lines["kafka"][-1] == "127.0.0.1:19092"
-    assert lines["ferretdb"][1] == "running" and lines["ferretdb"][-1] == "127.0.0.1:27018"
+    # The stack's ports are configurable (a second checkout runs its own stack beside a developer's).
+    kafka_port = os.environ.get("KINERJA_KAFKA_PORT", "19092")
+    mongo_port = os.environ.get("KINERJA_MONGO_PORT", "27018")
+    assert lines["kafka"][1] == "running" and lines["kafka"][-1] == f"127.0.0.1:{kafka_port}"
+    assert lines["ferretdb"][1] == "running" and lines["ferretdb"][-1] == f"127.0.0.1:{mongo_port}"
 
 
 async def test_up_and_down_run_the_script_and_keep_its_exit_code(invoke: Invoke, tmp_path: Path) -> None:
