@@ -123,13 +123,23 @@ class OutboxRelay:
         self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self) -> None:
+    async def stop(self, flush_timeout_s: float = 5.0) -> None:
+        """Stop relaying, after publishing what writers already queued (the sweep covers the rest)."""
         self._stopping.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        pending: list[_Pending] = []
+        while not self._queue.empty():
+            pending.append(self._queue.get_nowait())
+        if pending:
+            try:
+                await asyncio.wait_for(self._flush(pending), timeout=flush_timeout_s)
+            except Exception:
+                # Still staged in their documents: the next start's sweep publishes them.
+                log.warning("stopped with %d outbox documents unpublished", len(pending))
 
     async def _run(self) -> None:
         next_sweep = 0.0

@@ -185,7 +185,14 @@ async def test_hr_decisions_and_potential(
         assert box["details"]["box"] == 8 and box["details"]["talent_pool"] is True
         assert "ac-7" in box["reason"]
 
-    out = [json.loads(r.value) for r in await read_topic(output_topic(settings), 100, timeout=3.0)]
+        # The relay publishes asynchronously: wait, while the app still runs, for both events.
+        async def published() -> list[dict[str, Any]]:
+            found = [json.loads(r.value) for r in await read_topic(output_topic(settings), 100, timeout=2.0)]
+            kinds = {(e["type"], e.get("recommendation", {}).get("kind")) for e in found}
+            wanted = {("career.recommendation_issued", "talent_box"), ("career.recommendation_decided", None)}
+            return found if wanted <= kinds else []
+
+        out: list[dict[str, Any]] = await eventually(published, timeout=30)
     decided = {e["event_id"]: e for e in out if e["type"] == "career.recommendation_decided"}
     assert [(e["recommendation_id"], e["status"], e["reason"]) for e in decided.values()] == [
         (ids["allowance"], "rejected", reason)
