@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
     config = notify or NotifySettings()
     # No redirects: a redirect could carry a signed body to a host nobody registered.
     http = httpx.AsyncClient(follow_redirects=False)
-    store = NotifyStore(kit.db)
+    store = NotifyStore(kit.db, kit.relay.locks)
     service = NotifyService(
         store,
         kit.relay,

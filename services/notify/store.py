@@ -38,6 +38,7 @@ from services.notify.domain import (
 from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database
+from shared.outbox import DocumentLocks
 
 PEOPLE = "people"
 SUBSCRIPTIONS = "subscriptions"
@@ -95,8 +96,10 @@ class Delivery:
 class NotifyStore:
     """The notify service's collections; see the module docstring for their shape."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, locks: DocumentLocks | None = None) -> None:
         self.db = db
+        # Shared with the outbox relay: FerretDB v1 can lose one of two concurrent updates.
+        self.locks = locks or DocumentLocks()
 
     async def ensure_indexes(self) -> None:
         await self.db[PEOPLE].create_index([("region", ASCENDING), ("active", ASCENDING)])
@@ -212,14 +215,15 @@ class NotifyStore:
         False when the claim was taken over meanwhile (by a replay): that outcome is not recorded.
         """
         staged = list(events)
-        result = await self.db[DELIVERIES].update_one(
-            {"_id": nid, "claim": token},
-            {
-                "$set": {**fields, **outbox.stage(staged)},
-                "$inc": {"attempts": attempts},
-                "$unset": {"lease_until": ""},
-            },
-        )
+        async with self.locks.hold(DELIVERIES, nid):
+            result = await self.db[DELIVERIES].update_one(
+                {"_id": nid, "claim": token},
+                {
+                    "$set": {**fields, **outbox.stage(staged)},
+                    "$inc": {"attempts": attempts},
+                    "$unset": {"lease_until": ""},
+                },
+            )
         return result.matched_count == 1
 
     async def expired_claims(self, now: datetime, limit: int = 100) -> list[Delivery]:
@@ -232,14 +236,15 @@ class NotifyStore:
 
     async def requeue(self, nid: str, statuses: Iterable[DeliveryStatus], now: datetime) -> bool:
         """Put a delivery back to pending for a replay, if it is still in one of ``statuses``."""
-        result = await self.db[DELIVERIES].update_one(
-            {"_id": nid, "status": {"$in": [s.value for s in statuses]}},
-            {
-                "$set": {"status": DeliveryStatus.PENDING.value, "updated_at": now, "replayed_at": now},
-                "$unset": {"claim": "", "lease_until": ""},
-                "$inc": {"round": 1},
-            },
-        )
+        async with self.locks.hold(DELIVERIES, nid):
+            result = await self.db[DELIVERIES].update_one(
+                {"_id": nid, "status": {"$in": [s.value for s in statuses]}},
+                {
+                    "$set": {"status": DeliveryStatus.PENDING.value, "updated_at": now, "replayed_at": now},
+                    "$unset": {"claim": "", "lease_until": ""},
+                    "$inc": {"round": 1},
+                },
+            )
         return result.modified_count == 1
 
     async def deliveries(
@@ -306,9 +311,11 @@ class NotifyStore:
 
     async def mark_read(self, owner: str, nid: str, now: datetime) -> None:
         # The first reading is the one kept: marking twice changes nothing.
-        await self.db[DELIVERIES].update_one(
-            {"_id": nid, "recipient": owner, "channel": "inbox", "read_at": None}, {"$set": {"read_at": now}}
-        )
+        async with self.locks.hold(DELIVERIES, nid):
+            await self.db[DELIVERIES].update_one(
+                {"_id": nid, "recipient": owner, "channel": "inbox", "read_at": None},
+                {"$set": {"read_at": now}},
+            )
 
 
 def _sub_doc(sub: Subscription) -> dict[str, Any]:
