@@ -1,0 +1,162 @@
+"""``make bench``: every measurement, several runs each, into bench/results.md and bench/results.png.
+
+``python -m bench [--quick]``. Needs the local stack (Kafka 19092, FerretDB 27018). Each
+measurement is bounded in time; one that fails or times out is reported as such and the others
+still run. Every process started is stopped and every topic and database created is deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bench import finalize, kafka_ceiling, latency, pipeline, report
+from bench.common import LOGS, Figure, cleanup, create_topics, isolated, on_sigterm, say, stop_all
+from bench.profile import Profile
+from shared.events.feedback import INPUTS_TOPIC
+from shared.settings import Settings
+
+T = TypeVar("T")
+OUT = Path(__file__).resolve().parent
+
+
+async def guarded(
+    name: str, timeout: float, work: Callable[[], Awaitable[T]], errors: dict[str, str]
+) -> T | None:
+    try:
+        return await asyncio.wait_for(work(), timeout)
+    except Exception as exc:  # a failed measurement is reported, the others still run
+        errors[name] = f"{type(exc).__name__}: {exc}"[:400]
+        say(f"{name} FAILED: {errors[name]}")
+        traceback.print_exc()
+        stop_all()
+        return None
+
+
+async def main(quick: bool) -> None:
+    runs = 1 if quick else 3
+    r = report.Results(runs=runs, started=time.strftime("%Y-%m-%d %H:%M"), host=platform.node())
+    r.load_before = report.loadavg()
+    errors = r.errors
+    LOGS.mkdir(parents=True, exist_ok=True)
+
+    # 1. Kafka ceiling -------------------------------------------------------------------
+    async def kafka() -> None:
+        settings = isolated("kafka")
+        await create_topics(settings, ["raw", INPUTS_TOPIC])
+        n_raw, n_json = (50_000, 30_000) if quick else (200_000, 100_000)
+        topic, r.json_bytes = await kafka_ceiling.prepare_json(settings, n_json)
+        for _ in range(runs):
+            r.producer_perf.add(
+                await asyncio.to_thread(kafka_ceiling.producer_perf, settings, settings.topic("raw"), n_raw)
+            )
+        for _ in range(runs):
+            r.consumer_perf.add(
+                await asyncio.to_thread(kafka_ceiling.consumer_perf, settings, settings.topic("raw"), n_raw)
+            )
+            r.bare.add(await kafka_ceiling.bare_consumer(settings, topic, n_json))
+        r.kafka_records = (n_raw, n_json)
+        await cleanup([settings.db_prefix])
+        say(
+            f"kafka: producer {r.producer_perf.median:.0f}/s, consumer {r.consumer_perf.median:.0f}/s, "
+            f"bare {r.bare.median:.0f}/s"
+        )
+
+    await guarded("kafka ceiling", 600, kafka, errors)
+
+    # 2. Pipeline throughput (scoring -> career -> notify) ----------------------------------
+    r.pipeline_employees = 100 if quick else 150
+
+    async def pipe() -> None:
+        for k in range(runs):
+            prof = LOGS / f"pipeline-scoring-{k}.pyspy.txt" if k == 0 else None
+            run = await pipeline.run_once(r.pipeline_employees, timeout=90, profile=prof)
+            r.pipeline.append(run)
+            if prof is not None:
+                r.pipeline_profile = Profile.load(prof)
+
+    await guarded("pipeline", 900, pipe, errors)
+
+    # 3. Scale-out: scoring alone, one then two instances -----------------------------------
+    r.scale_employees = 150 if quick else 250
+
+    async def scale() -> None:
+        for instances in (1, 2):
+            for _ in range(runs):
+                run = await pipeline.run_once(
+                    r.scale_employees, scoring_instances=instances, downstream=False, timeout=90
+                )
+                r.scale.setdefault(instances, []).append(run)
+
+    await guarded("scale-out", 1200, scale, errors)
+
+    # 4. Latency at 200 events/s ----------------------------------------------------------
+    async def lat() -> None:
+        for _ in range(runs):
+            r.latency.append(await latency.run_once(200, 10 if quick else 15))
+
+    await guarded("latency", 900, lat, errors)
+
+    # 5. Feedback API submissions/s (bench/feedback_api.py, the feedback engineer's) -------
+    async def api() -> None:
+        try:
+            from bench import feedback_api
+        except ImportError:
+            errors["feedback API"] = "bench/feedback_api.py is missing"
+            return
+        n = 300 if quick else 1000
+        created: list[str] = []
+
+        class Remembered(Settings):
+            """feedback_api picks its own prefix; remember it to drop what it leaves."""
+
+            def __init__(self, **values: Any) -> None:
+                super().__init__(**values)
+                created.append(self.db_prefix)
+
+        feedback_api.Settings = Remembered  # type: ignore[misc]
+        for _ in range(runs):
+            elapsed, latencies = await feedback_api.run(n, 16)
+            r.api.add(len(latencies) / elapsed)
+            r.api_p99.add(report.quantile(latencies, 99) * 1000)
+            await cleanup(list(created))
+            created.clear()
+        r.api_submissions = n
+
+    await guarded("feedback API", 600, api, errors)
+
+    # 6. Cycle finalisation at 100,000 employees ------------------------------------------
+    r.finalize_employees = 5_000 if quick else 100_000
+
+    async def fin() -> None:
+        r.finalize = await finalize.run(r.finalize_employees, runs=runs, timeout=60 if quick else 150)
+
+    await guarded("finalize", 900, fin, errors)
+
+    r.load_after = report.loadavg()
+    r.finished = time.strftime("%Y-%m-%d %H:%M")
+    report.write(r, OUT / "results.md", OUT / "results.png")
+    say(f"wrote {OUT / 'results.md'} and {OUT / 'results.png'}")
+
+
+def run_main() -> None:
+    parser = argparse.ArgumentParser(description="Kinerja benchmarks into bench/results.md")
+    parser.add_argument("--quick", action="store_true", help="one small run of each (a smoke test)")
+    args = parser.parse_args()
+    on_sigterm()
+    try:
+        asyncio.run(main(args.quick))
+    finally:
+        stop_all()
+        asyncio.run(asyncio.wait_for(cleanup(), 300))
+
+
+_: Any = Figure
+if __name__ == "__main__":
+    run_main()
