@@ -51,6 +51,7 @@ class FinalizeRun:
     peak_mb: float = 0.0
     profile: profile.Profile | None = None
     cpu: dict[str, float] = field(default_factory=dict)
+    written: list[int] = field(default_factory=list)
 
 
 async def run(
@@ -110,6 +111,10 @@ async def run(
                 result.elapsed.append(elapsed)
                 result.published.append(done)
                 result.cpu = meter.stop()
+                with contextlib.suppress(Exception):
+                    # How far the service got in the database, published or not.
+                    count = db["scores"].count_documents({})
+                    result.written.append(await asyncio.wait_for(count, 30))
                 say(f"finalize run {k + 1}: {done}/{employees} ScoreFinalized in {elapsed:.1f} s")
                 if sampler is not None:
                     if sampler.poll() is None:
