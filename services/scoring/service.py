@@ -258,12 +258,14 @@ class ScoringService:
             unit_predicates=cycle.get("unit_predicates") or {},
         )
         docs = [doc async for doc in self.store.cycle_inputs(cycle_id)]
-        employees = await self.store.employees(d["nip"] for d in docs)
+        employees = await self.store.region_employees(cycle["region"])
+        if missing := {d["nip"] for d in docs} - employees.keys():
+            employees |= await self.store.employees(missing)  # moved from another region
         stats = RaterStats()
         for doc in docs:
             stats.observe_all(feedback_of(doc))
         self._stats[cycle_id] = stats
-        current = await self.store.scores((cycle_id, d["nip"]) for d in docs)
+        current = await self.store.cycle_score_docs(cycle_id)
         scored: list[tuple[Score, int]] = []
         for doc in docs:
             employee = employees.get(doc["nip"])

@@ -56,6 +56,11 @@ class ScoringStore:
         cursor = self.db[EMPLOYEES].find({"_id": {"$in": list(set(nips))}})
         return {doc["_id"]: doc async for doc in cursor}
 
+    async def region_employees(self, region: str) -> dict[str, dict[str, Any]]:
+        """Every employee of ``region``: one scan, where a ``$in`` of a whole cycle's NIPs would
+        make FerretDB compare every document with every NIP."""
+        return {doc["_id"]: doc async for doc in self.db[EMPLOYEES].find({"region": region})}
+
     async def employee(self, nip: str) -> dict[str, Any] | None:
         return await self.db[EMPLOYEES].find_one({"_id": nip})
 
@@ -95,6 +100,11 @@ class ScoringStore:
     async def scores(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         ids = [doc_id(c, n) for c, n in keys]
         cursor = self.db[SCORES].find({"_id": {"$in": ids}}, {"_outbox": 0})
+        return {(doc["cycle_id"], doc["nip"]): doc async for doc in cursor}
+
+    async def cycle_score_docs(self, cycle_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every score of the cycle, keyed like :meth:`scores`, in one scan."""
+        cursor = self.db[SCORES].find({"cycle_id": cycle_id}, {"_outbox": 0}).batch_size(2000)
         return {(doc["cycle_id"], doc["nip"]): doc async for doc in cursor}
 
     async def score(self, cycle_id: str, nip: str) -> dict[str, Any] | None:
