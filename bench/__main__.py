@@ -124,6 +124,7 @@ async def main(quick: bool) -> None:
         for _ in range(runs):
             elapsed, latencies = await feedback_api.run(n, 16)
             r.api.add(len(latencies) / elapsed)
+            r.api_p50.add(report.quantile(latencies, 50) * 1000)
             r.api_p99.add(report.quantile(latencies, 99) * 1000)
             await cleanup(list(created))
             created.clear()
