@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.feedback.domain.base import Id, Reason, Schema
+from services.feedback.domain.base import ID_PATTERN, Id, Reason, Schema, entries
 from shared.events.feedback import (
     CycleKind,
 )
@@ -41,9 +41,10 @@ class CycleCreate(Schema):
 
 
 class CycleClose(Schema):
-    unit_predicates: dict[Id, Literal["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]] = (
-        Field(default_factory=dict, description="Organisation predicate per unit.", max_length=1000)
-    )
+    unit_predicates: Annotated[
+        dict[Id, Literal["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]],
+        *entries(0, 1000, {"pattern": ID_PATTERN}),
+    ] = Field(default_factory=dict, description="Organisation predicate per unit.")
 
 
 class CycleReopen(Schema):

@@ -19,6 +19,7 @@ from services.feedback.domain.base import (
     Nip,
     Schema,
     Text,
+    entries,
 )
 from services.feedback.domain.organisation import EmployeeRecord
 from shared.events.feedback import (
@@ -28,14 +29,15 @@ from shared.events.feedback import (
 # ------------------------------------------------------------------ feedback
 
 
-Ratings = Annotated[dict[Annotated[str, StringConstraints(max_length=64)], float], Field(max_length=50)]
+Criterion = Annotated[str, StringConstraints(max_length=64)]
+Ratings = Annotated[dict[Criterion, float], *entries(1, 50, {"maxLength": 64})]
 
 
 class FeedbackCreate(Schema):
     source: Literal["self", "supervisor", "peer", "subordinate"] = Field(
         description="How the caller relates to the ratee; checked against the organisation data."
     )
-    ratings: Ratings = Field(min_length=1, description="Score per criterion of the region's rubric.")
+    ratings: Ratings = Field(description="Score per criterion of the region's rubric.")
     comment: Text | None = None
 
 
@@ -43,7 +45,7 @@ class CitizenFeedbackCreate(Schema):
     cycle_id: Id
     unit_id: Id | None = Field(None, description="The unit rated; give this or ratee_nip.")
     ratee_nip: Nip | None = Field(None, description="The employee rated; give this or unit_id.")
-    ratings: Ratings = Field(min_length=1)
+    ratings: Ratings
     comment: Text | None = None
 
     @model_validator(mode="after")
