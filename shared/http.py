@@ -85,28 +85,66 @@ EXCEPTION_HANDLERS: Mapping[Any, Any] = {
 }
 
 
-def reject_unsafe_keys(value: Any, path: str = "$") -> None:
-    """Refuse keys that MongoDB would read as operators or paths (``$...``, ``a.b``)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str) or key.startswith("$") or "." in key or "\x00" in key:
-                raise BadRequest(f"key {key!r} at {path} is not allowed", slug="unsafe-key")
-            reject_unsafe_keys(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            reject_unsafe_keys(item, f"{path}[{i}]")
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects a body may have; no request of the APIs needs 10."""
+
+_CONTAINERS = (dict, list)
+_Path = tuple["_Path", str | int] | None
+"""Where a value sits in a body: (parent, key or index), rendered only for an error message."""
+
+
+def _render(path: _Path) -> str:
+    parts = []
+    while path is not None:
+        path, step = path
+        parts.append(f"[{step}]" if isinstance(step, int) else f".{step}")
+    return "$" + "".join(reversed(parts))
+
+
+def reject_unsafe_keys(value: Any, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse keys that MongoDB would read as operators or paths (``$...``, ``a.b``), at any depth,
+    and nesting deeper than ``max_depth``.
+
+    A loop, not recursion: a deep body is refused as too deep, not with a RecursionError (a 500).
+    """
+    pending: list[tuple[Any, _Path, int]] = [(value, None, 0)]
+    while pending:
+        item, path, depth = pending.pop()
+        if depth >= max_depth:
+            raise BadRequest(f"nested deeper than {max_depth} levels at {_render(path)}", slug="too-deep")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str) or key.startswith("$") or "." in key or "\x00" in key:
+                    raise BadRequest(f"key {key!r} at {_render(path)} is not allowed", slug="unsafe-key")
+                if isinstance(child, _CONTAINERS):
+                    pending.append((child, (path, key), depth + 1))
+        elif isinstance(item, list):
+            for index, child in enumerate(item):
+                if isinstance(child, _CONTAINERS):
+                    pending.append((child, (path, index), depth + 1))
 
 
 async def guard_json_body(request: Request[Any, Any, Any]) -> None:
-    """Before-request hook: parse JSON bodies once and refuse unsafe keys before any handler runs."""
-    if request.method in {"POST", "PUT", "PATCH"} and "json" in request.headers.get("content-type", ""):
-        raw = await request.body()
-        if raw:
-            try:
-                data = json.loads(raw)
-            except ValueError as exc:
-                raise BadRequest(f"body is not valid JSON: {exc}", slug="malformed-json") from None
-            reject_unsafe_keys(data)
+    """Before-request hook: parse bodies once and refuse unsafe keys before any handler runs.
+
+    Any body that parses as JSON is checked, whatever its declared media type: Litestar decodes a
+    JSON body of a handler that takes one even when it is sent as, say, ``text/plain``. A body
+    declared as JSON must parse; others (a CSV import) are left to their handler.
+    """
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return
+    raw = await request.body()
+    if not raw:
+        return
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise BadRequest(f"nested deeper than {MAX_JSON_DEPTH} levels", slug="too-deep") from None
+    except ValueError as exc:
+        if "json" in request.headers.get("content-type", ""):
+            raise BadRequest(f"body is not valid JSON: {exc}", slug="malformed-json") from None
+        return
+    reject_unsafe_keys(data)
 
 
 def health_controller(checks: Mapping[str, ReadinessCheck]) -> type[Controller]:
