@@ -6,6 +6,7 @@ with an id derived from what it says, so that replaying an input republishes not
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import defaultdict
@@ -55,6 +56,10 @@ Key = tuple[str, str]
 def derived_id(*parts: object) -> uuid.UUID:
     """Deterministic event id: the same facts give the same id, so consumers drop repeats."""
     return uuid.uuid5(_NS, "|".join(str(p) for p in parts))
+
+
+YIELD_EVERY = 200
+"""Employees scored between two returns to the event loop while a cycle is finalised."""
 
 
 @dataclass
@@ -257,6 +262,7 @@ class ScoringService:
             cycle_id=cycle_id,
             unit_predicates=cycle.get("unit_predicates") or {},
         )
+        # Rater statistics need every input first; the documents are dropped once scored.
         docs = [doc async for doc in self.store.cycle_inputs(cycle_id)]
         employees = await self.store.region_employees(cycle["region"])
         if missing := {d["nip"] for d in docs} - employees.keys():
@@ -267,20 +273,25 @@ class ScoringService:
         self._stats[cycle_id] = stats
         current = await self.store.cycle_score_docs(cycle_id)
         scored: list[tuple[Score, int]] = []
-        for doc in docs:
+        for i, doc in enumerate(docs):
+            if i % YIELD_EVERY == 0:
+                # A cycle of 100,000 takes minutes of CPU: let the consumer's heartbeats, the
+                # outbox relay and the health checks run meanwhile.
+                await asyncio.sleep(0)
             employee = employees.get(doc["nip"])
             if employee is None:
                 log.warning("no employee record for %s; not finalised", doc["nip"])
                 continue
             revision = current.get((cycle_id, doc["nip"]), {}).get("revision", 0) + 1
             scored.append((self._compute(doc, employee, stats, revision)[1], revision))
-        writes = self._final_writes(close, scored, current)
+        del docs
+        writes = await self._final_writes(close, scored, current)
         for start in range(0, len(writes), 1000):
             self._save(await self.store.save_scores(writes[start : start + 1000]))
         await self.store.set_cycle(cycle_id, {"status": "closed"})
         return len(writes)
 
-    def _final_writes(
+    async def _final_writes(
         self, event: CycleClosed, scored: list[tuple[Score, int]], current: dict[Key, dict[str, Any]]
     ) -> list[tuple[dict[str, Any], Event]]:
         by_unit: dict[str, list[Score]] = defaultdict(list)
@@ -288,6 +299,7 @@ class ScoringService:
             by_unit[score.unit_id].append(score)
         writes: list[tuple[dict[str, Any], Event]] = []
         for unit_id, scores in sorted(by_unit.items()):
+            await asyncio.sleep(0)  # one unit at a time, as in finalize()
             org = event.unit_predicates.get(unit_id)
             check = check_curve(unit_id, org, map(CurveEntry.from_score, scores)) if org else None
             violations = list(check.violations) if check else []
