@@ -33,6 +33,7 @@ from shared.events.base import Event
 from shared.events.career import Recommendation
 from shared.events.feedback import Employee
 from shared.mongo import Database
+from shared.outbox import DocumentLocks
 
 RECOMMENDATIONS = "recommendations"
 SCORES = "scores"
@@ -87,9 +88,11 @@ def now() -> datetime:
 class CareerStore:
     """The career service's database, one method per query or write."""
 
-    def __init__(self, db: Database, written: Written) -> None:
+    def __init__(self, db: Database, written: Written, locks: DocumentLocks | None = None) -> None:
         self.db = db
         self.written = written
+        # Shared with the outbox relay: FerretDB v1 can lose one of two concurrent updates.
+        self.locks = locks or DocumentLocks()
 
     async def ensure_indexes(self) -> None:
         """Indexes for the queries below (idempotent; run at start-up)."""
@@ -232,10 +235,11 @@ class CareerStore:
 
         :raises StaleWrite: another writer changed it first.
         """
-        result = await self.db[RECOMMENDATIONS].update_one(
-            {"_id": stored.recommendation_id, "revision": expected_revision},
-            {"$set": {**_fields(stored), **outbox.stage(events)}},
-        )
+        async with self.locks.hold(RECOMMENDATIONS, stored.recommendation_id):
+            result = await self.db[RECOMMENDATIONS].update_one(
+                {"_id": stored.recommendation_id, "revision": expected_revision},
+                {"$set": {**_fields(stored), **outbox.stage(events)}},
+            )
         if result.matched_count != 1:
             raise StaleWrite(f"recommendation {stored.recommendation_id} changed meanwhile")
         self.written(RECOMMENDATIONS, stored.recommendation_id, events)

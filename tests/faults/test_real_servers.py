@@ -11,6 +11,9 @@ B. the consumers are SIGKILLed in the middle of their batches and restarted: sco
    while the stream flows, career while it handles the final scores;
 C. FerretDB is SIGKILLed while the events flow and restarted.
 
+And one race on the real FerretDB: career changing recommendations while its outbox relay marks
+their earlier changes published (FerretDB v1 can lose one of two concurrent updates).
+
 Then :meth:`Pipeline.verify` counts and compares: each valid input stored once by scoring; per
 employee, score events of revisions 1..r published once each, the last one final; every distinct
 score event handled once by career and by notify; each final score the one scoring's rules give
@@ -23,14 +26,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import uuid
 from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from motor.motor_asyncio import AsyncIOMotorClient
 
+from services.career.app import create_app as create_career
+from services.career.service import event_id_for
+from services.career.store import StaleWrite, StoredRecommendation
+from shared.events.career import (
+    RECOMMENDATIONS_TOPIC,
+    Recommendation,
+    RecommendationIssued,
+    RecommendationKind,
+)
 from shared.events.feedback import INPUTS_TOPIC
 from shared.events.scoring import SCORES_TOPIC
-from tests.faults.harness import PrivateStack, say, wait_for
+from shared.runtime import ServiceKit
+from shared.settings import Settings
+from tests.faults.harness import PrivateStack, create_topics, read_all, say, wait_for
 from tests.faults.pipeline import Hurt, Pipeline, Report
 from tests.faults.stream import Stream
 
@@ -224,3 +242,99 @@ async def test_database_sigkilled_while_events_flow(private_stack: PrivateStack,
         await faults.cancel()
     assert faults.done == ["ferretdb killed", "ferretdb restarted"]
     assert not report.problems, "\n".join(report.problems)
+
+
+# ---------------------------------------------------------------------------- a race on FerretDB
+RACING_DOCUMENTS, REVISIONS = 20, 25
+
+
+@pytest.mark.timeout(180)
+async def test_career_changes_recommendations_while_its_relay_marks_earlier_changes_published(
+    private_stack: PrivateStack,
+) -> None:
+    """FerretDB v1 applies an update by reading, changing and writing back the document without a
+    lock (docs/ferretdb.md). Career stages each change of a recommendation in the document's
+    outbox, and its relay ``$unset``s the entry once published; recommendations that change
+    again and again (as provisional scores come in) must keep every change. Career's own wiring
+    (its app's store and relay) on the real broker and database."""
+    tag = uuid.uuid4().hex[:6]
+    settings = Settings(
+        kafka_bootstrap=private_stack.bootstrap,
+        mongo_url=private_stack.mongo_url,
+        db_prefix=f"faults{tag}",
+        topic_prefix=f"faults{tag}.",
+        outbox_sweep_s=0.5,
+        log_level="WARNING",
+    )
+    app = create_career(settings)
+    kit: ServiceKit = app.state.kit
+    store = app.dependencies["service"].dependency().store
+    await create_topics(settings, [RECOMMENDATIONS_TOPIC])
+    await kit.broker.start()  # the relay's producer; no consumer: the test is the writer
+    kit.relay.start()
+    lost: list[str] = []
+
+    async def keep_changing(rid: str) -> None:
+        rec = _recommendation(rid, 1)
+        await store.insert_recommendation(StoredRecommendation(rec, "plaju", 1), [_issued(rec, 1)])
+        for revision in range(2, REVISIONS + 1):
+            rec = _recommendation(rid, revision)
+            try:
+                await store.replace_recommendation(
+                    StoredRecommendation(rec, "plaju", revision),
+                    expected_revision=revision - 1,
+                    events=[_issued(rec, revision)],
+                )
+            except StaleWrite:
+                # Nobody else writes it: the previous change, acknowledged, has vanished.
+                lost.append(f"{rid} revision {revision - 1}")
+                return
+
+    try:
+        await asyncio.gather(*(keep_changing(f"race-{i}") for i in range(RACING_DOCUMENTS)))
+        recommendations = kit.db["recommendations"]
+
+        async def published() -> bool:
+            pending = {"_outbox": {"$exists": True, "$ne": {}}}
+            return await recommendations.find_one(pending, {"_id": 1}) is None
+
+        await wait_for(published, timeout=60, what="the relay to publish every change")
+        async for doc in recommendations.find({}, {"revision": 1, "data": 1}):
+            if (doc["revision"], json.loads(doc["data"])["title"]) != (REVISIONS, f"change {REVISIONS}"):
+                lost.append(f"{doc['_id']} revision {REVISIONS}")
+        assert not lost, f"{len(lost)} changes of {RACING_DOCUMENTS} recommendations were lost: {lost[:5]}"
+        records = await read_all(settings, settings.topic(RECOMMENDATIONS_TOPIC))
+        ids = {json.loads(r.value)["event_id"] for r in records}
+        everything = range(1, REVISIONS + 1)
+        assert ids == {str(event_id_for(f"race-{i}", k)) for i in range(RACING_DOCUMENTS) for k in everything}
+    finally:
+        await kit.stop()
+        client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(settings.mongo_url)
+        await client.drop_database(settings.database("career"))
+        client.close()
+
+
+def _recommendation(recommendation_id: str, revision: int) -> Recommendation:
+    return Recommendation(
+        recommendation_id=recommendation_id,
+        cycle_id="plaju-2026",
+        nip="198602201120000001",
+        unit_id="unit0000",
+        kind=RecommendationKind.TRAINING,
+        title=f"change {revision}",
+        reason="race",
+        score_event_ids=["score-1"],
+        final=False,
+    )
+
+
+def _issued(rec: Recommendation, revision: int) -> RecommendationIssued:
+    event: RecommendationIssued = RecommendationIssued.build(
+        event_id=event_id_for(rec.recommendation_id, revision),
+        recommendation=rec,
+        region="plaju",
+        correlation_id="race",
+        producer="career",
+        key=rec.nip or "",
+    )
+    return event
