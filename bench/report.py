@@ -184,6 +184,12 @@ def write(r: Results, md: Path, png: Path) -> None:
         add(row(f"peak RSS (VmHWM) {name}", f, "MB", "< 150 MB", f.high < 150))
     add("")
 
+    add(
+        "Where a target is missed, the CPU seconds per process in the tables below show which process "
+        "the time went to, the py-spy profile at the end shows where in scoring, and "
+        "[docs/benchmarks.md](../docs/benchmarks.md#where-the-time-goes-committed-run-2026-11-22) "
+        "explains the committed run.\n"
+    )
     add("## What the pipeline runs did\n")
     add(
         f"{r.pipeline_employees} employees per run ({r.pipeline[0].events if r.pipeline else 0} input "
