@@ -57,7 +57,14 @@ def start_services(settings: Settings) -> dict[str, subprocess.Popen[bytes]]:
         env = dict(os.environ, KINERJA_HTTP_PORT=str(port_of(settings, name)))
         log = (LOGS / f"{name}.log").open("ab")
         procs[name] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env, stdout=log, stderr=log
+            [sys.executable, "-m", f"services.{name}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+            # Out of the terminal's process group: Ctrl-C reaches only this launcher, which stops
+            # the services in order, instead of each service dying of SIGINT on its own.
+            start_new_session=True,
         )
         say(f"started {name} (pid {procs[name].pid}) on http://127.0.0.1:{port_of(settings, name)}")
     return procs
@@ -107,7 +114,15 @@ def running(settings: Settings) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
         stop_services(procs)
 
 
+def _stop_requested(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and a SIGTERM (from a supervisor, or `kill`) both stop the services in order. SIGINT
+    # is set explicitly: a shell starts background jobs with it ignored, and Python keeps that.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop_requested)
     settings = Settings()
     started = stack_up()
     try:
