@@ -83,10 +83,6 @@ def remember_prefix(prefix: str) -> None:
     _prefixes.append(prefix)
 
 
-def group_of(settings: Settings, service: str) -> str:
-    return f"{settings.topic_prefix}kinerja-{service}"
-
-
 # ---------------------------------------------------------------------------- topics and databases
 async def create_topics(
     settings: Settings, names: Iterable[str] = TOPICS, partitions: int = PARTITIONS
@@ -315,14 +311,14 @@ class Offsets:
     async def consumed(self, service: str, topics: Iterable[str]) -> tuple[int, int]:
         """(records the service's group committed, records in) over ``topics``."""
         ends = await self.ends(topics)
-        committed = await self.admin.list_consumer_group_offsets(group_of(self.settings, service))
+        committed = await self.admin.list_consumer_group_offsets(self.settings.group(service))
         done = sum(min(committed[tp].offset, end) for tp, end in ends.items() if tp in committed)
         return done, sum(ends.values())
 
     async def caught_up(self, service: str, topics: Iterable[str]) -> bool:
         """True when the service's group committed up to the end of each of ``topics``."""
         ends = await self.ends(topics)
-        committed = await self.admin.list_consumer_group_offsets(group_of(self.settings, service))
+        committed = await self.admin.list_consumer_group_offsets(self.settings.group(service))
         return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
 
     async def wait_caught_up(

@@ -75,8 +75,7 @@ class ServiceKit:
 
     @property
     def group_id(self) -> str:
-        # The topic prefix separates environments that share a cluster; their groups must differ too.
-        return f"{self.settings.topic_prefix}kinerja-{self.service}"
+        return self.settings.group(self.service)
 
     # ------------------------------------------------------------------ publishing
     async def publish_batch(self, records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
         """Return the topic name as it exists on the cluster."""
         return f"{self.topic_prefix}{name}"
 
+    def group(self, service: str) -> str:
+        """Return the consumer group of ``service``.
+
+        The topic prefix separates environments that share a cluster; their groups must differ too.
+        """
+        return f"{self.topic_prefix}kinerja-{service}"
+
     def database(self, service: str) -> str:
         """Return the database name of ``service``."""
         return f"{self.db_prefix}_{service}"

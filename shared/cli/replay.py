@@ -52,8 +52,7 @@ class ReplayPlan:
     event_types: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        # Same formula as ServiceKit.group_id; not imported, since building a kit opens connections.
-        self.group = f"{self.settings.topic_prefix}kinerja-{self.service}"
+        self.group = self.settings.group(self.service)
         self.cluster_topic = self.settings.topic(self.topic)
         self.event_types = tuple(
             sorted(cls.model_fields["type"].default for cls in ALL_EVENTS if self.topic == cls.TOPIC)

@@ -191,11 +191,6 @@ class ServiceProcess:
             self.proc.wait(10)
 
 
-def group_of(settings: Settings, service: str) -> str:
-    """The consumer group of a service (as :class:`shared.runtime.ServiceKit` names it)."""
-    return f"{settings.topic_prefix}kinerja-{service}"
-
-
 # ---------------------------------------------------------------------------- topics and offsets
 async def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
@@ -251,7 +246,7 @@ class Offsets:
         await admin.start()
         try:
             name = self.settings.topic(topic)
-            offsets = await admin.list_consumer_group_offsets(group_of(self.settings, service))
+            offsets = await admin.list_consumer_group_offsets(self.settings.group(service))
         finally:
             await admin.close()
         return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == name}

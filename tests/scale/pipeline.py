@@ -119,7 +119,7 @@ class Cluster:
         await self.admin.close()
 
     def group(self, service: str) -> str:
-        return f"{self.settings.topic_prefix}kinerja-{service}"  # ServiceKit.group_id
+        return self.settings.group(service)
 
     async def create_topics(self) -> None:
         await self.admin.create_topics(
