@@ -6,7 +6,6 @@ other's data. Fixtures only: no helpers are imported from this module.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import uuid
@@ -18,6 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from motor.motor_asyncio import AsyncIOMotorClient
 
+from shared.demo import wait_for
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,11 +121,6 @@ def eventually() -> Callable[..., Awaitable[Any]]:
     """Poll an async predicate until it returns a truthy value or the timeout passes."""
 
     async def wait(check: Callable[[], Awaitable[Any]], timeout: float = 30.0, interval: float = 0.2) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = await check()
-            if value or time.monotonic() > deadline:
-                return value
-            await asyncio.sleep(interval)
+        return await wait_for(check, timeout, interval)
 
     return wait
