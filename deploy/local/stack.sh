@@ -19,7 +19,7 @@ PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 
 LIBS="$CACHE/kafka-libs"
 # The suffix names our patch level (see patch_ferretdb); bump it when the patch changes.
-FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION-idx1"
+FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION-idx2"
 LOGS="$STATE/logs"
 RUN="$STATE/run"
 
@@ -57,12 +57,21 @@ fetch_kafka() {
 # makes the lookup expression the indexed one and pushes _id down whatever else the filter holds
 # (the handlers filter every fetched document again, so the result is unchanged). Both edits are
 # checked: a FerretDB version whose source differs stops the build instead of building unpatched.
+#
+# A third edit fixes a hang: the update command closes each statement's read cursor only when the
+# whole command returns (a `defer` inside its loop), and a statement that matched a document leaves
+# its SQLite connection open. One update command of 100 or more statements that match documents
+# (a bulk_write of updates) takes every connection of the pool and waits for one forever, and
+# the whole server with it. The patch closes each statement's cursor once that statement is done.
 patch_ferretdb() {
   local src="$1" meta="$1/internal/backends/sqlite/metadata/metadata.go" coll="$1/internal/backends/sqlite/collection.go"
+  local upd="$1/internal/handler/msg_update.go" call='result, err := common.UpdateDocument(ctx, c, "update", iter, \&u)'
   grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$meta" && grep -q 'params.Filter.Len() == 1 {' "$coll" \
+    && [[ "$(grep -c "${call//\\/}" "$upd")" == 1 ]] \
     || die "FerretDB $FERRETDB_VERSION source is not the one patch_ferretdb knows; review the patch."
   sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$meta"
   sed -i 's|params.Filter.Len() == 1 {|params.Filter.Len() >= 1 {|' "$coll"
+  sed -i "s|$call|$call\n\t\tcloser.Close() // patched: release this statement's connection now|" "$upd"
 }
 
 build_ferretdb() {

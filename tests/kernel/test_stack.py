@@ -8,6 +8,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo import UpdateOne
 
 from shared.settings import Settings
 
@@ -40,3 +41,23 @@ async def test_motor_writes_and_reads_on_the_real_database(
     assert build.get("ferretdbVersion", "").startswith("v1."), (
         "tests must run on the FerretDB the stack started"
     )
+
+
+async def test_a_bulk_update_of_many_existing_documents_completes(
+    mongo: AsyncIOMotorClient[dict[str, Any]], settings: Settings
+) -> None:
+    """One update command of more statements than FerretDB's 100 SQLite connections.
+
+    Unpatched FerretDB 1.24 keeps each matched statement's cursor, and its connection, open until
+    the command ends, so this command waits for a connection forever and every other client with
+    it. ``deploy/local/stack.sh`` patches that (see docs/ferretdb.md); scoring's finalisation and
+    every bulk upsert of existing documents rely on it.
+    """
+    coll = mongo[settings.database("stack")][f"bulk_{uuid.uuid4().hex[:6]}"]
+    await coll.insert_many([{"_id": i, "v": 0} for i in range(250)])
+    result = await asyncio.wait_for(
+        coll.bulk_write([UpdateOne({"_id": i}, {"$set": {"v": 1}}, upsert=True) for i in range(250)]),
+        timeout=60,
+    )
+    assert (result.matched_count, result.modified_count, result.upserted_count) == (250, 250, 0)
+    assert await coll.count_documents({"v": 1}) == 250
