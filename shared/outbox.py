@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.errors import KafkaError
+from pymongo import UpdateOne
 
 from shared.events.base import Event
 from shared.mongo import TRANSIENT_DB_ERRORS, Database
@@ -57,6 +58,14 @@ class DocumentLocks:
         finally:
             if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
                 self._locks.pop(key, None)
+
+    @contextlib.asynccontextmanager
+    async def hold_all(self, keys: Iterable[tuple[str, Any]]) -> AsyncIterator[None]:
+        """Hold several documents' locks, always taken in one order so two holders cannot deadlock."""
+        async with contextlib.AsyncExitStack() as stack:
+            for collection, doc_id in sorted({(c, str(d)) for c, d in keys}):
+                await stack.enter_async_context(self.hold(collection, doc_id))
+            yield
 
 
 def outbox_entry(event: Event) -> dict[str, Any]:
@@ -104,6 +113,8 @@ class OutboxRelay:
         self.collections: list[str] = list(collections)
         self.batch = batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        # Documents whose publish failed, retried first and in order on the next drain.
+        self._retry: list[_Pending] = []
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.locks = DocumentLocks()
@@ -131,7 +142,7 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        pending: list[_Pending] = []
+        pending, self._retry = self._retry, []
         while not self._queue.empty():
             pending.append(self._queue.get_nowait())
         if pending:
@@ -161,18 +172,21 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
 
     async def _drain(self, timeout: float) -> None:
-        try:
-            first = await asyncio.wait_for(self._queue.get(), timeout=timeout)
-        except TimeoutError:
-            return
-        pending = [first]
+        pending, self._retry = self._retry[: self.batch], self._retry[self.batch :]
+        if not pending:
+            try:
+                pending.append(await asyncio.wait_for(self._queue.get(), timeout=timeout))
+            except TimeoutError:
+                return
         while len(pending) < self.batch and not self._queue.empty():
             pending.append(self._queue.get_nowait())
         try:
             await self._flush(pending)
         except Exception:
-            # Leave them to the sweep, which reads them back from the documents.
-            log.warning("publishing %d outbox documents failed; the sweep will retry", len(pending))
+            # Retried from memory, ahead of newer writes, once the caller has paused; the entries
+            # are also still in their documents, should this process stop first.
+            log.warning("publishing %d outbox documents failed; retrying", len(pending))
+            self._retry[:0] = pending
             raise
 
     async def sweep(self) -> int:
@@ -200,12 +214,16 @@ class OutboxRelay:
                 for _, _, e in entries
             ]
         )
+        # Marked with one bulk write per collection rather than a round trip per document.
+        marks: dict[str, list[UpdateOne]] = {}
         for p in pending:
             unset = {f"{OUTBOX_FIELD}.{eid}": "" for eid in p.entries}
-            try:
-                async with self.locks.hold(p.collection, p.doc_id):
-                    await self.db[p.collection].update_one({"_id": p.doc_id}, {"$unset": unset})
-            except TRANSIENT_DB_ERRORS:
-                # Published but not marked: the sweep publishes them again, consumers drop repeats.
-                log.warning("could not mark outbox entries of %s as published", p.doc_id)
+            marks.setdefault(p.collection, []).append(UpdateOne({"_id": p.doc_id}, {"$unset": unset}))
+        try:
+            async with self.locks.hold_all((p.collection, p.doc_id) for p in pending):
+                for collection, ops in marks.items():
+                    await self.db[collection].bulk_write(ops, ordered=False)
+        except TRANSIENT_DB_ERRORS:
+            # Published but not marked: the sweep publishes them again, consumers drop repeats.
+            log.warning("could not mark the outbox entries of %d documents as published", len(pending))
         return len(entries)

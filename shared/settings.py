@@ -40,7 +40,11 @@ class Settings(BaseSettings):
         description="How long a batch is retried before it is handed back to Kafka for redelivery.",
     )
     outbox_sweep_s: float = Field(
-        2.0, description="How often the outbox relay sweeps for events left unpublished."
+        30.0,
+        description=(
+            "How often the outbox relay sweeps for events left unpublished (it also sweeps at start;"
+            " a sweep reads every document of the outbox collections)."
+        ),
     )
     max_body_bytes: int = Field(1_048_576, description="Largest accepted HTTP request body.")
     bulk_max_body_bytes: int = Field(

@@ -15,7 +15,6 @@ Collections (database ``<prefix>_scoring``):
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -127,9 +126,7 @@ class ScoringStore:
             ops.append(UpdateOne({"_id": key}, {"$set": {**fields, **outbox.stage([event])}}, upsert=True))
             staged.append((key, event))
         if ops:
-            async with contextlib.AsyncExitStack() as stack:
-                for key in sorted(k for k, _ in staged):
-                    await stack.enter_async_context(self.locks.hold(SCORES, key))
+            async with self.locks.hold_all((SCORES, k) for k, _ in staged):
                 await self.db[SCORES].bulk_write(ops, ordered=False)
         return staged
 
