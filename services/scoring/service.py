@@ -10,12 +10,13 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from services.scoring.domain import (
     DEFAULT_RULES,
+    CurveCheck,
     CurveEntry,
     CycleInputs,
     FeedbackInput,
@@ -60,6 +61,8 @@ def derived_id(*parts: object) -> uuid.UUID:
 
 YIELD_EVERY = 200
 """Employees scored between two returns to the event loop while a cycle is finalised."""
+FINAL_BATCH = 500
+"""Final scores written (each with its event) per database write while a cycle is finalised."""
 
 
 @dataclass
@@ -250,7 +253,13 @@ class ScoringService:
         return await self.finalize(event.cycle_id)
 
     async def finalize(self, cycle_id: str) -> int:
-        """Final scores for every employee with inputs in the cycle, with the curve per unit."""
+        """Final scores for every employee with inputs in the cycle, with the curve per unit.
+
+        Streamed in three passes over the cycle's inputs, so memory does not grow with the cycle:
+        the rater statistics need every feedback before any score; the curve of a unit needs every
+        predicate of the unit before its events; then each score is computed again (the same
+        inputs and statistics give the same score) and written with its event, a batch at a time.
+        """
         cycle = await self.store.cycle(cycle_id)
         if cycle is None:
             raise NotFound(f"no cycle {cycle_id}", slug="cycle-not-found")
@@ -262,74 +271,103 @@ class ScoringService:
             cycle_id=cycle_id,
             unit_predicates=cycle.get("unit_predicates") or {},
         )
-        # Rater statistics need every input first; the documents are dropped once scored.
-        docs = [doc async for doc in self.store.cycle_inputs(cycle_id)]
         employees = await self.store.region_employees(cycle["region"])
-        if missing := {d["nip"] for d in docs} - employees.keys():
-            employees |= await self.store.employees(missing)  # moved from another region
         stats = RaterStats()
-        for doc in docs:
+        nips: set[str] = set()
+        async for doc in self.store.cycle_inputs(cycle_id, {"nip": 1, "feedback": 1}):
             stats.observe_all(feedback_of(doc))
-        self._stats[cycle_id] = stats
-        current = await self.store.cycle_score_docs(cycle_id)
-        scored: list[tuple[Score, int]] = []
-        for i, doc in enumerate(docs):
-            if i % YIELD_EVERY == 0:
-                # A cycle of 100,000 takes minutes of CPU: let the consumer's heartbeats, the
-                # outbox relay and the health checks run meanwhile.
+            nips.add(doc["nip"])
+            if len(nips) % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
+        if missing := nips - employees.keys():
+            employees |= await self.store.employees(missing)  # moved from another region
+        self._stats[cycle_id] = stats
+        current = await self.store.cycle_score_states(cycle_id)
+
+        by_unit: dict[str, list[CurveEntry]] = defaultdict(list)
+        async for batch in self._final_scores(cycle_id, employees, stats, current):
+            for score in batch:
+                by_unit[score.unit_id].append(CurveEntry.from_score(score))
+        checks: dict[str, CurveCheck] = {}
+        for unit_id, entries in by_unit.items():
+            if org := close.unit_predicates.get(unit_id):
+                checks[unit_id] = check_curve(unit_id, org, entries)
+        del by_unit
+
+        written = 0
+        async for batch in self._final_scores(cycle_id, employees, stats, current):
+            writes = self._final_writes(close, batch, current, checks)
+            self._save(await self.store.save_scores(writes))
+            written += len(writes)
+            # The relay holds each staged event until published: keep that bounded too.
+            await self.relay.wait_backlog_below(FINAL_BATCH * 4)
+        await self.store.set_cycle(cycle_id, {"status": "closed"})
+        return written
+
+    async def _final_scores(
+        self,
+        cycle_id: str,
+        employees: dict[str, dict[str, Any]],
+        stats: RaterStats,
+        current: dict[Key, dict[str, Any]],
+    ) -> AsyncIterator[list[Score]]:
+        """The cycle's final scores, :data:`FINAL_BATCH` at a time, in the inputs' stored order."""
+        batch: list[Score] = []
+        async for doc in self.store.cycle_inputs(cycle_id):
             employee = employees.get(doc["nip"])
             if employee is None:
                 log.warning("no employee record for %s; not finalised", doc["nip"])
                 continue
             revision = current.get((cycle_id, doc["nip"]), {}).get("revision", 0) + 1
-            scored.append((self._compute(doc, employee, stats, revision)[1], revision))
-        del docs
-        writes = await self._final_writes(close, scored, current)
-        for start in range(0, len(writes), 1000):
-            self._save(await self.store.save_scores(writes[start : start + 1000]))
-        await self.store.set_cycle(cycle_id, {"status": "closed"})
-        return len(writes)
+            batch.append(self._compute(doc, employee, stats, revision)[1])
+            if len(batch) % YIELD_EVERY == 0:
+                # A cycle of 100,000 takes minutes of CPU: let the consumer's heartbeats, the
+                # outbox relay and the health checks run meanwhile.
+                await asyncio.sleep(0)
+            if len(batch) >= FINAL_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
-    async def _final_writes(
-        self, event: CycleClosed, scored: list[tuple[Score, int]], current: dict[Key, dict[str, Any]]
+    def _final_writes(
+        self,
+        event: CycleClosed,
+        scores: list[Score],
+        current: dict[Key, dict[str, Any]],
+        checks: dict[str, CurveCheck],
     ) -> list[tuple[dict[str, Any], Event]]:
-        by_unit: dict[str, list[Score]] = defaultdict(list)
-        for score, _ in scored:
-            by_unit[score.unit_id].append(score)
         writes: list[tuple[dict[str, Any], Event]] = []
-        for unit_id, scores in sorted(by_unit.items()):
-            await asyncio.sleep(0)  # one unit at a time, as in finalize()
-            org = event.unit_predicates.get(unit_id)
-            check = check_curve(unit_id, org, map(CurveEntry.from_score, scores)) if org else None
+        for score in scores:
+            old = current.get((score.cycle_id, score.nip))
+            if old and old.get("status") == "final" and old.get("digest") == score.inputs_digest:
+                continue  # a redelivered CycleClosed: this final score stands
+            check = checks.get(score.unit_id)
+            org = event.unit_predicates.get(score.unit_id)
             violations = list(check.violations) if check else []
-            for score in scores:
-                old = current.get((score.cycle_id, score.nip))
-                if old and old.get("status") == "final" and old.get("digest") == score.inputs_digest:
-                    continue  # a redelivered CycleClosed: this final score stands
-                proposed = check.proposed.get(score.nip) if check else None
-                finalized = ScoreFinalized.build(
-                    event_id=derived_id(
-                        "finalized", score.cycle_id, score.nip, score.inputs_digest, score.revision
-                    ),
-                    region=event.region,
-                    correlation_id=event.correlation_id,
-                    producer=PRODUCER,
-                    key=score.nip,
-                    score=score,
-                    unit_predicate=org,
-                    violations=violations,
-                    proposed_predicate=proposed,
-                )
-                fields = self._fields(
-                    score,
-                    event.region,
-                    "final",
-                    unit_predicate=org,
-                    violations=[v.model_dump() for v in violations],
-                    proposed_predicate=proposed.value if proposed else None,
-                )
-                writes.append((fields, finalized))
+            proposed = check.proposed.get(score.nip) if check else None
+            finalized = ScoreFinalized.build(
+                event_id=derived_id(
+                    "finalized", score.cycle_id, score.nip, score.inputs_digest, score.revision
+                ),
+                region=event.region,
+                correlation_id=event.correlation_id,
+                producer=PRODUCER,
+                key=score.nip,
+                score=score,
+                unit_predicate=org,
+                violations=violations,
+                proposed_predicate=proposed,
+            )
+            fields = self._fields(
+                score,
+                event.region,
+                "final",
+                unit_predicate=org,
+                violations=[v.model_dump() for v in violations],
+                proposed_predicate=proposed.value if proposed else None,
+            )
+            writes.append((fields, finalized))
         return writes
 
     # ------------------------------------------------------------------ calibration

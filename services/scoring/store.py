@@ -28,6 +28,11 @@ from shared.outbox import DocumentLocks
 
 EMPLOYEES, CYCLES, INPUTS, SCORES = "employees", "cycles", "inputs", "scores"
 
+#: The fields of an employee that scoring reads (``mapping.to_cycle_inputs`` and the region).
+SCORING_FIELDS = {"region": 1, "unit_id": 1, "team_id": 1, "service_role": 1}
+#: What finalisation needs of a stored score to decide whether it is new: not the score itself.
+SCORE_STATE_FIELDS = {"cycle_id": 1, "nip": 1, "status": 1, "revision": 1, "digest": 1}
+
 
 def doc_id(cycle_id: str, nip: str) -> str:
     return f"{cycle_id}|{nip}"
@@ -56,9 +61,11 @@ class ScoringStore:
         return {doc["_id"]: doc async for doc in cursor}
 
     async def region_employees(self, region: str) -> dict[str, dict[str, Any]]:
-        """Every employee of ``region``: one scan, where a ``$in`` of a whole cycle's NIPs would
-        make FerretDB compare every document with every NIP."""
-        return {doc["_id"]: doc async for doc in self.db[EMPLOYEES].find({"region": region})}
+        """What scoring needs of every employee of ``region`` (:data:`SCORING_FIELDS`): one scan,
+        where a ``$in`` of a whole cycle's NIPs would make FerretDB compare every document with
+        every NIP."""
+        cursor = self.db[EMPLOYEES].find({"region": region}, SCORING_FIELDS).batch_size(5000)
+        return {doc["_id"]: doc async for doc in cursor}
 
     async def employee(self, nip: str) -> dict[str, Any] | None:
         return await self.db[EMPLOYEES].find_one({"_id": nip})
@@ -91,8 +98,12 @@ class ScoringStore:
         cursor = self.db[INPUTS].find({"_id": {"$in": ids}})
         return {(doc["cycle_id"], doc["nip"]): doc async for doc in cursor}
 
-    async def cycle_inputs(self, cycle_id: str) -> AsyncIterator[dict[str, Any]]:
-        async for doc in self.db[INPUTS].find({"cycle_id": cycle_id}).batch_size(2000):
+    async def cycle_inputs(
+        self, cycle_id: str, fields: Mapping[str, int] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every inputs document of the cycle, streamed; ``fields`` projects them."""
+        cursor = self.db[INPUTS].find({"cycle_id": cycle_id}, dict(fields) if fields else None)
+        async for doc in cursor.batch_size(1000):
             yield doc
 
     # ------------------------------------------------------------------ scores
@@ -101,9 +112,10 @@ class ScoringStore:
         cursor = self.db[SCORES].find({"_id": {"$in": ids}}, {"_outbox": 0})
         return {(doc["cycle_id"], doc["nip"]): doc async for doc in cursor}
 
-    async def cycle_score_docs(self, cycle_id: str) -> dict[tuple[str, str], dict[str, Any]]:
-        """Every score of the cycle, keyed like :meth:`scores`, in one scan."""
-        cursor = self.db[SCORES].find({"cycle_id": cycle_id}, {"_outbox": 0}).batch_size(2000)
+    async def cycle_score_states(self, cycle_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """Status, revision and digest of every score of the cycle, keyed like :meth:`scores`, in
+        one scan (:data:`SCORE_STATE_FIELDS`; a cycle of 100,000 scores would not fit in memory)."""
+        cursor = self.db[SCORES].find({"cycle_id": cycle_id}, SCORE_STATE_FIELDS).batch_size(5000)
         return {(doc["cycle_id"], doc["nip"]): doc async for doc in cursor}
 
     async def score(self, cycle_id: str, nip: str) -> dict[str, Any] | None:

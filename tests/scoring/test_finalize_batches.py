@@ -1,0 +1,68 @@
+"""Finalisation streams a cycle in batches; the result must not depend on the batch size.
+
+The curve of a unit is decided over all of its members, so a unit whose members fall into
+different batches must get the same violations and proposals as when the cycle is one batch.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from motor.motor_asyncio import AsyncIOMotorClient
+
+from bench.workload import closing, cycle_id, stored_inputs
+from services.scoring import service as scoring_service
+from services.scoring.service import ScoringService
+from services.scoring.store import ScoringStore
+from shared.outbox import OUTBOX_FIELD, OutboxRelay
+from shared.plugins.manager import build_registry
+from shared.settings import Settings
+
+EMPLOYEES = 130  # three units of the workload (50, 50, 30): the last batch is a short one
+
+
+async def _never(records: list[Any]) -> None:
+    raise AssertionError("the relay is not started in this test")
+
+
+async def _finalise(db: Any, settings: Settings) -> dict[str, dict[str, Any]]:
+    for chunk in stored_inputs(EMPLOYEES):
+        await db["employees"].insert_many([c["employee"] for c in chunk])
+        await db["inputs"].insert_many([c["inputs"] for c in chunk])
+    cid = cycle_id("marelan")
+    await db["cycles"].insert_one({"_id": cid, "region": "marelan", "status": "open"})
+    service = ScoringService(ScoringStore(db), OutboxRelay(db, _never, settings), build_registry())
+    written = await service.finalize_cycle(closing(EMPLOYEES))
+    assert written == EMPLOYEES
+    docs = {doc["nip"]: doc async for doc in db["scores"].find({})}
+    for doc in docs.values():
+        (staged,) = doc.pop(OUTBOX_FIELD).values()
+        event = json.loads(staged["value"])
+        del event["occurred_at"]  # when it was built; everything else is derived from the inputs
+        doc["event"] = event
+    return docs
+
+
+async def test_finalising_in_batches_gives_what_one_batch_gives(
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    names = [f"{isolated_settings.db_prefix}_fin_small", f"{isolated_settings.db_prefix}_fin_whole"]
+    try:
+        monkeypatch.setattr(scoring_service, "FINAL_BATCH", 7)
+        small = await _finalise(mongo[names[0]], isolated_settings)
+        monkeypatch.setattr(scoring_service, "FINAL_BATCH", 10_000)
+        whole = await _finalise(mongo[names[1]], isolated_settings)
+    finally:
+        for name in names:
+            await mongo.drop_database(name)
+
+    assert len(small) == EMPLOYEES
+    # Not vacuous: the workload's units break their curves, so there is something to compare.
+    assert any(doc["violations"] for doc in whole.values())
+    assert any(doc["proposed_predicate"] for doc in whole.values())
+    for nip, doc in whole.items():
+        assert small[nip] == doc, nip
