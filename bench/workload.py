@@ -8,6 +8,7 @@ average input event is close to 1 KB of JSON.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Iterator
@@ -231,12 +232,12 @@ def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> It
     template: dict[str, Any] = {}
     for _, _, i in work.people():
         plan, achieved = work.results(0, region, i)
-        template["plan"] = plan_entry(plan)  # type: ignore[arg-type]
-        template.setdefault("achievements", []).append(achievement_entry(achieved))  # type: ignore[arg-type]
+        template["plan"] = json.loads(plan_entry(plan))  # type: ignore[arg-type]
+        template.setdefault("achievements", []).append(json.loads(achievement_entry(achieved)))  # type: ignore[arg-type]
         for source, rater in work.raters(0, i):
             fb = work.feedback(0, region, i, source, rater)
             if fb is not None:
-                entry = feedback_entry(fb)
+                entry = json.loads(feedback_entry(fb))
                 ratings_by_source.setdefault((source.value, i % 2 == 1), []).append(entry["ratings"])
     plan_indicators = template["plan"]["indicators"]
     achievements = [a["values"] for a in template["achievements"]]
@@ -251,16 +252,18 @@ def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> It
             "nip": who,
             "region": region,
             "plans": {
-                (pid := str(uuid.UUID(int=rng.getrandbits(128), version=4))): {
-                    "event_id": pid,
-                    "plan_id": f"plan-{who}",
-                    "at": work.at.isoformat(),
-                    "indicators": plan_indicators,
-                }
+                (pid := str(uuid.UUID(int=rng.getrandbits(128), version=4))): _row(
+                    {
+                        "event_id": pid,
+                        "plan_id": f"plan-{who}",
+                        "at": work.at.isoformat(),
+                        "indicators": plan_indicators,
+                    }
+                )
             },
         }
         aid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        doc["achievements"] = {aid: {"event_id": aid, "version": 1, "values": rng.choice(achievements)}}
+        doc["achievements"] = {aid: _row({"event_id": aid, "version": 1, "values": rng.choice(achievements)})}
         feedback: dict[str, Any] = {}
         for source, rater in work.raters(0, i % (UNIT_SIZE * 4)):
             options = ratings_by_source.get((source.value, i % 2 == 1))
@@ -268,16 +271,18 @@ def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> It
                 continue
             rater_nip = nip(0, (i // UNIT_SIZE) * UNIT_SIZE + int(rater[-7:]) % UNIT_SIZE)
             fid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            feedback[fid] = {
-                "event_id": fid,
-                "submission_id": f"{source.value}:{rater_nip}:{who}",
-                "version": 1,
-                "source": source.value,
-                "rater_nip": rater_nip,
-                "ratee_nip": who,
-                "rubric_id": region,
-                "ratings": rng.choice(options),
-            }
+            feedback[fid] = _row(
+                {
+                    "event_id": fid,
+                    "submission_id": f"{source.value}:{rater_nip}:{who}",
+                    "version": 1,
+                    "source": source.value,
+                    "rater_nip": rater_nip,
+                    "ratee_nip": who,
+                    "rubric_id": region,
+                    "ratings": rng.choice(options),
+                }
+            )
         doc["feedback"] = feedback
         chunk.append({"employee": employee, "inputs": doc})
         if len(chunk) == 1000:
@@ -285,6 +290,11 @@ def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> It
             chunk = []
     if chunk:
         yield chunk
+
+
+def _row(entry: dict[str, Any]) -> str:
+    """An entry in the stored shape of ``services.scoring.mapping`` (one JSON string)."""
+    return json.dumps(entry, separators=(",", ":"))
 
 
 def closing(employees: int, region: str = "marelan") -> CycleClosed:

@@ -115,7 +115,6 @@ class OutboxRelay:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         # Documents whose publish failed, retried first and in order on the next drain.
         self._retry: list[_Pending] = []
-        self._flushed = asyncio.Event()  # set after each batch is published
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.locks = DocumentLocks()
@@ -131,18 +130,16 @@ class OutboxRelay:
             entries = {str(e.event_id): outbox_entry(e) for e in events}
             self._queue.put_nowait(_Pending(collection, doc_id, entries))
 
-    def backlog(self) -> int:
-        """Documents whose staged events this process has yet to publish."""
-        return self._queue.qsize() + len(self._retry)
+    async def publish_unstaged(self, events: Sequence[Event]) -> None:
+        """Publish events that no document stages, in order, once the broker confirmed them all.
 
-    async def wait_backlog_below(self, limit: int, poll_s: float = 0.5) -> None:
-        """Pause a writer that stages events faster than they are published, so that a bulk job
-        (a cycle's finalisation) holds at most ``limit`` documents' events in memory. Returns at
-        once when the relay is not running: the entries stay in their documents for its sweep."""
-        while self._task is not None and not self._task.done() and self.backlog() >= limit:
-            self._flushed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flushed.wait(), poll_s)
+        For a bulk job whose own record says what it still owes: scoring keeps a cycle
+        ``closing`` until every final score is published and written, and runs the whole
+        finalisation again after a crash, with the same event ids. A per-document outbox would
+        cost an update per event to mark it published, the dearest operation on FerretDB.
+        """
+        if events:
+            await self.publish([(e.TOPIC, e.to_bytes(), e.key.encode(), e.headers()) for e in events])
 
     def start(self) -> None:
         self._stopping.clear()
@@ -240,5 +237,4 @@ class OutboxRelay:
         except TRANSIENT_DB_ERRORS:
             # Published but not marked: the sweep publishes them again, consumers drop repeats.
             log.warning("could not mark the outbox entries of %d documents as published", len(pending))
-        self._flushed.set()
         return len(entries)

@@ -142,6 +142,14 @@ class ScoringStore:
                 await self.db[SCORES].bulk_write(ops, ordered=False)
         return staged
 
+    async def save_final_scores(self, docs: Iterable[dict[str, Any]]) -> None:
+        """Write final scores whose events the caller has already published (no outbox)."""
+        docs = list(docs)
+        if docs:
+            ops = [UpdateOne({"_id": doc["_id"]}, {"$set": doc}, upsert=True) for doc in docs]
+            async with self.locks.hold_all((SCORES, doc["_id"]) for doc in docs):
+                await self.db[SCORES].bulk_write(ops, ordered=False)
+
     async def record_calibration(
         self, key: str, fields: Mapping[str, Any], event: Event, audit: Mapping[str, Any]
     ) -> None:
