@@ -1,10 +1,11 @@
 """Cycle finalisation at scale: N employees' inputs bulk-inserted, then the CycleClosed path.
 
 The scoring database gets N ``employees`` and N ``inputs`` documents directly (insert_many, in the
-stored shapes of ``services.scoring.mapping``), and an open cycle. A scoring process starts; a
-CycleClosed is published to the cycles topic, and the clock runs until N ScoreFinalized records
-are on the scores topic (the outbox relay published them all). Repeated runs drop the ``scores``
-collection first and close again with a new event id, so each run finalises all N afresh.
+stored shapes of ``services.scoring.mapping``), N provisional ``scores`` (as the cycle's input
+events leave them) and an open cycle. A scoring process starts; a CycleClosed is published to the
+cycles topic, and the clock runs until N ScoreFinalized records are on the scores topic.
+Repeated runs put the provisional scores back first and close again with a new event id, so each
+run finalises all N afresh.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bench.common import (
     say,
     start,
 )
-from bench.workload import closing, cycle_id, stored_inputs
+from bench.workload import closing, cycle_id, provisional_scores, stored_inputs
 from shared.events.feedback import CYCLES_TOPIC
 from shared.events.scoring import SCORES_TOPIC
 
@@ -54,6 +55,13 @@ class FinalizeRun:
     written: list[int] = field(default_factory=list)
 
 
+async def _provisional(db: Any, employees: int) -> None:
+    """Every employee's provisional score, as the cycle's inputs left them: the close overwrites
+    existing documents, as it does in production, not an empty collection."""
+    for chunk in provisional_scores(employees):
+        await db["scores"].insert_many(chunk, ordered=False)
+
+
 async def run(
     employees: int = 100_000, runs: int = 3, timeout: float = 240, sample: bool = True
 ) -> FinalizeRun:
@@ -68,6 +76,7 @@ async def run(
         for chunk in stored_inputs(employees):
             await db["employees"].insert_many([c["employee"] for c in chunk], ordered=False)
             await db["inputs"].insert_many([c["inputs"] for c in chunk], ordered=False)
+        await _provisional(db, employees)
         cid = cycle_id("marelan")
         await db["cycles"].insert_one(
             {"_id": cid, "region": "marelan", "status": "open", "period_end": "2026-12-31"}
@@ -89,6 +98,7 @@ async def run(
             for k in range(runs):
                 if k:
                     await db["scores"].drop()
+                    await _provisional(db, employees)
                 await tracker.quiet(1.0, timeout=30)
                 finalized.clear()
                 sampler = None

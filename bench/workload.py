@@ -292,6 +292,50 @@ def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> It
         yield chunk
 
 
+def provisional_scores(employees: int, region: str = "marelan") -> Iterator[list[dict[str, Any]]]:
+    """Scoring's ``scores`` documents as the input events leave them before a close: one
+    provisional score per employee of :func:`stored_inputs`, in chunks of 1000. Each carries one
+    real score's JSON, so that the documents finalisation overwrites have a real one's size."""
+    from services.scoring.domain import DEFAULT_RULES, RaterStats, compute_score
+    from services.scoring.mapping import to_cycle_inputs
+
+    first = next(stored_inputs(1, region))[0]
+    registry = build_registry()
+    score = compute_score(
+        to_cycle_inputs(first["inputs"], first["employee"]),
+        registry.for_region(region),
+        registry.score,
+        RaterStats(),
+        DEFAULT_RULES,
+        revision=1,
+    )
+    text = score.model_dump_json()
+    cid = cycle_id(region)
+    chunk: list[dict[str, Any]] = []
+    for i in range(employees):
+        who = nip(0, i)
+        chunk.append(
+            {
+                "_id": f"{cid}|{who}",
+                "cycle_id": cid,
+                "nip": who,
+                "region": region,
+                "unit_id": unit_of(i),
+                "team_id": None,
+                "status": "provisional",
+                "revision": 1,
+                "digest": "provisional",
+                "predicate": score.predicate.value,
+                "score": text,
+            }
+        )
+        if len(chunk) == 1000:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _row(entry: dict[str, Any]) -> str:
     """An entry in the stored shape of ``services.scoring.mapping`` (one JSON string)."""
     return json.dumps(entry, separators=(",", ":"))

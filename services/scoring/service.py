@@ -12,7 +12,7 @@ import logging
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -267,15 +267,16 @@ class ScoringService:
     async def finalize(self, cycle_id: str) -> int:
         """Final scores for every employee with inputs in the cycle, with the curve per unit.
 
-        Three passes over the cycle's inputs: the rater statistics need every feedback before any
-        score; the curve of a unit needs every predicate of the unit before its events; then each
-        score is computed again (the same inputs and statistics give the same score), a batch at
-        a time, its event published and then the score written. The database is read once: the
-        first pass keeps each inputs document compressed (about 0.8 KB per employee, where
-        holding the scores took 29 KB), because a scan costs FerretDB more than the compression
-        costs this process. The cycle stays ``closing`` until the end, so a crash runs all of
-        it again with the same event ids (consumers drop the repeats); a final score is only
-        skipped when it is already stored, that is, after its event was published.
+        Three passes: the rater statistics need every feedback before any score; the curve of a
+        unit needs every predicate of the unit before its events; then, a batch at a time, the
+        events are published and the scores written. The database is read once: the first pass
+        keeps each inputs document compressed, the second replaces it with its compressed score
+        (about 1 KB per employee, where holding the Score objects took 29 KB), because a scan
+        costs FerretDB more than the compression costs this process.
+
+        The cycle stays ``closing`` until the end, so a crash runs all of it again with the same
+        event ids (consumers drop the repeats); a final score is only skipped when it is already
+        stored, that is, after its event was published.
         """
         cycle = await self.store.cycle(cycle_id)
         if cycle is None:
@@ -303,52 +304,57 @@ class ScoringService:
         self._stats[cycle_id] = stats
         current = await self.store.cycle_score_states(cycle_id)
 
+        # Score each employee once, keeping the curve entry and the score (compressed JSON) in
+        # place of the inputs, which are no longer needed.
         by_unit: dict[str, list[CurveEntry]] = defaultdict(list)
-        async for batch in self._final_scores(packed, employees, stats, current):
-            for score in batch:
-                by_unit[score.unit_id].append(CurveEntry.from_score(score))
+        for i, blob in enumerate(packed):
+            if i % YIELD_EVERY == 0:
+                # A cycle of 100,000 takes a minute of CPU: let the consumer's heartbeats, the
+                # outbox relay and the health checks run meanwhile.
+                await asyncio.sleep(0)
+            doc = _unpack(blob)
+            employee = employees.get(doc["nip"])
+            if employee is None:
+                log.warning("no employee record for %s; not finalised", doc["nip"])
+                packed[i] = b""
+                continue
+            revision = current.get((cycle_id, doc["nip"]), {}).get("revision", 0) + 1
+            score = self._compute(doc, employee, stats, revision)[1]
+            by_unit[score.unit_id].append(CurveEntry.from_score(score))
+            packed[i] = zlib.compress(score.model_dump_json().encode(), 1)
         checks: dict[str, CurveCheck] = {}
         for unit_id, entries in by_unit.items():
             if org := close.unit_predicates.get(unit_id):
                 checks[unit_id] = check_curve(unit_id, org, entries)
         del by_unit
 
+        # Publish, then write, a batch at a time; the next batch is built meanwhile.
         written = 0
-        async for batch in self._final_scores(packed, employees, stats, current):
-            writes = self._final_writes(close, batch, current, checks)
-            await self.relay.publish_unstaged([event for _, event in writes])
-            await self.store.save_final_scores(fields for fields, _ in writes)
-            written += len(writes)
+        in_flight: asyncio.Task[None] | None = None
+        try:
+            for start in range(0, len(packed), FINAL_BATCH):
+                await asyncio.sleep(0)
+                scores = [
+                    Score.model_validate_json(zlib.decompress(blob))
+                    for blob in packed[start : start + FINAL_BATCH]
+                    if blob
+                ]
+                writes = self._final_writes(close, scores, current, checks)
+                if in_flight is not None:
+                    await in_flight
+                in_flight = asyncio.create_task(self._publish_then_save(writes))
+                written += len(writes)
+            if in_flight is not None:
+                await in_flight
+        finally:
+            if in_flight is not None and not in_flight.done():
+                in_flight.cancel()  # the whole finalisation runs again: nothing is half-owed
         await self.store.set_cycle(cycle_id, {"status": "closed"})
         return written
 
-    async def _final_scores(
-        self,
-        packed: list[bytes],
-        employees: dict[str, dict[str, Any]],
-        stats: RaterStats,
-        current: dict[Key, dict[str, Any]],
-    ) -> AsyncIterator[list[Score]]:
-        """The cycle's final scores, :data:`FINAL_BATCH` at a time, in the inputs' stored order."""
-        batch: list[Score] = []
-        for blob in packed:
-            doc = _unpack(blob)
-            cycle_id = doc["cycle_id"]
-            employee = employees.get(doc["nip"])
-            if employee is None:
-                log.warning("no employee record for %s; not finalised", doc["nip"])
-                continue
-            revision = current.get((cycle_id, doc["nip"]), {}).get("revision", 0) + 1
-            batch.append(self._compute(doc, employee, stats, revision)[1])
-            if len(batch) % YIELD_EVERY == 0:
-                # A cycle of 100,000 takes minutes of CPU: let the consumer's heartbeats, the
-                # outbox relay and the health checks run meanwhile.
-                await asyncio.sleep(0)
-            if len(batch) >= FINAL_BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+    async def _publish_then_save(self, writes: list[tuple[dict[str, Any], Event]]) -> None:
+        await self.relay.publish_unstaged([event for _, event in writes])
+        await self.store.save_final_scores(fields for fields, _ in writes)
 
     def _final_writes(
         self,
