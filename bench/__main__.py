@@ -136,9 +136,9 @@ async def main(quick: bool) -> None:
     r.finalize_employees = 5_000 if quick else 100_000
 
     async def fin() -> None:
-        r.finalize = await finalize.run(r.finalize_employees, runs=runs, timeout=60 if quick else 150)
+        r.finalize = await finalize.run(r.finalize_employees, runs=runs, timeout=60 if quick else 420)
 
-    await guarded("finalize", 900, fin, errors)
+    await guarded("finalize", 1800, fin, errors)
 
     r.load_after = report.loadavg()
     r.finished = time.strftime("%Y-%m-%d %H:%M")

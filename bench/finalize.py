@@ -153,7 +153,8 @@ if __name__ == "__main__":
 
     on_sigterm()
     try:
-        r = asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000, 1, timeout=60))
+        n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+        r = asyncio.run(run(n, 1, timeout=float(sys.argv[2]) if len(sys.argv) > 2 else 60))
         print(r.seconds, r.published, r.peak_mb, r.cpu)
         if r.profile:
             print(r.profile.markdown("finalize"))

@@ -70,3 +70,60 @@ async def test_finalising_in_batches_gives_what_one_batch_gives(
     assert any(doc["proposed_predicate"] for doc in whole.values())
     for nip, doc in whole.items():
         assert small[nip] == doc, nip
+
+
+async def test_a_finalisation_that_fails_half_way_is_completed_by_the_next_run(
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The broker goes away after two batches; the cycle stays closing, and running the
+    finalisation again (as watch_closes does, or a restarted instance) publishes what was
+    missing with the same event ids and leaves the stored scores of an uninterrupted run."""
+    monkeypatch.setattr(scoring_service, "FINAL_BATCH", 7)
+    names = [f"{isolated_settings.db_prefix}_fin_clean", f"{isolated_settings.db_prefix}_fin_crash"]
+    try:
+        clean = await _finalise(mongo[names[0]], isolated_settings)
+        db = mongo[names[1]]
+        for chunk in stored_inputs(EMPLOYEES):
+            await db["employees"].insert_many([c["employee"] for c in chunk])
+            await db["inputs"].insert_many([c["inputs"] for c in chunk])
+        cid = cycle_id("marelan")
+        await db["cycles"].insert_one({"_id": cid, "region": "marelan", "status": "open"})
+        published: list[str] = []
+        calls = 0
+
+        async def failing(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
+            nonlocal calls
+            calls += 1
+            if calls > 2:
+                raise OSError("broker unreachable")
+            published.extend(json.loads(value)["event_id"] for _, value, _, _ in records)
+
+        first = ScoringService(
+            ScoringStore(db), OutboxRelay(db, failing, isolated_settings), build_registry()
+        )
+        with pytest.raises(OSError):
+            await first.finalize_cycle(closing(EMPLOYEES))
+        cycle = await db["cycles"].find_one({"_id": cid})
+        assert cycle is not None and cycle["status"] == "closing"
+        assert len(published) == 14 and await db["scores"].count_documents({"status": "final"}) == 14
+
+        async def working(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
+            published.extend(json.loads(value)["event_id"] for _, value, _, _ in records)
+
+        second = ScoringService(
+            ScoringStore(db), OutboxRelay(db, working, isolated_settings), build_registry()
+        )
+        assert await second.finalize(cid) == EMPLOYEES - 14  # the 14 stored ones stand
+        docs = {doc["nip"]: doc async for doc in db["scores"].find({})}
+        cycle = await db["cycles"].find_one({"_id": cid})
+    finally:
+        for name in names:
+            await mongo.drop_database(name)
+
+    assert cycle is not None and cycle["status"] == "closed"
+    assert sorted(published) == sorted(doc["event"]["event_id"] for doc in clean.values())
+    for nip, doc in clean.items():
+        del doc["event"]
+        assert docs[nip] == doc, nip
