@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         description="How long a batch is retried before it is handed back to Kafka for redelivery.",
     )
     outbox_sweep_s: float = Field(
-        30.0,
+        300.0,
         description=(
             "How often the outbox relay sweeps for events left unpublished (it also sweeps at start;"
             " a sweep reads every document of the outbox collections)."

@@ -294,14 +294,17 @@ class ScoringService:
         nips: set[str] = set()
         packed: list[bytes] = []
         async for doc in self.store.cycle_inputs(cycle_id):
-            stats.observe_all(feedback_of(doc))
+            stats.observe_complete(
+                feedback_of(doc)
+            )  # every version of a submission is in its ratee's document
             nips.add(doc["nip"])
             packed.append(_pack(doc))
             if len(packed) % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
         if missing := nips - employees.keys():
             employees |= await self.store.employees(missing)  # moved from another region
-        self._stats[cycle_id] = stats
+        # Provisional statistics are rebuilt from the stored inputs should a late input come.
+        self._stats.pop(cycle_id, None)
         current = await self.store.cycle_score_states(cycle_id)
 
         # Score each employee once, keeping the curve entry and the score (compressed JSON) in

@@ -96,6 +96,32 @@ def test_domain_rater_stats_keep_the_latest_version_only() -> None:
     assert profile is not None and (profile.mean, profile.ratees) == (4.0, 3)
 
 
+def test_domain_rater_stats_built_per_ratee_at_once_equal_those_built_one_by_one() -> None:
+    items = [
+        *cycle_feedback(),
+        fb(SUP, A, {"c1": 1, "c2": 2}, ratee=nip(11), version=2),
+        fb(SUP, A, {"c1": 2, "c2": 2}, ratee=nip(12), version=1),  # a conflicting duplicate
+        fb(SELF, RATEE, {"c1": 5}),
+    ]
+    reference = stats_of(items)
+    by_ratee: dict[str | None, list[FeedbackInput]] = {}
+    for seed in range(5):
+        shuffled = items[:]
+        random.Random(seed).shuffle(shuffled)
+        by_ratee.clear()
+        for item in shuffled:
+            by_ratee.setdefault(item.ratee_nip, []).append(item)
+        stats = RaterStats()
+        for group in by_ratee.values():
+            stats.observe_complete(group)
+        assert (stats.cycle_mean, stats.cycle_sd) == (reference.cycle_mean, reference.cycle_sd)
+        assert stats.cycle_mean is not None
+        for rater in (A, B, C, SUP):
+            assert stats.profile(rater) == reference.profile(rater)
+    with pytest.raises(RuntimeError):
+        stats.observe(items[0])  # it no longer knows the submissions it would replace
+
+
 def test_domain_rater_stats_ignore_self_citizen_and_unit_feedback() -> None:
     stats = RaterStats()
     assert not stats.observe(fb(SELF, RATEE, {"c1": 5}))

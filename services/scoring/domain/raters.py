@@ -10,6 +10,7 @@ gives exactly the same statistics whatever order they arrived in.
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -78,12 +79,13 @@ class RaterStats:
     habit, and anonymous citizens cannot be told apart.
     """
 
-    __slots__ = ("_all", "_entries", "_raters")
+    __slots__ = ("_all", "_entries", "_raters", "_sealed")
 
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
         self._raters: dict[str, _Tally] = {}
         self._all = _Tally()
+        self._sealed = False
 
     @staticmethod
     def counts(feedback: FeedbackInput) -> bool:
@@ -91,10 +93,11 @@ class RaterStats:
 
     def observe(self, feedback: FeedbackInput) -> bool:
         """Add one submission (replacing an older version of it); True when the stats changed."""
-        if not self.counts(feedback) or feedback.rater_nip is None or feedback.ratee_nip is None:
+        if self._sealed:
+            raise RuntimeError("statistics built with observe_complete take no further submissions")
+        entry = self._entry(feedback)
+        if entry is None:
             return False
-        values = tuple(sorted(round(v * QUANTUM) for v in feedback.ratings.values()))
-        entry = _Entry(feedback.version, feedback.rater_nip, feedback.ratee_nip, values)
         old = self._entries.get(feedback.submission_id)
         # The later version wins; equal versions keep the larger content, so replays of a
         # conflicting duplicate cannot make the result depend on arrival order.
@@ -109,6 +112,32 @@ class RaterStats:
     def observe_all(self, feedback: Iterable[FeedbackInput]) -> None:
         for item in feedback:
             self.observe(item)
+
+    def observe_complete(self, feedback: Iterable[FeedbackInput]) -> None:
+        """Add submissions whose every version is in ``feedback`` (one ratee's stored inputs), for
+        a rebuild from the whole cycle: the same result as :meth:`observe` for each, without
+        remembering the submissions. A region of 100,000 employees has some 600,000 of them,
+        about 300 MB remembered; once this is used, :meth:`observe` refuses further ones."""
+        self._sealed = True
+        winners: dict[str, _Entry] = {}
+        for item in feedback:
+            entry = self._entry(item)
+            old = winners.get(item.submission_id)
+            if entry is not None and (
+                old is None or (entry.version, entry.values) > (old.version, old.values)
+            ):
+                winners[item.submission_id] = entry
+        for entry in winners.values():
+            self._apply(entry, +1)
+
+    def _entry(self, feedback: FeedbackInput) -> _Entry | None:
+        if not self.counts(feedback) or feedback.rater_nip is None or feedback.ratee_nip is None:
+            return None
+        values = tuple(sorted(round(v * QUANTUM) for v in feedback.ratings.values()))
+        # Interned: each NIP appears in many tallies, as rater and as ratee.
+        return _Entry(
+            feedback.version, sys.intern(feedback.rater_nip), sys.intern(feedback.ratee_nip), values
+        )
 
     def _apply(self, entry: _Entry, sign: int) -> None:
         tally = self._raters.setdefault(entry.rater, _Tally())
@@ -135,6 +164,8 @@ class RaterStats:
 
     def to_state(self) -> dict[str, dict[str, Any]]:
         """A JSON-ready snapshot the service can store; :meth:`from_state` restores it."""
+        if self._sealed:
+            raise RuntimeError("statistics built with observe_complete do not keep their submissions")
         return {
             sid: {"version": e.version, "rater": e.rater, "ratee": e.ratee, "values": list(e.values)}
             for sid, e in sorted(self._entries.items())
