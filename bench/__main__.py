@@ -122,7 +122,9 @@ async def main(quick: bool) -> None:
 
         feedback_api.Settings = Remembered  # type: ignore[misc]
         for _ in range(runs):
-            elapsed, latencies = await feedback_api.run(n, 16)
+            api_run = await feedback_api.run(n, 16)
+            elapsed, latencies = api_run.elapsed, api_run.latencies
+            r.api_cpu_ms.add(api_run.service_cpu_s / len(latencies) * 1000)
             r.api.add(len(latencies) / elapsed)
             r.api_p50.add(report.quantile(latencies, 50) * 1000)
             r.api_p99.add(report.quantile(latencies, 99) * 1000)

@@ -1,29 +1,28 @@
 """Benchmark (not a test): feedback submissions per second, with p50 and p99 latency.
 
-``python -m bench.feedback_api [--submissions N] [--concurrency C] [--profile]`` against the local
-stack. The real app is served by uvicorn in this process, on a loopback port, and driven by an
-``httpx.AsyncClient`` on the same event loop: one process, real HTTP, the lifespan starts the broker
-and the outbox relay as in production. (``AsyncTestClient`` would serialise requests through its
-thread portal, so it cannot show concurrency.) Each submission is the first one of a distinct
-(rater, ratee) pair of peers; prints one markdown table row.
+``python -m bench.feedback_api [--submissions N] [--concurrency C]`` against the local stack. The
+feedback service runs as its own process (``python -m services.feedback``, as deployed: one
+process, its lifespan starts the broker and the outbox relay); this process drives it over real
+HTTP with an ``httpx.AsyncClient`` of C connections. Each submission is the first one of a
+distinct (rater, ratee) pair of peers; prints one markdown table row, with the CPU seconds the
+service process used per submission. (Until 2026-11-22 the app ran inside this process, so the
+client's CPU counted against the service.)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import itertools
-import pstats
 import statistics
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import uvicorn
 
-from services.feedback.app import create_app
+from bench.common import CpuMeter, Service, on_sigterm, start, stop_all
 from shared.auth import Role, issue_token
 from shared.settings import Settings
 
@@ -70,19 +69,32 @@ async def seed(client: httpx.AsyncClient, settings: Settings, people: int) -> li
     return nips
 
 
-async def run(submissions: int, concurrency: int) -> tuple[float, list[float]]:
+PORT = 18881
+
+
+@dataclass
+class ApiRun:
+    elapsed: float
+    latencies: list[float]
+    service_cpu_s: float  # CPU seconds of the feedback process during the timed submissions
+
+
+async def run(submissions: int, concurrency: int) -> ApiRun:
     tag = uuid.uuid4().hex[:6]
     settings = Settings(db_prefix=f"bench{tag}", topic_prefix=f"bench{tag}.", log_level="WARNING")
     people = next(k for k in itertools.count(2) if k * (k - 1) >= submissions)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_config=None, access_log=False)
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    (service,) = await start([("feedback", PORT)], settings)
+    try:
+        return await _drive(settings, service, people, submissions, concurrency)
+    finally:
+        service.stop()
+
+
+async def _drive(
+    settings: Settings, service: Service, people: int, submissions: int, concurrency: int
+) -> ApiRun:
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=60) as client:
         nips = await seed(client, settings, people)
         tokens = {
             n: {
@@ -105,33 +117,32 @@ async def run(submissions: int, concurrency: int) -> tuple[float, list[float]]:
                 latencies.append(time.perf_counter() - started)
                 assert response.status_code == 200, response.text
 
+        meter = CpuMeter([service])
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    server.should_exit = True
-    await serving
-    return elapsed, latencies
+        cpu = meter.stop().get("feedback", float("nan"))
+    return ApiRun(elapsed, latencies, cpu)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--profile", action="store_true", help="print where the time goes (cProfile)")
     args = parser.parse_args()
-    profiler = cProfile.Profile() if args.profile else None
-    if profiler:
-        profiler.enable()
-    elapsed, latencies = asyncio.run(run(args.submissions, args.concurrency))
-    if profiler:
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    on_sigterm()
+    try:
+        result = asyncio.run(run(args.submissions, args.concurrency))
+    finally:
+        stop_all()
+    latencies = result.latencies
     q = statistics.quantiles(latencies, n=100)
-    print("| benchmark | submissions | concurrency | submissions/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|")
+    print("| benchmark | submissions | concurrency | submissions/s | p50 ms | p99 ms | CPU ms each |")
+    print("|---|---|---|---|---|---|---|")
     print(
-        f"| feedback_api (uvicorn in-process, FerretDB) | {len(latencies)} | {args.concurrency} "
-        f"| {len(latencies) / elapsed:.0f} | {q[49] * 1000:.1f} | {q[98] * 1000:.1f} |"
+        f"| feedback_api (service process, FerretDB) | {len(latencies)} | {args.concurrency} "
+        f"| {len(latencies) / result.elapsed:.0f} | {q[49] * 1000:.1f} | {q[98] * 1000:.1f} "
+        f"| {result.service_cpu_s / len(latencies) * 1000:.2f} |"
     )
 
 

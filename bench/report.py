@@ -40,6 +40,7 @@ class Results:
     api: Figure = field(default_factory=Figure)
     api_p50: Figure = field(default_factory=Figure)
     api_p99: Figure = field(default_factory=Figure)
+    api_cpu_ms: Figure = field(default_factory=Figure)
     api_submissions: int = 0
     finalize_employees: int = 0
     finalize: FinalizeRun | None = None
@@ -141,6 +142,7 @@ def write(r: Results, md: Path, png: Path) -> None:
     )
     add(row("feedback API p50", r.api_p50, "ms"))
     add(row("feedback API p99", r.api_p99, "ms", "< 100 ms", r.api_p99.median < 100))
+    add(row("feedback service CPU per submission", r.api_cpu_ms, "ms", digits=2))
     add(row("scoring alone, 1 instance (6 partitions)", one, "events/s"))
     add(row("scoring alone, 2 instances, same group", two, "events/s"))
     if one.values and two.values:

@@ -113,7 +113,8 @@ def requires(*roles: Role) -> Any:
     """A Litestar guard admitting only ``roles``."""
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # A coroutine: Litestar runs a plain function guard in a worker thread, a thread hop per request.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.user
         if not isinstance(principal, Principal) or principal.role not in allowed:
             raise Forbidden(f"requires one of the roles: {', '.join(sorted(allowed))}", slug="role")
