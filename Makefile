@@ -14,12 +14,11 @@ export KINERJA_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KINERJA_KAFKA_PORT)
 export KINERJA_MONGO_URL ?= mongodb://127.0.0.1:$(KINERJA_MONGO_PORT)
 
 .PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts schemas docs \
-        test test-fast test-slow run bench clean
+        test run bench clean
 
 help:
 	@echo "make run          start the stack and the four services, run the demo cycle, print a summary"
 	@echo "make test         lint, type checks, contract checks and the whole suite on real Kafka + FerretDB"
-	@echo "make test-slow    long fault-injection and scale tests"
 	@echo "make bench        benchmarks into bench/results.md"
 	@echo "make stack-up | stack-down | stack-status   the local Kafka and FerretDB on 127.0.0.1"
 	@echo "make schemas      regenerate event JSON Schemas and AsyncAPI/OpenAPI documents"
@@ -65,10 +64,7 @@ schemas: venv
 docs: schemas
 
 test: check stack-fetch
-	$(WITH_STACK) $(BIN)/pytest -m "not slow" -p no:cacheprovider
-
-test-slow: venv stack-fetch
-	$(WITH_STACK) $(BIN)/pytest -m slow -p no:cacheprovider
+	$(WITH_STACK) $(BIN)/pytest -p no:cacheprovider
 
 run: venv stack-fetch
 	$(BIN)/python -m shared.run
