@@ -224,7 +224,7 @@ def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> It
     unit, then copied with each employee's NIP, ids and ratings, so that 100,000 employees take
     seconds rather than the minute that building 700,000 validated events would take.
     """
-    from services.scoring.mapping import achievement_entry, feedback_entry, plan_entry
+    from services.scoring.mapping import achievement_entry, feedback_entry, plan_entry, stored_row
 
     work = Workload(UNIT_SIZE * 4, regions=(region,), seed=seed)
     rng = random.Random(seed)
@@ -252,7 +252,7 @@ def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> It
             "nip": who,
             "region": region,
             "plans": {
-                (pid := str(uuid.UUID(int=rng.getrandbits(128), version=4))): _row(
+                (pid := str(uuid.UUID(int=rng.getrandbits(128), version=4))): stored_row(
                     {
                         "event_id": pid,
                         "plan_id": f"plan-{who}",
@@ -263,7 +263,9 @@ def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> It
             },
         }
         aid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        doc["achievements"] = {aid: _row({"event_id": aid, "version": 1, "values": rng.choice(achievements)})}
+        doc["achievements"] = {
+            aid: stored_row({"event_id": aid, "version": 1, "values": rng.choice(achievements)})
+        }
         feedback: dict[str, Any] = {}
         for source, rater in work.raters(0, i % (UNIT_SIZE * 4)):
             options = ratings_by_source.get((source.value, i % 2 == 1))
@@ -271,7 +273,7 @@ def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> It
                 continue
             rater_nip = nip(0, (i // UNIT_SIZE) * UNIT_SIZE + int(rater[-7:]) % UNIT_SIZE)
             fid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            feedback[fid] = _row(
+            feedback[fid] = stored_row(
                 {
                     "event_id": fid,
                     "submission_id": f"{source.value}:{rater_nip}:{who}",
@@ -334,11 +336,6 @@ def provisional_scores(employees: int, region: str = "marelan") -> Iterator[list
             chunk = []
     if chunk:
         yield chunk
-
-
-def _row(entry: dict[str, Any]) -> str:
-    """An entry in the stored shape of ``services.scoring.mapping`` (one JSON string)."""
-    return json.dumps(entry, separators=(",", ":"))
 
 
 def closing(employees: int, region: str = "marelan") -> CycleClosed:

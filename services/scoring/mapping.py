@@ -27,7 +27,8 @@ from shared.events.feedback import (
 from shared.plugins.model import IndicatorOutcome
 
 
-def _row(entry: dict[str, Any]) -> str:
+def stored_row(entry: dict[str, Any]) -> str:
+    """An input entry in its stored shape: one compact JSON string."""
     return json.dumps(entry, separators=(",", ":"))
 
 
@@ -37,7 +38,7 @@ def _entry(stored: str | dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_entry(event: PlanApproved) -> str:
-    return _row(
+    return stored_row(
         {
             "event_id": str(event.event_id),
             "plan_id": event.plan_id,
@@ -54,7 +55,7 @@ def _indicator_row(result_id: str, kind: str, i: Indicator) -> list[Any]:
 
 
 def achievement_entry(event: AchievementReported) -> str:
-    return _row(
+    return stored_row(
         {
             "event_id": str(event.event_id),
             "version": event.version,
@@ -64,7 +65,7 @@ def achievement_entry(event: AchievementReported) -> str:
 
 
 def feedback_entry(event: FeedbackSubmitted) -> str:
-    return _row(
+    return stored_row(
         {
             "event_id": str(event.event_id),
             "submission_id": event.submission_id,

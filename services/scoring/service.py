@@ -1,7 +1,9 @@
 """Use cases of the scoring service: keep inputs, rescore, finalise a cycle, calibrate.
 
-Every score event is written into the score document's outbox in the same write as the score,
-with an id derived from what it says, so that replaying an input republishes nothing new.
+Every score event has an id derived from what it says, so that replaying an input republishes
+nothing new. Provisional scores and calibrations stage their event in the score document's outbox
+in the same write; a cycle's final scores are published in batches by :meth:`ScoringService.finalize`,
+whose record of what is owed is the cycle's ``closing`` state.
 """
 
 from __future__ import annotations
@@ -294,9 +296,8 @@ class ScoringService:
         nips: set[str] = set()
         packed: list[bytes] = []
         async for doc in self.store.cycle_inputs(cycle_id):
-            stats.observe_complete(
-                feedback_of(doc)
-            )  # every version of a submission is in its ratee's document
+            # Every version of a submission is in its ratee's document.
+            stats.observe_complete(feedback_of(doc))
             nips.add(doc["nip"])
             packed.append(_pack(doc))
             if len(packed) % YIELD_EVERY == 0:

@@ -23,6 +23,16 @@ from shared.settings import Settings
 EMPLOYEES = 130  # three units of the workload (50, 50, 30): the last batch is a short one
 
 
+async def _seed(db: Any) -> str:
+    """The workload's employees and inputs, and its cycle, open; returns the cycle id."""
+    for chunk in stored_inputs(EMPLOYEES):
+        await db["employees"].insert_many([c["employee"] for c in chunk])
+        await db["inputs"].insert_many([c["inputs"] for c in chunk])
+    cid = cycle_id("marelan")
+    await db["cycles"].insert_one({"_id": cid, "region": "marelan", "status": "open"})
+    return cid
+
+
 async def _finalise(db: Any, settings: Settings) -> dict[str, dict[str, Any]]:
     published: dict[str, dict[str, Any]] = {}
 
@@ -33,11 +43,7 @@ async def _finalise(db: Any, settings: Settings) -> dict[str, dict[str, Any]]:
             assert key.decode() not in published, "one final score event per employee"
             published[key.decode()] = event
 
-    for chunk in stored_inputs(EMPLOYEES):
-        await db["employees"].insert_many([c["employee"] for c in chunk])
-        await db["inputs"].insert_many([c["inputs"] for c in chunk])
-    cid = cycle_id("marelan")
-    await db["cycles"].insert_one({"_id": cid, "region": "marelan", "status": "open"})
+    await _seed(db)
     service = ScoringService(ScoringStore(db), OutboxRelay(db, publish, settings), build_registry())
     written = await service.finalize_cycle(closing(EMPLOYEES))
     assert written == EMPLOYEES
@@ -85,11 +91,7 @@ async def test_a_finalisation_that_fails_half_way_is_completed_by_the_next_run(
     try:
         clean = await _finalise(mongo[names[0]], isolated_settings)
         db = mongo[names[1]]
-        for chunk in stored_inputs(EMPLOYEES):
-            await db["employees"].insert_many([c["employee"] for c in chunk])
-            await db["inputs"].insert_many([c["inputs"] for c in chunk])
-        cid = cycle_id("marelan")
-        await db["cycles"].insert_one({"_id": cid, "region": "marelan", "status": "open"})
+        cid = await _seed(db)
         published: list[str] = []
         calls = 0
 
