@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
+from bench.common import PARTITIONS, Offsets
 from shared.events.base import Event
 from shared.events.career import RECOMMENDATIONS_TOPIC
 from shared.events.feedback import CYCLES_TOPIC, EMPLOYEES_TOPIC, INPUTS_TOPIC
@@ -28,7 +29,6 @@ from shared.events.scoring import SCORES_TOPIC
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-PARTITIONS = 6
 SERVICES = ("scoring", "career", "notify")
 
 #: What each service's one consumer subscribes to (services/<name>/app.py and handlers.py).
@@ -101,22 +101,9 @@ class Processes:
                 proc.wait(10)
 
 
-class Cluster:
-    """The topics of one prefix and the consumer groups of the services, as the broker sees them."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
-
-    async def __aenter__(self) -> Cluster:
-        await self.admin.start()
-        await self.consumer.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.consumer.stop()
-        await self.admin.close()
+class Cluster(Offsets):
+    """The topics of one prefix and the consumer groups of the services, as the broker sees them
+    (the benchmark's offsets reader, with topic creation and group membership added)."""
 
     def group(self, service: str) -> str:
         return self.settings.group(service)
@@ -132,19 +119,14 @@ class Cluster:
         if mine:
             await self.admin.delete_topics(mine)
 
-    async def ends(self, topics: Iterable[str]) -> dict[TopicPartition, int]:
-        tps = [TopicPartition(self.settings.topic(t), p) for t in topics for p in range(PARTITIONS)]
-        return dict(await self.consumer.end_offsets(tps))
-
     async def committed(self, service: str) -> dict[TopicPartition, int]:
         offsets = await self.admin.list_consumer_group_offsets(self.group(service))
         return {tp: meta.offset for tp, meta in offsets.items()}
 
     async def caught_up(self, service: str, topics: Iterable[str] | None = None) -> bool:
-        """True when the service's group committed everything written to ``topics`` so far."""
-        ends = await self.ends(topics or CONSUMES[service])
-        done = await self.committed(service)
-        return all(end == 0 or done.get(tp, -1) >= end for tp, end in ends.items())
+        """True when the service's group committed everything written to ``topics`` (by default,
+        every topic it consumes) so far."""
+        return await super().caught_up(service, topics or CONSUMES[service])
 
     async def lag(self, service: str) -> dict[str, int]:
         """Records not yet committed by the service's group, per topic it consumes (for messages)."""
