@@ -4,8 +4,8 @@ The scoring database gets N ``employees`` and N ``inputs`` documents directly (i
 stored shapes of ``services.scoring.mapping``), N provisional ``scores`` (as the cycle's input
 events leave them) and an open cycle. A scoring process starts; a CycleClosed is published to the
 cycles topic, and the clock runs until N ScoreFinalized records are on the scores topic.
-Repeated runs put the provisional scores back first and close again with a new event id, so each
-run finalises all N afresh.
+Repeated runs drop the final scores, put the provisional ones back and close again with a new
+event id, so each run finalises all N afresh.
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ async def run(
             for k in range(runs):
                 if k:
                     await db["scores"].drop()
+                    await db["finals"].drop()
                     await _provisional(db, employees)
                 await tracker.quiet(1.0, timeout=30)
                 finalized.clear()
@@ -123,7 +124,7 @@ async def run(
                 result.cpu = meter.stop()
                 with contextlib.suppress(Exception):
                     # How far the service got in the database, published or not.
-                    count = db["scores"].count_documents({})
+                    count = db["finals"].count_documents({})
                     result.written.append(await asyncio.wait_for(count, 30))
                 say(f"finalize run {k + 1}: {done}/{employees} ScoreFinalized in {elapsed:.1f} s")
                 if sampler is not None:

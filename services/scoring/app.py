@@ -11,7 +11,7 @@ from litestar.di import Provide
 from services.scoring.api import EmployeeScoreController, ScoreController
 from services.scoring.handlers import on_cycle_event, on_employee_upserted, on_input, watch_closes
 from services.scoring.service import ScoringService
-from services.scoring.store import SCORES, ScoringStore
+from services.scoring.store import SCORE_COLLECTIONS, ScoringStore
 from shared.consumer import Subscription
 from shared.events.feedback import (
     CYCLES_TOPIC,
@@ -35,7 +35,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("scoring", settings or Settings())
     store = ScoringStore(kit.db, kit.relay.locks)
     service = ScoringService(store, kit.relay, build_registry())
-    kit.relay.watch(SCORES)
+    for collection in SCORE_COLLECTIONS:
+        kit.relay.watch(collection)
     kit.subscribe(
         Subscription(
             EMPLOYEES_TOPIC,

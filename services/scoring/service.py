@@ -36,7 +36,7 @@ from services.scoring.mapping import (
     plan_entry,
     to_cycle_inputs,
 )
-from services.scoring.store import SCORES, ScoringStore, doc_id
+from services.scoring.store import ScoringStore, doc_id
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events.base import Event
 from shared.events.feedback import (
@@ -235,9 +235,9 @@ class ScoringService:
             **extra,
         }
 
-    def _save(self, staged: Iterable[tuple[str, Event]]) -> None:
-        for key, event in staged:
-            self.relay.written(SCORES, key, [event])
+    def _save(self, staged: Iterable[tuple[str, str, Event]]) -> None:
+        for collection, key, event in staged:
+            self.relay.written(collection, key, [event])
 
     # ------------------------------------------------------------------ finalisation
     async def close_cycle(self, event: CycleClosed, watermarks: dict[int, int]) -> None:
@@ -346,7 +346,7 @@ class ScoringService:
                 writes = self._final_writes(close, scores, current, checks)
                 if in_flight is not None:
                     await in_flight
-                in_flight = asyncio.create_task(self._publish_then_save(writes))
+                in_flight = asyncio.create_task(self._publish_then_save(writes, current))
                 written += len(writes)
             if in_flight is not None:
                 await in_flight
@@ -356,9 +356,16 @@ class ScoringService:
         await self.store.set_cycle(cycle_id, {"status": "closed"})
         return written
 
-    async def _publish_then_save(self, writes: list[tuple[dict[str, Any], Event]]) -> None:
+    async def _publish_then_save(
+        self, writes: list[tuple[dict[str, Any], Event]], current: dict[Key, dict[str, Any]]
+    ) -> None:
         await self.relay.publish_unstaged([event for _, event in writes])
-        await self.store.save_final_scores(fields for fields, _ in writes)
+        fresh: list[dict[str, Any]] = []
+        replacing: list[dict[str, Any]] = []
+        for fields, _ in writes:
+            old = current.get((fields["cycle_id"], fields["nip"])) or {}
+            (replacing if old.get("has_final") else fresh).append(fields)
+        await self.store.save_final_scores(fresh, replacing)
 
     def _final_writes(
         self,
@@ -452,7 +459,7 @@ class ScoringService:
             "reason": reason,
         }
         await self.store.record_calibration(
-            doc["_id"], {"predicate": chosen.value, "calibrated": True}, event, audit
+            doc["_in"], doc["_id"], {"predicate": chosen.value, "calibrated": True}, event, audit
         )
-        self.relay.written(SCORES, doc["_id"], [event])
+        self.relay.written(doc["_in"], doc["_id"], [event])
         return event

@@ -26,6 +26,7 @@ from services.career.service import CareerService, event_id_for
 from services.career.store import CareerStore
 from services.scoring.domain import RaterStats, compute_score
 from services.scoring.mapping import feedback_of, to_cycle_inputs
+from services.scoring.store import ScoringStore
 from shared.events.career import RECOMMENDATIONS_TOPIC
 from shared.events.feedback import CYCLES_TOPIC, EMPLOYEES_TOPIC, INPUTS_TOPIC
 from shared.events.registry import DLQ_SUFFIX
@@ -310,7 +311,9 @@ class Pipeline:
         by_nip: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for event in events.values():
             by_nip[event["score"]["nip"]].append(event)
-        docs = {doc["nip"]: doc async for doc in self.db("scoring")["scores"].find({}, {"_outbox": 0})}
+        # Provisional and final documents merged as the service reads them: the later revision.
+        current = await ScoringStore(self.db("scoring")).find_scores({})
+        docs = {doc["nip"]: doc for doc in current.values()}
         employees = {e.key for e in self.stream.events}
         if set(docs) != employees or set(by_nip) != employees:
             problems.append(
@@ -338,7 +341,7 @@ class Pipeline:
         registry = build_registry()
         docs = [doc async for doc in db["inputs"].find({})]
         employees = {doc["_id"]: doc async for doc in db["employees"].find({})}
-        finals = {doc["nip"]: doc["digest"] async for doc in db["scores"].find({}, {"nip": 1, "digest": 1})}
+        finals = {doc["nip"]: doc["digest"] for doc in (await ScoringStore(db).find_scores({})).values()}
         stats: dict[str, RaterStats] = defaultdict(RaterStats)
         for doc in docs:
             stats[doc["cycle_id"]].observe_all(feedback_of(doc))

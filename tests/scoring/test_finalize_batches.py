@@ -47,7 +47,7 @@ async def _finalise(db: Any, settings: Settings) -> dict[str, dict[str, Any]]:
     service = ScoringService(ScoringStore(db), OutboxRelay(db, publish, settings), build_registry())
     written = await service.finalize_cycle(closing(EMPLOYEES))
     assert written == EMPLOYEES
-    docs = {doc["nip"]: doc async for doc in db["scores"].find({})}
+    docs = {doc["nip"]: doc async for doc in db["finals"].find({})}
     assert published.keys() == docs.keys()
     for nip, doc in docs.items():
         assert OUTBOX_FIELD not in doc  # published directly: nothing left to mark
@@ -109,7 +109,7 @@ async def test_a_finalisation_that_fails_half_way_is_completed_by_the_next_run(
             await first.finalize_cycle(closing(EMPLOYEES))
         cycle = await db["cycles"].find_one({"_id": cid})
         assert cycle is not None and cycle["status"] == "closing"
-        assert len(published) == 14 and await db["scores"].count_documents({"status": "final"}) == 14
+        assert len(published) == 14 and await db["finals"].count_documents({"status": "final"}) == 14
 
         async def working(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
             published.extend(json.loads(value)["event_id"] for _, value, _, _ in records)
@@ -118,7 +118,7 @@ async def test_a_finalisation_that_fails_half_way_is_completed_by_the_next_run(
             ScoringStore(db), OutboxRelay(db, working, isolated_settings), build_registry()
         )
         assert await second.finalize(cid) == EMPLOYEES - 14  # the 14 stored ones stand
-        docs = {doc["nip"]: doc async for doc in db["scores"].find({})}
+        docs = {doc["nip"]: doc async for doc in db["finals"].find({})}
         cycle = await db["cycles"].find_one({"_id": cid})
     finally:
         for name in names:

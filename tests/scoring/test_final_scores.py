@@ -1,0 +1,146 @@
+"""Final scores live beside the provisional ones (``finals``); reads take the later revision.
+
+On the real database: a close inserts final documents and leaves the provisional ones; a cycle
+reopened for corrections rescores above the final revision and reads show that; a second close
+replaces the final document; a final score kept in ``scores`` by an earlier version is still read
+and calibrated where it is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from motor.motor_asyncio import AsyncIOMotorClient
+
+from bench.workload import closing, cycle_id, provisional_scores, stored_inputs
+from services.scoring.service import ScoringService
+from services.scoring.store import FINALS, SCORES, ScoringStore, doc_id, latest
+from shared.outbox import OutboxRelay
+from shared.plugins.manager import build_registry
+from shared.settings import Settings
+
+EMPLOYEES = 5
+
+
+def test_the_later_revision_wins_and_a_final_wins_a_tie() -> None:
+    docs = [
+        {"_id": "a", "revision": 2, "status": "provisional"},
+        {"_id": "b", "revision": 3, "status": "provisional"},
+        {"_id": "a", "revision": 2, "status": "final"},
+        {"_id": "b", "revision": 2, "status": "final"},
+    ]
+    assert {k: d["status"] for k, d in latest(docs).items()} == {"a": "final", "b": "provisional"}
+
+
+@pytest.fixture
+async def db(isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]]) -> AsyncIterator[Any]:
+    name = f"{isolated_settings.db_prefix}_finals"
+    database = mongo[name]
+    for chunk in stored_inputs(EMPLOYEES):
+        await database["employees"].insert_many([c["employee"] for c in chunk])
+        await database["inputs"].insert_many([c["inputs"] for c in chunk])
+    for docs in provisional_scores(EMPLOYEES):
+        await database[SCORES].insert_many(docs)
+    await database["cycles"].insert_one({"_id": cycle_id("marelan"), "region": "marelan", "status": "open"})
+    try:
+        yield database
+    finally:
+        await mongo.drop_database(name)
+
+
+def _service(db: Any, settings: Settings, published: list[dict[str, Any]]) -> ScoringService:
+    async def publish(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
+        published.extend(json.loads(value) for _, value, _, _ in records)
+
+    return ScoringService(ScoringStore(db), OutboxRelay(db, publish, settings), build_registry())
+
+
+async def test_a_close_inserts_finals_above_the_provisional_revision(
+    db: Any, isolated_settings: Settings
+) -> None:
+    published: list[dict[str, Any]] = []
+    service = _service(db, isolated_settings, published)
+    cid = cycle_id("marelan")
+
+    assert await service.finalize_cycle(closing(EMPLOYEES)) == EMPLOYEES
+
+    assert await db[SCORES].count_documents({"status": "provisional", "revision": 1}) == EMPLOYEES
+    finals = [doc async for doc in db[FINALS].find({})]
+    assert len(finals) == EMPLOYEES and {(d["status"], d["revision"]) for d in finals} == {("final", 2)}
+    assert [e["score"]["revision"] for e in published] == [2] * EMPLOYEES
+    some = finals[0]["nip"]
+    current = await service.store.score(cid, some)
+    assert current is not None and (current["status"], current["_in"]) == ("final", FINALS)
+    unit = await service.store.cycle_scores(cid, finals[0]["unit_id"])
+    assert unit and {d["status"] for d in unit} == {"final"}
+    assert [d["status"] for d in await service.store.employee_scores(some)] == ["final"]
+
+
+async def test_a_reopened_cycle_scores_above_the_final_and_the_next_close_replaces_it(
+    db: Any, isolated_settings: Settings
+) -> None:
+    published: list[dict[str, Any]] = []
+    service = _service(db, isolated_settings, published)
+    cid = cycle_id("marelan")
+    await service.finalize_cycle(closing(EMPLOYEES))
+    nip = (await db[FINALS].find_one({}))["nip"]
+    key = doc_id(cid, nip)
+    # What a correction after reopening leaves: a provisional score above the final revision.
+    await db[SCORES].update_one({"_id": key}, {"$set": {"revision": 3, "digest": "corrected"}})
+
+    current = await service.store.score(cid, nip)
+    assert current is not None and (current["status"], current["revision"]) == ("provisional", 3)
+
+    published.clear()
+    await db["cycles"].update_one({"_id": cid}, {"$set": {"status": "closing"}})
+    assert await service.finalize(cid) == 1  # only the corrected one is new
+
+    assert [(e["score"]["nip"], e["score"]["revision"]) for e in published] == [(nip, 4)]
+    assert await db[FINALS].count_documents({}) == EMPLOYEES
+    replaced = await db[FINALS].find_one({"_id": key})
+    assert replaced is not None and replaced["revision"] == 4
+    current = await service.store.score(cid, nip)
+    assert current is not None and (current["status"], current["revision"]) == ("final", 4)
+
+
+async def test_a_final_score_kept_in_scores_by_an_earlier_version_is_read_and_calibrated_in_place(
+    db: Any, isolated_settings: Settings
+) -> None:
+    published: list[dict[str, Any]] = []
+    service = _service(db, isolated_settings, published)
+    cid = cycle_id("marelan")
+    old = await db[SCORES].find_one({})
+    await db[SCORES].update_one({"_id": old["_id"]}, {"$set": {"status": "final", "revision": 2}})
+
+    doc = await service.store.score(cid, old["nip"])
+    assert doc is not None and (doc["status"], doc["_in"]) == ("final", SCORES)
+    event = await service.calibrate(
+        cid,
+        old["nip"],
+        decision="confirmed",
+        predicate=None,
+        reason="Sesuai kinerja",
+        decided_by="pejabat-penilai",
+        correlation_id="c",
+    )
+
+    stored = await db[SCORES].find_one({"_id": old["_id"]})
+    assert (
+        stored is not None and stored["calibrations"] == 1 and stored["audit"][0]["by"] == "pejabat-penilai"
+    )
+    assert str(event.event_id) in stored["_outbox"]
+    assert await db[FINALS].count_documents({}) == 0
+
+
+async def test_final_documents_another_finaliser_wrote_first_are_left_as_they_are(db: Any) -> None:
+    store = ScoringStore(db)
+    doc = {"_id": "c|1", "cycle_id": "c", "nip": "1", "status": "final", "revision": 2, "digest": "d"}
+    other = {**doc, "_id": "c|2", "nip": "2"}
+    await store.save_final_scores([doc], [])
+
+    await store.save_final_scores([dict(doc), other], [])  # a second instance, or a rerun
+
+    assert await db[FINALS].count_documents({}) == 2
