@@ -245,6 +245,11 @@ def serve(factory: Callable[[Settings], Litestar], service: str) -> None:
     import uvicorn
 
     settings = Settings()
+    if problem := settings.secret_problem():
+        raise SystemExit(
+            f"{service}: refusing to serve on {settings.http_host}: {problem}; anyone who knows it can"
+            " sign tokens for every role. Set a random one: openssl rand -hex 32"
+        )
     app = factory(settings)
     port = settings.http_port or DEFAULT_PORTS[service]
     uvicorn.run(app, host=settings.http_host, port=port, log_config=None, access_log=False)

@@ -9,6 +9,13 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEV_JWT_SECRET = "change-me-in-production-please-32b"
+"""The built-in secret: good for a laptop, where tokens never leave 127.0.0.1."""
+MIN_SECRET_LENGTH = 32
+"""Shortest secret accepted on a listening address beyond loopback (RFC 7518 3.2: HS256 keys of
+at least 256 bits)."""
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
 
 class Settings(BaseSettings):
     """Configuration of one service process."""
@@ -28,8 +35,12 @@ class Settings(BaseSettings):
     http_port: int = Field(0, description="HTTP port; 0 means the service's default port.")
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     jwt_secret: str = Field(
-        "change-me-in-production-please-32b",
-        description="HMAC secret that signs and verifies bearer tokens (HS256). Set it in production.",
+        DEV_JWT_SECRET,
+        description=(
+            "HMAC secret that signs and verifies bearer tokens (HS256). A service listening beyond"
+            " 127.0.0.1 refuses to start with the built-in one, a placeholder or one shorter than 32"
+            " characters (`openssl rand -hex 32`)."
+        ),
     )
     jwt_issuer: str = Field("kinerja", description="Expected `iss` claim of bearer tokens.")
     consumer_batch: int = Field(500, description="Most records a consumer takes from Kafka at once.")
@@ -50,6 +61,23 @@ class Settings(BaseSettings):
     bulk_max_body_bytes: int = Field(
         20_971_520, description="Largest accepted body for bulk employee imports."
     )
+
+    def secret_problem(self) -> str | None:
+        """Why ``jwt_secret`` must not guard an API reachable from other machines, if it must not.
+
+        Anyone who knows the secret can mint a token for any role of any region, so the built-in
+        one, an unreplaced placeholder of the deployment templates and short ones are refused
+        unless the API listens on loopback only.
+        """
+        if self.http_host in LOOPBACK:
+            return None
+        if self.jwt_secret == DEV_JWT_SECRET:
+            return "KINERJA_JWT_SECRET is the built-in development secret"
+        if "REPLACE-ME" in self.jwt_secret.upper():
+            return "KINERJA_JWT_SECRET is still the deployment template's placeholder"
+        if len(self.jwt_secret) < MIN_SECRET_LENGTH:
+            return f"KINERJA_JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters"
+        return None
 
     def topic(self, name: str) -> str:
         """Return the topic name as it exists on the cluster."""
