@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "_outbox"
 #: (topic, value, key, headers) records; sends them in order and returns once all are confirmed.
-PublishBatch = Callable[[list[tuple[str, bytes, bytes, dict[str, str]]]], Awaitable[None]]
+Record = tuple[str, bytes, bytes, dict[str, str]]
+"""A Kafka record as the publisher takes it: topic, value, key, headers."""
+PublishBatch = Callable[[list[Record]], Awaitable[None]]
 
 
 class DocumentLocks:
@@ -66,6 +68,12 @@ class DocumentLocks:
             for collection, doc_id in sorted({(c, str(d)) for c, d in keys}):
                 await stack.enter_async_context(self.hold(collection, doc_id))
             yield
+
+
+def record_of(event: Event, value: bytes | None = None) -> Record:
+    """``event`` as a record to publish; ``value`` is its JSON, if the caller has it already."""
+    body = value if value is not None else event.to_bytes()
+    return (event.TOPIC, body, event.key.encode(), event.headers())
 
 
 def outbox_entry(event: Event) -> dict[str, Any]:
@@ -130,16 +138,17 @@ class OutboxRelay:
             entries = {str(e.event_id): outbox_entry(e) for e in events}
             self._queue.put_nowait(_Pending(collection, doc_id, entries))
 
-    async def publish_unstaged(self, events: Sequence[Event]) -> None:
-        """Publish events that no document stages, in order, once the broker confirmed them all.
+    async def publish_unstaged(self, records: Sequence[Record]) -> None:
+        """Publish events that no document stages, as records (:func:`record_of`), in order, and
+        return once the broker confirmed them all.
 
         For a bulk job whose own record says what it still owes: scoring keeps a cycle
         ``closing`` until every final score is published and written, and runs the whole
         finalisation again after a crash, with the same event ids. A per-document outbox would
         cost an update per event to mark it published, the dearest operation on FerretDB.
         """
-        if events:
-            await self.publish([(e.TOPIC, e.to_bytes(), e.key.encode(), e.headers()) for e in events])
+        if records:
+            await self.publish(list(records))
 
     def start(self) -> None:
         self._stopping.clear()

@@ -38,7 +38,7 @@ from services.scoring.mapping import (
 )
 from services.scoring.store import ScoringStore, doc_id
 from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.events.base import Event
+from shared.events.base import Event, utcnow
 from shared.events.feedback import (
     AchievementReported,
     CycleClosed,
@@ -48,7 +48,7 @@ from shared.events.feedback import (
     PlanApproved,
 )
 from shared.events.scoring import CalibrationApplied, Predicate, Score, ScoreComputed, ScoreFinalized
-from shared.outbox import OutboxRelay
+from shared.outbox import OutboxRelay, Record, record_of
 from shared.plugins.manager import RubricRegistry
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,51 @@ def _unpack(blob: bytes) -> dict[str, Any]:
 class _Context:
     region: str
     correlation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """What a score's stored document and event need besides the score, whose JSON a cycle's
+    finalisation keeps compressed (``json_z``) between its passes."""
+
+    cycle_id: str
+    nip: str
+    unit_id: str
+    team_id: str | None
+    revision: int
+    digest: str
+    predicate: str
+    json_z: bytes = b""
+
+    @classmethod
+    def of(cls, score: Score, json_z: bytes = b"") -> _Scored:
+        return cls(
+            score.cycle_id,
+            score.nip,
+            score.unit_id,
+            score.team_id,
+            score.revision,
+            score.inputs_digest,
+            score.predicate.value,
+            json_z,
+        )
+
+    def document(self, region: str, status: str, score_json: str, **extra: Any) -> dict[str, Any]:
+        """The ``scores`` or ``finals`` document (store.py)."""
+        return {
+            "_id": doc_id(self.cycle_id, self.nip),
+            "cycle_id": self.cycle_id,
+            "nip": self.nip,
+            "region": region,
+            "unit_id": self.unit_id,
+            "team_id": self.team_id,
+            "status": status,
+            "revision": self.revision,
+            "digest": self.digest,
+            "predicate": self.predicate,
+            "score": score_json,
+            **extra,
+        }
 
 
 class ScoringService:
@@ -219,21 +264,8 @@ class ScoringService:
         return self._fields(score, ctx.region, status), event
 
     @staticmethod
-    def _fields(score: Score, region: str, status: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "_id": doc_id(score.cycle_id, score.nip),
-            "cycle_id": score.cycle_id,
-            "nip": score.nip,
-            "region": region,
-            "unit_id": score.unit_id,
-            "team_id": score.team_id,
-            "status": status,
-            "revision": score.revision,
-            "digest": score.inputs_digest,
-            "predicate": score.predicate.value,
-            "score": score.model_dump_json(),
-            **extra,
-        }
+    def _fields(score: Score, region: str, status: str) -> dict[str, Any]:
+        return _Scored.of(score).document(region, status, score.model_dump_json())
 
     def _save(self, staged: Iterable[tuple[str, str, Event]]) -> None:
         for collection, key, event in staged:
@@ -311,21 +343,23 @@ class ScoringService:
         # Score each employee once, keeping the curve entry and the score (compressed JSON) in
         # place of the inputs, which are no longer needed.
         by_unit: dict[str, list[CurveEntry]] = defaultdict(list)
+        scored: list[_Scored] = []
         for i, blob in enumerate(packed):
             if i % YIELD_EVERY == 0:
                 # A cycle of 100,000 takes a minute of CPU: let the consumer's heartbeats, the
                 # outbox relay and the health checks run meanwhile.
                 await asyncio.sleep(0)
             doc = _unpack(blob)
+            packed[i] = b""
             employee = employees.get(doc["nip"])
             if employee is None:
                 log.warning("no employee record for %s; not finalised", doc["nip"])
-                packed[i] = b""
                 continue
             revision = current.get((cycle_id, doc["nip"]), {}).get("revision", 0) + 1
             score = self._compute(doc, employee, stats, revision)[1]
             by_unit[score.unit_id].append(CurveEntry.from_score(score))
-            packed[i] = zlib.compress(score.model_dump_json().encode(), 1)
+            scored.append(_Scored.of(score, zlib.compress(score.model_dump_json().encode(), 1)))
+        del packed
         checks: dict[str, CurveCheck] = {}
         for unit_id, entries in by_unit.items():
             if org := close.unit_predicates.get(unit_id):
@@ -336,14 +370,9 @@ class ScoringService:
         written = 0
         in_flight: asyncio.Task[None] | None = None
         try:
-            for start in range(0, len(packed), FINAL_BATCH):
+            for start in range(0, len(scored), FINAL_BATCH):
                 await asyncio.sleep(0)
-                scores = [
-                    Score.model_validate_json(zlib.decompress(blob))
-                    for blob in packed[start : start + FINAL_BATCH]
-                    if blob
-                ]
-                writes = self._final_writes(close, scores, current, checks)
+                writes = self._final_writes(close, scored[start : start + FINAL_BATCH], current, checks)
                 if in_flight is not None:
                     await in_flight
                 in_flight = asyncio.create_task(self._publish_then_save(writes, current))
@@ -357,9 +386,9 @@ class ScoringService:
         return written
 
     async def _publish_then_save(
-        self, writes: list[tuple[dict[str, Any], Event]], current: dict[Key, dict[str, Any]]
+        self, writes: list[tuple[dict[str, Any], Record]], current: dict[Key, dict[str, Any]]
     ) -> None:
-        await self.relay.publish_unstaged([event for _, event in writes])
+        await self.relay.publish_unstaged([record for _, record in writes])
         fresh: list[dict[str, Any]] = []
         replacing: list[dict[str, Any]] = []
         for fields, _ in writes:
@@ -370,41 +399,47 @@ class ScoringService:
     def _final_writes(
         self,
         event: CycleClosed,
-        scores: list[Score],
+        scored: list[_Scored],
         current: dict[Key, dict[str, Any]],
         checks: dict[str, CurveCheck],
-    ) -> list[tuple[dict[str, Any], Event]]:
-        writes: list[tuple[dict[str, Any], Event]] = []
-        for score in scores:
-            old = current.get((score.cycle_id, score.nip))
-            if old and old.get("status") == "final" and old.get("digest") == score.inputs_digest:
+    ) -> list[tuple[dict[str, Any], Record]]:
+        """The final documents and ScoreFinalized records of ``scored``. Each score's JSON goes
+        into both as it is: validating it into a Score only to serialise it twice again took a
+        fifth of the finalisation's CPU (test_final_scores checks the records are whole events)."""
+        writes: list[tuple[dict[str, Any], Record]] = []
+        now = utcnow()
+        for s in scored:
+            old = current.get((s.cycle_id, s.nip))
+            if old and old.get("status") == "final" and old.get("digest") == s.digest:
                 continue  # a redelivered CycleClosed: this final score stands
-            check = checks.get(score.unit_id)
-            org = event.unit_predicates.get(score.unit_id)
+            check = checks.get(s.unit_id)
+            org = event.unit_predicates.get(s.unit_id)
             violations = list(check.violations) if check else []
-            proposed = check.proposed.get(score.nip) if check else None
-            finalized = ScoreFinalized.build(
-                event_id=derived_id(
-                    "finalized", score.cycle_id, score.nip, score.inputs_digest, score.revision
-                ),
+            proposed = check.proposed.get(s.nip) if check else None
+            # Without ``score``, which to_bytes_with adds as the JSON it already is.
+            finalized = ScoreFinalized.model_construct(  # type: ignore[call-arg]
+                event_id=derived_id("finalized", s.cycle_id, s.nip, s.digest, s.revision),
+                type="scoring.score_finalized",
+                schema_version=ScoreFinalized.VERSION,
+                occurred_at=now,
                 region=event.region,
                 correlation_id=event.correlation_id,
                 producer=PRODUCER,
-                key=score.nip,
-                score=score,
+                key=s.nip,
                 unit_predicate=org,
                 violations=violations,
                 proposed_predicate=proposed,
             )
-            fields = self._fields(
-                score,
+            score_json = zlib.decompress(s.json_z)
+            fields = s.document(
                 event.region,
                 "final",
+                score_json.decode(),
                 unit_predicate=org,
                 violations=[v.model_dump() for v in violations],
                 proposed_predicate=proposed.value if proposed else None,
             )
-            writes.append((fields, finalized))
+            writes.append((fields, record_of(finalized, finalized.to_bytes_with(score=score_json))))
         return writes
 
     # ------------------------------------------------------------------ calibration

@@ -18,11 +18,12 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from bench.workload import closing, cycle_id, provisional_scores, stored_inputs
 from services.scoring.service import ScoringService
 from services.scoring.store import FINALS, SCORES, ScoringStore, doc_id, latest
+from shared.events.scoring import Score, ScoreFinalized
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import build_registry
 from shared.settings import Settings
 
-EMPLOYEES = 5
+EMPLOYEES = 100  # two units of the workload; the second breaks its curve
 
 
 def test_the_later_revision_wins_and_a_final_wins_a_tie() -> None:
@@ -144,3 +145,40 @@ async def test_final_documents_another_finaliser_wrote_first_are_left_as_they_ar
     await store.save_final_scores([dict(doc), other], [])  # a second instance, or a rerun
 
     assert await db[FINALS].count_documents({}) == 2
+
+
+async def test_a_final_record_is_the_whole_event_and_carries_the_stored_score(
+    db: Any, isolated_settings: Settings
+) -> None:
+    """Finalisation writes each score's JSON into its record without parsing it again: the
+    record must still be exactly the ScoreFinalized event that building it would give."""
+    values: list[bytes] = []
+
+    async def publish(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
+        values.extend(value for _, value, _, _ in records)
+
+    service = ScoringService(
+        ScoringStore(db), OutboxRelay(db, publish, isolated_settings), build_registry()
+    )
+    await service.finalize_cycle(closing(EMPLOYEES))
+
+    assert len(values) == EMPLOYEES
+    for value in values:
+        event = ScoreFinalized.model_validate_json(value)
+        doc = await db[FINALS].find_one({"nip": event.score.nip})
+        assert doc is not None and event.score == Score.model_validate_json(doc["score"])
+        built = ScoreFinalized.build(
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            region="marelan",
+            correlation_id=event.correlation_id,
+            producer="scoring",
+            key=event.score.nip,
+            score=Score.model_validate_json(doc["score"]),
+            unit_predicate=doc["unit_predicate"],
+            violations=doc["violations"],
+            proposed_predicate=doc["proposed_predicate"],
+        )
+        assert json.loads(value) == json.loads(built.to_bytes())
+    # Not vacuous: the workload's unit breaks its curve, so the curve fields are filled in.
+    assert any(json.loads(v)["violations"] for v in values)
