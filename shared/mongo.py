@@ -6,9 +6,11 @@ single-document atomic updates, upserts, unique indexes, simple queries.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorCursor, AsyncIOMotorDatabase
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
 
 from shared.settings import Settings
@@ -42,3 +44,20 @@ async def ping(db: Database) -> bool:
     except TRANSIENT_DB_ERRORS:
         return False
     return True
+
+
+async def read_ahead(
+    cursor: AsyncIOMotorCursor[dict[str, Any]], batch: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The cursor's documents ``batch`` at a time, the next batch being fetched while the caller
+    works on this one, so that the database and this process work at once rather than by turns
+    (a plain ``async for`` asks for the next batch only when the caller has used up this one).
+    The caller must return to the event loop now and then for the fetch to progress."""
+    cursor.batch_size(batch)
+    pending = asyncio.ensure_future(cursor.to_list(batch))
+    try:
+        while docs := await pending:
+            pending = asyncio.ensure_future(cursor.to_list(batch))
+            yield docs
+    finally:
+        pending.cancel()

@@ -45,8 +45,7 @@ async def watch_closes(service: ScoringService, kit: ServiceKit, interval_s: flo
                 marks = {int(p): o for p, o in (cycle.get("watermarks") or {}).items()}
                 done = await kit.committed_offsets(INPUTS_TOPIC) if marks else {}
                 if all(done.get(p, 0) >= mark for p, mark in marks.items()):
-                    count = await service.finalize(cycle["_id"])
-                    log.info("finalised cycle %s: %d final scores", cycle["_id"], count)
+                    await service.finalize(cycle["_id"])
         except asyncio.CancelledError:
             raise
         except Exception:

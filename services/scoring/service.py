@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 import zlib
 from collections import defaultdict
@@ -214,8 +215,10 @@ class ScoringService:
     async def _cycle_stats(self, cycle_id: str) -> RaterStats:
         if cycle_id not in self._stats:
             stats = RaterStats()
-            async for doc in self.store.cycle_inputs(cycle_id):
-                stats.observe_all(feedback_of(doc))
+            async for docs in self.store.cycle_inputs(cycle_id):
+                for doc in docs:
+                    stats.observe_all(feedback_of(doc))
+                await asyncio.sleep(0)
             self._stats[cycle_id] = stats
         return self._stats[cycle_id]
 
@@ -301,12 +304,12 @@ class ScoringService:
     async def finalize(self, cycle_id: str) -> int:
         """Final scores for every employee with inputs in the cycle, with the curve per unit.
 
-        Three passes: the rater statistics need every feedback before any score; the curve of a
-        unit needs every predicate of the unit before its events; then, a batch at a time, the
-        events are published and the scores written. The database is read once: the first pass
-        keeps each inputs document compressed, the second replaces it with its compressed score
-        (about 1 KB per employee, where holding the Score objects took 29 KB), because a scan
-        costs FerretDB more than the compression costs this process.
+        Two passes, because the rater statistics need every feedback before any score. The first
+        reads the cycle's inputs once and keeps each document compressed, by unit (a scan costs
+        FerretDB more than the compression costs this process). The second takes a unit at a
+        time, since its curve needs every predicate of the unit before its events: it scores the
+        members, checks the curve, and hands the events over to be published, then the scores
+        to be written, a batch at a time while it goes on with the next unit.
 
         The cycle stays ``closing`` until the end, so a crash runs all of it again with the same
         event ids (consumers drop the repeats); a final score is only skipped when it is already
@@ -323,67 +326,99 @@ class ScoringService:
             cycle_id=cycle_id,
             unit_predicates=cycle.get("unit_predicates") or {},
         )
-        employees = await self.store.region_employees(cycle["region"])
-        stats = RaterStats()
-        nips: set[str] = set()
-        packed: list[bytes] = []
-        async for doc in self.store.cycle_inputs(cycle_id):
-            # Every version of a submission is in its ratee's document.
-            stats.observe_complete(feedback_of(doc))
-            nips.add(doc["nip"])
-            packed.append(_pack(doc))
-            if len(packed) % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-        if missing := nips - employees.keys():
-            employees |= await self.store.employees(missing)  # moved from another region
-        # Provisional statistics are rebuilt from the stored inputs should a late input come.
-        self._stats.pop(cycle_id, None)
-        current = await self.store.cycle_score_states(cycle_id)
+        clock = time.perf_counter()
+        # The score states are read while the inputs are: FerretDB serves both queries at once.
+        states = asyncio.create_task(self.store.cycle_score_states(cycle_id))
+        try:
+            employees, stats, units = await self._read_inputs(cycle_id, cycle["region"])
+            read_s = time.perf_counter() - clock
+            current = await states
+        finally:
+            states.cancel()
 
-        # Score each employee once, keeping the curve entry and the score (compressed JSON) in
-        # place of the inputs, which are no longer needed.
-        by_unit: dict[str, list[CurveEntry]] = defaultdict(list)
-        scored: list[_Scored] = []
-        for i, blob in enumerate(packed):
-            if i % YIELD_EVERY == 0:
-                # A cycle of 100,000 takes a minute of CPU: let the consumer's heartbeats, the
-                # outbox relay and the health checks run meanwhile.
-                await asyncio.sleep(0)
-            doc = _unpack(blob)
-            packed[i] = b""
-            employee = employees.get(doc["nip"])
-            if employee is None:
-                log.warning("no employee record for %s; not finalised", doc["nip"])
-                continue
-            revision = current.get((cycle_id, doc["nip"]), {}).get("revision", 0) + 1
-            score = self._compute(doc, employee, stats, revision)[1]
-            by_unit[score.unit_id].append(CurveEntry.from_score(score))
-            scored.append(_Scored.of(score, zlib.compress(score.model_dump_json().encode(), 1)))
-        del packed
-        checks: dict[str, CurveCheck] = {}
-        for unit_id, entries in by_unit.items():
-            if org := close.unit_predicates.get(unit_id):
-                checks[unit_id] = check_curve(unit_id, org, entries)
-        del by_unit
-
-        # Publish, then write, a batch at a time; the next batch is built meanwhile.
-        written = 0
+        # A unit at a time: score its members, check its curve, and hand its events over to be
+        # published, then written, a batch at a time while the next unit is scored.
+        scored = written = 0
+        batch: list[tuple[dict[str, Any], Record]] = []
         in_flight: asyncio.Task[None] | None = None
         try:
-            for start in range(0, len(scored), FINAL_BATCH):
-                await asyncio.sleep(0)
-                writes = self._final_writes(close, scored[start : start + FINAL_BATCH], current, checks)
-                if in_flight is not None:
-                    await in_flight
-                in_flight = asyncio.create_task(self._publish_then_save(writes, current))
-                written += len(writes)
+            for unit_id in sorted(units):
+                members = await self._score_unit(units.pop(unit_id), employees, stats, current)
+                scored += len(members)
+                org = close.unit_predicates.get(unit_id)
+                check = check_curve(unit_id, org, [e for e, _ in members]) if org else None
+                batch += self._final_writes(close, [s for _, s in members], current, check)
+                while len(batch) >= FINAL_BATCH or (batch and not units):
+                    if in_flight is not None:
+                        await in_flight
+                    in_flight = asyncio.create_task(self._publish_then_save(batch[:FINAL_BATCH], current))
+                    written += len(batch[:FINAL_BATCH])
+                    del batch[:FINAL_BATCH]
             if in_flight is not None:
                 await in_flight
         finally:
             if in_flight is not None and not in_flight.done():
                 in_flight.cancel()  # the whole finalisation runs again: nothing is half-owed
         await self.store.set_cycle(cycle_id, {"status": "closed"})
+        log.info(
+            "cycle %s finalised: %d final scores of %d employees; read inputs %.1f s, then scored,"
+            " published and written %.1f s",
+            cycle_id,
+            written,
+            scored,
+            read_s,
+            time.perf_counter() - clock - read_s,
+        )
         return written
+
+    async def _read_inputs(
+        self, cycle_id: str, region: str
+    ) -> tuple[dict[str, dict[str, Any]], RaterStats, dict[str, list[bytes]]]:
+        """Pass one: the employees, the rater statistics of every feedback, and each inputs
+        document compressed for the next pass, by unit."""
+        employees = await self.store.region_employees(region)
+        stats = RaterStats()
+        packed: list[tuple[str, bytes]] = []
+        async for docs in self.store.cycle_inputs(cycle_id):
+            for k, doc in enumerate(docs):
+                # Every version of a submission is in its ratee's document.
+                stats.observe_complete(feedback_of(doc))
+                packed.append((doc["nip"], _pack(doc)))
+                if k % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # lets the next batch's fetch go on
+        if missing := {nip for nip, _ in packed} - employees.keys():
+            employees |= await self.store.employees(missing)  # moved from another region
+        # Provisional statistics are rebuilt from the stored inputs should a late input come.
+        self._stats.pop(cycle_id, None)
+        units: dict[str, list[bytes]] = defaultdict(list)
+        for nip, blob in packed:
+            if nip in employees:
+                units[employees[nip]["unit_id"]].append(blob)
+            else:
+                log.warning("no employee record for %s; not finalised", nip)
+        return employees, stats, units
+
+    async def _score_unit(
+        self,
+        blobs: list[bytes],
+        employees: dict[str, dict[str, Any]],
+        stats: RaterStats,
+        current: dict[Key, dict[str, Any]],
+    ) -> list[tuple[CurveEntry, _Scored]]:
+        """Each member's final score: its curve entry and its compressed JSON (about 1 KB, where
+        the Score object takes 29 KB; a unit may have thousands of members)."""
+        members: list[tuple[CurveEntry, _Scored]] = []
+        for i, blob in enumerate(blobs):
+            if i % YIELD_EVERY == 0:
+                # A cycle of 100,000 takes a minute of CPU: let the consumer's heartbeats, the
+                # relay, the batches in flight and the health checks run meanwhile.
+                await asyncio.sleep(0)
+            doc = _unpack(blob)
+            revision = current.get((doc["cycle_id"], doc["nip"]), {}).get("revision", 0) + 1
+            score = self._compute(doc, employees[doc["nip"]], stats, revision)[1]
+            json_z = zlib.compress(score.model_dump_json().encode(), 1)
+            members.append((CurveEntry.from_score(score), _Scored.of(score, json_z)))
+        return members
 
     async def _publish_then_save(
         self, writes: list[tuple[dict[str, Any], Record]], current: dict[Key, dict[str, Any]]
@@ -401,7 +436,7 @@ class ScoringService:
         event: CycleClosed,
         scored: list[_Scored],
         current: dict[Key, dict[str, Any]],
-        checks: dict[str, CurveCheck],
+        check: CurveCheck | None,
     ) -> list[tuple[dict[str, Any], Record]]:
         """The final documents and ScoreFinalized records of ``scored``. Each score's JSON goes
         into both as it is: validating it into a Score only to serialise it twice again took a
@@ -412,7 +447,6 @@ class ScoringService:
             old = current.get((s.cycle_id, s.nip))
             if old and old.get("status") == "final" and old.get("digest") == s.digest:
                 continue  # a redelivered CycleClosed: this final score stands
-            check = checks.get(s.unit_id)
             org = event.unit_predicates.get(s.unit_id)
             violations = list(check.violations) if check else []
             proposed = check.proposed.get(s.nip) if check else None

@@ -31,7 +31,7 @@ from pymongo.errors import BulkWriteError
 
 from shared import outbox
 from shared.events.base import Event
-from shared.mongo import Database
+from shared.mongo import Database, read_ahead
 from shared.outbox import OUTBOX_FIELD as OUTBOX
 from shared.outbox import DocumentLocks
 
@@ -127,13 +127,10 @@ class ScoringStore:
         cursor = self.db[INPUTS].find({"_id": {"$in": ids}})
         return {(doc["cycle_id"], doc["nip"]): doc async for doc in cursor}
 
-    async def cycle_inputs(
-        self, cycle_id: str, fields: Mapping[str, int] | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Every inputs document of the cycle, streamed; ``fields`` projects them."""
-        cursor = self.db[INPUTS].find({"cycle_id": cycle_id}, dict(fields) if fields else None)
-        async for doc in cursor.batch_size(1000):
-            yield doc
+    async def cycle_inputs(self, cycle_id: str, batch: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every inputs document of the cycle, ``batch`` at a time, the next batch read meanwhile."""
+        async for docs in read_ahead(self.db[INPUTS].find({"cycle_id": cycle_id}), batch):
+            yield docs
 
     # ------------------------------------------------------------------ scores
     async def _find(self, query: Mapping[str, Any], fields: Mapping[str, int] | None) -> list[dict[str, Any]]:

@@ -157,9 +157,7 @@ async def test_a_final_record_is_the_whole_event_and_carries_the_stored_score(
     async def publish(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
         values.extend(value for _, value, _, _ in records)
 
-    service = ScoringService(
-        ScoringStore(db), OutboxRelay(db, publish, isolated_settings), build_registry()
-    )
+    service = ScoringService(ScoringStore(db), OutboxRelay(db, publish, isolated_settings), build_registry())
     await service.finalize_cycle(closing(EMPLOYEES))
 
     assert len(values) == EMPLOYEES
