@@ -20,9 +20,16 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidMessageError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+)
 from pymongo import UpdateOne
 
 from shared.events.base import Event
@@ -36,6 +43,15 @@ OUTBOX_FIELD = "_outbox"
 Record = tuple[str, bytes, bytes, dict[str, str]]
 """A Kafka record as the publisher takes it: topic, value, key, headers."""
 PublishBatch = Callable[[list[Record]], Awaitable[None]]
+#: Where the relay sets aside the events the broker refuses for what they are.
+REFUSED_COLLECTION = "outbox_refused"
+#: Errors about a record itself, which no retry cures (an outage or a timeout is not one).
+REFUSED_RECORD_ERRORS: tuple[type[KafkaError], ...] = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    InvalidMessageError,
+    CorruptRecordException,
+)
 
 
 class DocumentLocks:
@@ -223,8 +239,61 @@ class OutboxRelay:
         return published
 
     async def _flush(self, pending: list[_Pending]) -> int:
+        """Publish ``pending`` in order, then mark it published; returns how many were.
+
+        Should the broker refuse a record for what it is (too large, malformed), retrying would
+        block every later event for good: the entries are then published one by one, and those
+        refused are set aside (:meth:`_set_aside`) so that the others go on.
+        """
         if not pending:
             return 0
+        try:
+            return await self._publish_and_mark(pending)
+        except REFUSED_RECORD_ERRORS:
+            singles = [
+                _Pending(p.collection, p.doc_id, {eid: e}) for p in pending for eid, e in p.entries.items()
+            ]
+            if len(singles) == 1:
+                raise
+        published = 0
+        for one in sorted(singles, key=lambda p: next(iter(p.entries.values()))["seq"]):
+            try:
+                published += await self._publish_and_mark([one])
+            except REFUSED_RECORD_ERRORS as exc:
+                await self._set_aside(one, exc)
+        return published
+
+    async def _set_aside(self, one: _Pending, exc: BaseException) -> None:
+        """Move a refused entry out of its document's outbox into the ``outbox_refused``
+        collection, with the reason, for an operator to look at (docs/events.md)."""
+        ((event_id, entry),) = one.entries.items()
+        log.error(
+            "the broker refuses event %s of %s %s (%r); set aside in %s",
+            event_id,
+            one.collection,
+            one.doc_id,
+            exc,
+            REFUSED_COLLECTION,
+        )
+        await self.db[REFUSED_COLLECTION].update_one(
+            {"_id": event_id},
+            {
+                "$set": {
+                    "collection": one.collection,
+                    "doc_id": one.doc_id,
+                    "entry": entry,
+                    "reason": repr(exc),
+                    "at": datetime.now(UTC),
+                }
+            },
+            upsert=True,
+        )
+        async with self.locks.hold(one.collection, one.doc_id):
+            await self.db[one.collection].update_one(
+                {"_id": one.doc_id}, {"$unset": {f"{OUTBOX_FIELD}.{event_id}": ""}}
+            )
+
+    async def _publish_and_mark(self, pending: list[_Pending]) -> int:
         entries = sorted(
             ((p, eid, e) for p in pending for eid, e in p.entries.items()), key=lambda t: t[2]["seq"]
         )

@@ -7,13 +7,15 @@ itself, with real Kafka killed and restarted, is in tests/faults.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from shared import outbox
+from shared.events.base import Event
 from shared.events.feedback import ProgressReported, Realisation
-from shared.outbox import OUTBOX_FIELD, OutboxRelay
+from shared.outbox import OUTBOX_FIELD, REFUSED_COLLECTION, OutboxRelay
+from shared.runtime import ServiceKit
 from shared.settings import Settings
 
 Record = tuple[str, bytes, bytes, dict[str, str]]
@@ -70,3 +72,52 @@ async def test_a_failed_publish_is_retried_from_memory_before_newer_writes(
     assert refusals == 0
     # Each event once, the refused ones ahead of the write that came after them.
     assert published == [e.key for e in first] + [later.key]
+
+
+class Bulky(Event):
+    """An event of any size, for the broker to refuse."""
+
+    TOPIC = "kinerja.test.bulky.v1"
+    type: Literal["test.bulky"] = "test.bulky"
+    blob: str
+
+
+async def test_an_event_the_broker_refuses_is_set_aside_and_the_others_go_on(
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    read_topic: Any,
+    eventually: Any,
+) -> None:
+    """A record larger than the producer may send (1 MB) is refused whatever the retries; before,
+    it stayed first in line and nothing after it was ever published."""
+    settings = isolated_settings.model_copy(update={"outbox_sweep_s": 3600.0})
+    kit = ServiceKit("writer", settings)
+    await kit.broker.start()
+    db = mongo[settings.database("writer")]
+    relay = OutboxRelay(db, kit.publish_batch, settings, ["things"])
+    relay.start()
+    sizes = {"a": 10, "b": 1_100_000, "c": 10}  # b is refused
+    events = {
+        name: Bulky.build(region="siulak", correlation_id="relay", producer="writer", key=name, blob="x" * n)
+        for name, n in sizes.items()
+    }
+    try:
+        for name, event in events.items():
+            await db["things"].insert_one({"_id": name, **outbox.initial([event])})
+            relay.written("things", name, [event])
+
+        async def others_published() -> list[Any]:
+            records = await read_topic(settings.topic(Bulky.TOPIC), 2, timeout=2)
+            return records if len(records) == 2 else []
+
+        records = await eventually(others_published, timeout=30)
+        refused = await eventually(lambda: db[REFUSED_COLLECTION].find_one({}), timeout=10)
+        docs = [doc async for doc in db["things"].find({})]
+    finally:
+        await relay.stop()
+        await kit.broker.stop()
+        kit.client.close()
+    assert sorted(r.key.decode() for r in records) == ["a", "c"]
+    assert refused["_id"] == str(events["b"].event_id) and refused["doc_id"] == "b"
+    assert "MessageSizeTooLarge" in refused["reason"]
+    assert all(doc[OUTBOX_FIELD] == {} for doc in docs)
