@@ -154,17 +154,36 @@ class OutboxRelay:
             entries = {str(e.event_id): outbox_entry(e) for e in events}
             self._queue.put_nowait(_Pending(collection, doc_id, entries))
 
-    async def publish_unstaged(self, records: Sequence[Record]) -> None:
+    async def publish_unstaged(self, records: Sequence[Record], homes: Sequence[tuple[str, Any]]) -> None:
         """Publish events that no document stages, as records (:func:`record_of`), in order, and
-        return once the broker confirmed them all.
+        return once the broker confirmed them all; ``homes`` names the (collection, document) of
+        each, where a refused one would have been staged.
 
         For a bulk job whose own record says what it still owes: scoring keeps a cycle
         ``closing`` until every final score is published and written, and runs the whole
         finalisation again after a crash, with the same event ids. A per-document outbox would
         cost an update per event to mark it published, the dearest operation on FerretDB.
+        A record the broker refuses for what it is is set aside as a staged one would be
+        (:meth:`_flush`), so that it does not hold up the job for good.
         """
-        if records:
+        if not records:
+            return
+        try:
             await self.publish(list(records))
+        except REFUSED_RECORD_ERRORS:
+            for record, (collection, doc_id) in zip(records, homes, strict=True):
+                try:
+                    await self.publish([record])
+                except REFUSED_RECORD_ERRORS as exc:
+                    topic, value, key, headers = record
+                    entry = {
+                        "topic": topic,
+                        "key": key.decode(),
+                        "value": value.decode(),
+                        "headers": json.dumps(headers),
+                        "seq": time.time_ns(),
+                    }
+                    await self._set_aside(_Pending(collection, doc_id, {headers["event_id"]: entry}), exc)
 
     def start(self) -> None:
         self._stopping.clear()

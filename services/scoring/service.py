@@ -37,7 +37,7 @@ from services.scoring.mapping import (
     plan_entry,
     to_cycle_inputs,
 )
-from services.scoring.store import ScoringStore, doc_id
+from services.scoring.store import FINALS, ScoringStore, doc_id
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events.base import Event, utcnow
 from shared.events.feedback import (
@@ -423,7 +423,9 @@ class ScoringService:
     async def _publish_then_save(
         self, writes: list[tuple[dict[str, Any], Record]], current: dict[Key, dict[str, Any]]
     ) -> None:
-        await self.relay.publish_unstaged([record for _, record in writes])
+        await self.relay.publish_unstaged(
+            [record for _, record in writes], [(FINALS, fields["_id"]) for fields, _ in writes]
+        )
         fresh: list[dict[str, Any]] = []
         replacing: list[dict[str, Any]] = []
         for fields, _ in writes:

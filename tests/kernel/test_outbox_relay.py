@@ -14,7 +14,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from shared import outbox
 from shared.events.base import Event
 from shared.events.feedback import ProgressReported, Realisation
-from shared.outbox import OUTBOX_FIELD, REFUSED_COLLECTION, OutboxRelay
+from shared.outbox import OUTBOX_FIELD, REFUSED_COLLECTION, OutboxRelay, record_of
 from shared.runtime import ServiceKit
 from shared.settings import Settings
 
@@ -121,3 +121,34 @@ async def test_an_event_the_broker_refuses_is_set_aside_and_the_others_go_on(
     assert refused["_id"] == str(events["b"].event_id) and refused["doc_id"] == "b"
     assert "MessageSizeTooLarge" in refused["reason"]
     assert all(doc[OUTBOX_FIELD] == {} for doc in docs)
+
+
+async def test_a_bulk_job_s_refused_record_is_set_aside_and_the_others_published(
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    read_topic: Any,
+) -> None:
+    """publish_unstaged (scoring's final scores): one refused record must not fail the job for
+    good, or the cycle would stay closing, tried again and again."""
+    kit = ServiceKit("writer", isolated_settings)
+    await kit.broker.start()
+    db = mongo[isolated_settings.database("writer")]
+    relay = OutboxRelay(db, kit.publish_batch, isolated_settings)
+    sizes = {"a": 10, "b": 1_100_000, "c": 10}
+    events = {
+        name: Bulky.build(region="siulak", correlation_id="relay", producer="writer", key=name, blob="x" * n)
+        for name, n in sizes.items()
+    }
+    try:
+        await relay.publish_unstaged(
+            [record_of(e) for e in events.values()], [("finals", name) for name in events]
+        )
+        # "a" twice: sent before "b" failed the batch, then again one by one (same event id).
+        records = await read_topic(isolated_settings.topic(Bulky.TOPIC), 3, timeout=10)
+        refused = await db[REFUSED_COLLECTION].find_one({})
+    finally:
+        await kit.broker.stop()
+        kit.client.close()
+    assert sorted(r.key.decode() for r in records) == ["a", "a", "c"]
+    assert refused is not None and (refused["collection"], refused["doc_id"]) == ("finals", "b")
+    assert refused["_id"] == str(events["b"].event_id) and "MessageSizeTooLarge" in refused["reason"]
