@@ -12,8 +12,9 @@ alone, so reprocessing a score (the same event or the same score under a new id)
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,9 @@ from shared.events.scoring import CalibrationApplied, ScoreComputed, ScoreFinali
 from shared.logging import correlation_id
 
 PRODUCER = "career"
+TEAM_AWARD_ROUNDS = 5
+"""Rankings of a cycle's team awards one refresh makes at most while final scores keep arriving."""
+log = logging.getLogger(__name__)
 #: Namespace of derived event ids: uuid5(namespace, "<recommendation id>:<revision>").
 EVENT_NAMESPACE = uuid.UUID("0b1f4d0e-6c1a-4f4e-9a57-6b0c2b7a9e31")
 
@@ -191,21 +195,37 @@ class CareerService:
 
         Each final score may change the ranking, so the awards are recomputed per batch of score
         events; a team that no longer wins has its proposal superseded.
+
+        Two instances may rank the same cycle at once, each after storing its own partitions'
+        scores. One that wrote awards checks that the scores it ranked are still all there are,
+        and ranks again if not: otherwise a ranking of fewer scores could be written last and
+        stand, when the instance that stored the last score found nothing to change.
         """
         policy = self.policy(region)
         if policy.team_award is None:
             return
         docs = await self.store.final_team_scores(region, cycle_id)
-        scores = [s for doc in docs if (s := current_input(doc)) is not None and s.final]
-        fresh = select_team_awards(scores, policy)
-        existing = await self.store.team_awards(region, cycle_id)
-        teams = {r.team_id for r in fresh} | {s.recommendation.team_id for s in existing}
-        for team in sorted(t for t in teams if t is not None):
-            mine = [s for s in existing if s.recommendation.team_id == team]
-            outcome = reconcile(
-                [s.recommendation for s in mine], [r for r in fresh if r.team_id == team], final=True
-            )
-            await self._apply(outcome, mine, region)
+        for _ in range(TEAM_AWARD_ROUNDS):
+            scores = [s for doc in docs if (s := current_input(doc)) is not None and s.final]
+            fresh = select_team_awards(scores, policy)
+            existing = await self.store.team_awards(region, cycle_id)
+            teams = {r.team_id for r in fresh} | {s.recommendation.team_id for s in existing}
+            wrote = False
+            for team in sorted(t for t in teams if t is not None):
+                mine = [s for s in existing if s.recommendation.team_id == team]
+                outcome = reconcile(
+                    [s.recommendation for s in mine], [r for r in fresh if r.team_id == team], final=True
+                )
+                wrote = await self._apply(outcome, mine, region) or wrote
+            if not wrote:
+                return
+            again = await self.store.final_team_scores(region, cycle_id)
+            if _final_slots(again) == _final_slots(docs):
+                return
+            docs = again
+        log.warning(
+            "team awards of %s %s still changing after %d rounds", region, cycle_id, TEAM_AWARD_ROUNDS
+        )
 
     async def decide_recommendation(
         self, recommendation_id: str, decision: Decision, *, region: str
@@ -249,10 +269,11 @@ class CareerService:
 
     async def _apply(
         self, outcome: Reconciliation, existing: Sequence[StoredRecommendation], region: str
-    ) -> None:
-        """Write what reconcile concluded: each new or superseded recommendation in its own write."""
+    ) -> bool:
+        """Write what reconcile concluded: each new or superseded recommendation in its own write.
+        Returns whether there was anything to write."""
         if not outcome.changed:
-            return
+            return False
         by_id = {s.recommendation_id: s for s in existing}
         # Supersede first: readers and consumers see the old proposal withdrawn before its successor.
         for rec in (*outcome.superseded, *outcome.new):
@@ -270,6 +291,12 @@ class CareerService:
                 await self.store.replace_recommendation(
                     stored, expected_revision=prior.revision, events=[event]
                 )
+        return True
+
+
+def _final_slots(docs: Iterable[dict[str, Any]]) -> set[tuple[Any, Any]]:
+    """What a ranking was made of: each score document's final score as stored."""
+    return {(doc["_id"], doc.get("final")) for doc in docs}
 
 
 def _envelope(rec: Recommendation, region: str) -> dict[str, Any]:
