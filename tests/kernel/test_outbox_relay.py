@@ -106,18 +106,20 @@ async def test_an_event_the_broker_refuses_is_set_aside_and_the_others_go_on(
             await db["things"].insert_one({"_id": name, **outbox.initial([event])})
             relay.written("things", name, [event])
 
-        async def others_published() -> list[Any]:
-            records = await read_topic(settings.topic(Bulky.TOPIC), 2, timeout=2)
-            return records if len(records) == 2 else []
+        async def others_published() -> set[str]:
+            # "a" may be there twice: sent before "b" failed the batch, then again on its own.
+            records = await read_topic(settings.topic(Bulky.TOPIC), 3, timeout=2)
+            keys = {r.key.decode() for r in records}
+            return keys if {"a", "c"} <= keys else set()
 
-        records = await eventually(others_published, timeout=30)
+        keys = await eventually(others_published, timeout=30)
         refused = await eventually(lambda: db[REFUSED_COLLECTION].find_one({}), timeout=10)
         docs = [doc async for doc in db["things"].find({})]
     finally:
         await relay.stop()
         await kit.broker.stop()
         kit.client.close()
-    assert sorted(r.key.decode() for r in records) == ["a", "c"]
+    assert keys == {"a", "c"}
     assert refused["_id"] == str(events["b"].event_id) and refused["doc_id"] == "b"
     assert "MessageSizeTooLarge" in refused["reason"]
     assert all(doc[OUTBOX_FIELD] == {} for doc in docs)
@@ -143,12 +145,12 @@ async def test_a_bulk_job_s_refused_record_is_set_aside_and_the_others_published
         await relay.publish_unstaged(
             [record_of(e) for e in events.values()], [("finals", name) for name in events]
         )
-        # "a" twice: sent before "b" failed the batch, then again one by one (same event id).
-        records = await read_topic(isolated_settings.topic(Bulky.TOPIC), 3, timeout=10)
+        # "a" may be there twice: sent before "b" failed the batch, then again on its own.
+        records = await read_topic(isolated_settings.topic(Bulky.TOPIC), 3, timeout=5)
         refused = await db[REFUSED_COLLECTION].find_one({})
     finally:
         await kit.broker.stop()
         kit.client.close()
-    assert sorted(r.key.decode() for r in records) == ["a", "a", "c"]
+    assert {r.key.decode() for r in records} == {"a", "c"} and len(records) in (2, 3)
     assert refused is not None and (refused["collection"], refused["doc_id"]) == ("finals", "b")
     assert refused["_id"] == str(events["b"].event_id) and "MessageSizeTooLarge" in refused["reason"]
