@@ -52,18 +52,29 @@ async def db(isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, An
         await mongo.drop_database(name)
 
 
-def _service(db: Any, settings: Settings, published: list[dict[str, Any]]) -> ScoringService:
-    async def publish(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
-        published.extend(json.loads(value) for _, value, _, _ in records)
+class Published(list[bytes]):
+    """The values of the records a service published, in order."""
 
-    return ScoringService(ScoringStore(db), OutboxRelay(db, publish, settings), build_registry())
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(value) for value in self]
+
+
+@pytest.fixture
+def published() -> Published:
+    return Published()
+
+
+@pytest.fixture
+def service(db: Any, isolated_settings: Settings, published: Published) -> ScoringService:
+    async def publish(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
+        published.extend(value for _, value, _, _ in records)
+
+    return ScoringService(ScoringStore(db), OutboxRelay(db, publish, isolated_settings), build_registry())
 
 
 async def test_a_close_inserts_finals_above_the_provisional_revision(
-    db: Any, isolated_settings: Settings
+    db: Any, service: ScoringService, published: Published
 ) -> None:
-    published: list[dict[str, Any]] = []
-    service = _service(db, isolated_settings, published)
     cid = cycle_id("marelan")
 
     assert await service.finalize_cycle(closing(EMPLOYEES)) == EMPLOYEES
@@ -71,7 +82,7 @@ async def test_a_close_inserts_finals_above_the_provisional_revision(
     assert await db[SCORES].count_documents({"status": "provisional", "revision": 1}) == EMPLOYEES
     finals = [doc async for doc in db[FINALS].find({})]
     assert len(finals) == EMPLOYEES and {(d["status"], d["revision"]) for d in finals} == {("final", 2)}
-    assert [e["score"]["revision"] for e in published] == [2] * EMPLOYEES
+    assert [e["score"]["revision"] for e in published.events()] == [2] * EMPLOYEES
     some = finals[0]["nip"]
     current = await service.store.score(cid, some)
     assert current is not None and (current["status"], current["_in"]) == ("final", FINALS)
@@ -81,10 +92,8 @@ async def test_a_close_inserts_finals_above_the_provisional_revision(
 
 
 async def test_a_reopened_cycle_scores_above_the_final_and_the_next_close_replaces_it(
-    db: Any, isolated_settings: Settings
+    db: Any, service: ScoringService, published: Published
 ) -> None:
-    published: list[dict[str, Any]] = []
-    service = _service(db, isolated_settings, published)
     cid = cycle_id("marelan")
     await service.finalize_cycle(closing(EMPLOYEES))
     nip = (await db[FINALS].find_one({}))["nip"]
@@ -99,7 +108,7 @@ async def test_a_reopened_cycle_scores_above_the_final_and_the_next_close_replac
     await db["cycles"].update_one({"_id": cid}, {"$set": {"status": "closing"}})
     assert await service.finalize(cid) == 1  # only the corrected one is new
 
-    assert [(e["score"]["nip"], e["score"]["revision"]) for e in published] == [(nip, 4)]
+    assert [(e["score"]["nip"], e["score"]["revision"]) for e in published.events()] == [(nip, 4)]
     assert await db[FINALS].count_documents({}) == EMPLOYEES
     replaced = await db[FINALS].find_one({"_id": key})
     assert replaced is not None and replaced["revision"] == 4
@@ -108,10 +117,8 @@ async def test_a_reopened_cycle_scores_above_the_final_and_the_next_close_replac
 
 
 async def test_a_final_score_kept_in_scores_by_an_earlier_version_is_read_and_calibrated_in_place(
-    db: Any, isolated_settings: Settings
+    db: Any, service: ScoringService
 ) -> None:
-    published: list[dict[str, Any]] = []
-    service = _service(db, isolated_settings, published)
     cid = cycle_id("marelan")
     old = await db[SCORES].find_one({})
     await db[SCORES].update_one({"_id": old["_id"]}, {"$set": {"status": "final", "revision": 2}})
@@ -148,17 +155,12 @@ async def test_final_documents_another_finaliser_wrote_first_are_left_as_they_ar
 
 
 async def test_a_final_record_is_the_whole_event_and_carries_the_stored_score(
-    db: Any, isolated_settings: Settings
+    db: Any, service: ScoringService, published: Published
 ) -> None:
     """Finalisation writes each score's JSON into its record without parsing it again: the
     record must still be exactly the ScoreFinalized event that building it would give."""
-    values: list[bytes] = []
-
-    async def publish(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
-        values.extend(value for _, value, _, _ in records)
-
-    service = ScoringService(ScoringStore(db), OutboxRelay(db, publish, isolated_settings), build_registry())
     await service.finalize_cycle(closing(EMPLOYEES))
+    values = list(published)
 
     assert len(values) == EMPLOYEES
     for value in values:
