@@ -10,6 +10,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -59,6 +60,7 @@ def _headers(settings: Settings, role: Role, region: str) -> dict[str, str]:
 
 async def run_demo(settings: Settings, ports: dict[str, int], say: Say, mails: list[Any]) -> None:
     stamp = time.strftime("%m%d%H%M%S")
+    started = datetime.now(UTC)
     clients = {
         name: httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
         for name, port in ports.items()
@@ -77,7 +79,7 @@ async def run_demo(settings: Settings, ports: dict[str, int], say: Say, mails: l
         }
         say("final scores are in; waiting for recommendations and notifications")
         await asyncio.sleep(3)
-        await summarise(settings, clients, plans, scores, mails)
+        await summarise(settings, clients, plans, scores, mails, started)
     finally:
         for client in clients.values():
             await client.aclose()
@@ -105,7 +107,10 @@ async def summarise(
     plans: list[RegionPlan],
     scores: dict[str, dict[str, dict[str, Any]]],
     mails: list[Any],
+    since: datetime,
 ) -> None:
+    """Print what the demo did; deliveries are those planned ``since`` it started, so that a stack
+    reused across runs does not count earlier runs' too."""
     print("\n=== Kinerja demo: summary ===\n")
     header = (
         "region".ljust(10) + "".join(PREDICATE_NAMES[p.value].rjust(17) for p in Predicate) + "   employees"
@@ -133,7 +138,7 @@ async def summarise(
     for plan in plans:
         response = await clients["notify"].get(
             "/deliveries",
-            params={"region": plan.region, "limit": 1000},
+            params={"region": plan.region, "since": since.isoformat(), "limit": 1000},
             headers=_headers(settings, Role.REGION_ADMIN, plan.region),
         )
         rows = response.json() if response.status_code == 200 else []

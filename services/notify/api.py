@@ -9,6 +9,7 @@ Controllers are thin: they check who may do what (rules below) and call :class:`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
@@ -189,6 +190,9 @@ class DeliveryController(Controller):
         status: Annotated[DeliveryStatus | None, QueryParameter(description="Only this status.")] = None,
         channel: Annotated[Channel | None, QueryParameter(description="Only this channel.")] = None,
         recipient: Annotated[str | None, QueryParameter(description="Only this recipient.")] = None,
+        since: Annotated[
+            datetime | None, QueryParameter(description="Only deliveries planned at or after this time.")
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Most deliveries returned.")] = 100,
     ) -> list[DeliveryView]:
         found = await service.list_deliveries(
@@ -196,6 +200,7 @@ class DeliveryController(Controller):
             status=status,
             channel=channel,
             recipient=recipient,
+            since=since,
             limit=limit,
         )
         return [_delivery(d) for d in found]

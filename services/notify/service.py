@@ -313,11 +313,12 @@ class NotifyService:
         status: DeliveryStatus | None,
         channel: str | None,
         recipient: str | None,
+        since: datetime | None = None,
         limit: int,
     ) -> list[Delivery]:
         statuses = [status] if status is not None else []
         return await self.store.deliveries(
-            region=region, channel=channel, recipient=recipient, statuses=statuses, limit=limit
+            region=region, channel=channel, recipient=recipient, statuses=statuses, since=since, limit=limit
         )
 
 

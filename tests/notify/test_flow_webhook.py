@@ -94,6 +94,11 @@ async def test_receiver_that_keeps_failing_gets_a_dead_letter_that_replays_once_
         assert (dead["recipient"], dead["attempts"]) == (sub_id, notify_settings.webhook_attempts)
         assert dead["last_error"] == "HTTP 502: receiver says no"
         assert len(receiver.hits) == notify_settings.webhook_attempts
+        for since, expected in ((started, [dead["notification_id"]]), (datetime.now(UTC), [])):
+            listed = await client.get(
+                "/deliveries", params={"channel": "webhook", "since": since.isoformat()}, headers=admin
+            )
+            assert [d["notification_id"] for d in listed.json()] == expected
 
         receiver.default = 200  # the receiver is fixed
         window = {
