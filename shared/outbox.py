@@ -93,11 +93,17 @@ def record_of(event: Event, value: bytes | None = None) -> Record:
 
 
 def outbox_entry(event: Event) -> dict[str, Any]:
+    return _entry(record_of(event))
+
+
+def _entry(record: Record) -> dict[str, Any]:
+    """A record as an outbox entry stores it."""
+    topic, value, key, headers = record
     return {
-        "topic": event.TOPIC,
-        "key": event.key,
-        "value": event.model_dump_json(),
-        "headers": json.dumps(event.headers()),
+        "topic": topic,
+        "key": key.decode(),
+        "value": value.decode(),
+        "headers": json.dumps(headers),
         "seq": time.time_ns(),
     }
 
@@ -175,15 +181,8 @@ class OutboxRelay:
                 try:
                     await self.publish([record])
                 except REFUSED_RECORD_ERRORS as exc:
-                    topic, value, key, headers = record
-                    entry = {
-                        "topic": topic,
-                        "key": key.decode(),
-                        "value": value.decode(),
-                        "headers": json.dumps(headers),
-                        "seq": time.time_ns(),
-                    }
-                    await self._set_aside(_Pending(collection, doc_id, {headers["event_id"]: entry}), exc)
+                    refused = _Pending(collection, doc_id, {record[3]["event_id"]: _entry(record)})
+                    await self._set_aside(refused, exc)
 
     def start(self) -> None:
         self._stopping.clear()
@@ -268,12 +267,13 @@ class OutboxRelay:
             return 0
         try:
             return await self._publish_and_mark(pending)
-        except REFUSED_RECORD_ERRORS:
+        except REFUSED_RECORD_ERRORS as exc:
             singles = [
                 _Pending(p.collection, p.doc_id, {eid: e}) for p in pending for eid, e in p.entries.items()
             ]
             if len(singles) == 1:
-                raise
+                await self._set_aside(singles[0], exc)
+                return 0
         published = 0
         for one in sorted(singles, key=lambda p: next(iter(p.entries.values()))["seq"]):
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
+import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from shared import outbox
@@ -82,29 +83,40 @@ class Bulky(Event):
     blob: str
 
 
+def bulky_events() -> dict[str, Bulky]:
+    """Three events keyed "a", "b", "c"; "b" is over the producer's 1 MB and refused."""
+    sizes = {"a": 10, "b": 1_100_000, "c": 10}
+    return {
+        name: Bulky.build(region="siulak", correlation_id="relay", producer="writer", key=name, blob="x" * n)
+        for name, n in sizes.items()
+    }
+
+
+@pytest.mark.parametrize("alone", [False, True], ids=["in-a-batch", "alone"])
 async def test_an_event_the_broker_refuses_is_set_aside_and_the_others_go_on(
     isolated_settings: Settings,
     mongo: AsyncIOMotorClient[dict[str, Any]],
     read_topic: Any,
     eventually: Any,
+    alone: bool,
 ) -> None:
     """A record larger than the producer may send (1 MB) is refused whatever the retries; before,
-    it stayed first in line and nothing after it was ever published."""
+    it stayed first in line and nothing after it was ever published. ``alone``: the relay meets
+    it as the only entry of its batch, before the others are written."""
     settings = isolated_settings.model_copy(update={"outbox_sweep_s": 3600.0})
     kit = ServiceKit("writer", settings)
     await kit.broker.start()
     db = mongo[settings.database("writer")]
     relay = OutboxRelay(db, kit.publish_batch, settings, ["things"])
     relay.start()
-    sizes = {"a": 10, "b": 1_100_000, "c": 10}  # b is refused
-    events = {
-        name: Bulky.build(region="siulak", correlation_id="relay", producer="writer", key=name, blob="x" * n)
-        for name, n in sizes.items()
-    }
+    events = bulky_events()
+    order = ["b", "a", "c"] if alone else ["a", "b", "c"]
     try:
-        for name, event in events.items():
-            await db["things"].insert_one({"_id": name, **outbox.initial([event])})
-            relay.written("things", name, [event])
+        for name in order:
+            await db["things"].insert_one({"_id": name, **outbox.initial([events[name]])})
+            relay.written("things", name, [events[name]])
+            if alone and name == "b":
+                assert await eventually(lambda: db[REFUSED_COLLECTION].find_one({}), timeout=10)
 
         async def others_published() -> set[str]:
             # "a" may be there twice: sent before "b" failed the batch, then again on its own.
@@ -136,11 +148,7 @@ async def test_a_bulk_job_s_refused_record_is_set_aside_and_the_others_published
     await kit.broker.start()
     db = mongo[isolated_settings.database("writer")]
     relay = OutboxRelay(db, kit.publish_batch, isolated_settings)
-    sizes = {"a": 10, "b": 1_100_000, "c": 10}
-    events = {
-        name: Bulky.build(region="siulak", correlation_id="relay", producer="writer", key=name, blob="x" * n)
-        for name, n in sizes.items()
-    }
+    events = bulky_events()
     try:
         await relay.publish_unstaged(
             [record_of(e) for e in events.values()], [("finals", name) for name in events]
