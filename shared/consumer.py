@@ -27,14 +27,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka.errors import KafkaError
-from pymongo.errors import BulkWriteError
 
 from shared.deadletter import RawPublisher, RawRecord, send_dead_letter
 from shared.errors import KinerjaError, TransientError
 from shared.events.base import Event
 from shared.events.registry import decode
 from shared.logging import correlation_id
-from shared.mongo import TRANSIENT_DB_ERRORS, Database
+from shared.mongo import TRANSIENT_DB_ERRORS, Database, insert_new
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -158,12 +157,8 @@ class BatchProcessor:
         docs = [{"_id": str(e.event_id), "type": e.type, "at": now} for e in events]
 
         async def insert() -> None:
-            try:
-                await self.db[INBOX].insert_many(docs, ordered=False)
-            except BulkWriteError as exc:
-                # Duplicate ids were handled by an earlier delivery; anything else is real.
-                if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
-                    raise
+            # Duplicate ids were handled by an earlier delivery.
+            await insert_new(self.db[INBOX], docs)
 
         await self._retrying(insert)
 

@@ -7,15 +7,29 @@ single-document atomic updates, upserts, unique indexes, simple queries.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorCursor, AsyncIOMotorDatabase
-from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
+from motor.motor_asyncio import (
+    AsyncIOMotorClient,
+    AsyncIOMotorCollection,
+    AsyncIOMotorCursor,
+    AsyncIOMotorDatabase,
+)
+from pymongo.errors import (
+    AutoReconnect,
+    BulkWriteError,
+    ConnectionFailure,
+    NetworkTimeout,
+    ServerSelectionTimeoutError,
+)
 
 from shared.settings import Settings
 
 Database = AsyncIOMotorDatabase[dict[str, Any]]
+
+#: Server error code of a write that would duplicate a unique key.
+DUPLICATE_KEY = 11000
 
 #: Errors after which the same operation may succeed once the database is back.
 TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
@@ -61,3 +75,21 @@ async def read_ahead(
             yield docs
     finally:
         pending.cancel()
+
+
+async def insert_new(
+    collection: AsyncIOMotorCollection[dict[str, Any]], docs: Sequence[dict[str, Any]]
+) -> set[int]:
+    """Insert ``docs`` unordered; returns the positions of those whose ``_id`` (or other unique
+    key) was already there, which is how an insert-only writer recognises what an earlier or
+    concurrent writer did. Any other write error is raised."""
+    if not docs:
+        return set()
+    try:
+        await collection.insert_many(list(docs), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(err.get("code") != DUPLICATE_KEY for err in errors):
+            raise
+        return {int(err["index"]) for err in errors}
+    return set()

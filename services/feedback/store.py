@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from shared import outbox
 from shared.events.base import Event
-from shared.mongo import Database
+from shared.mongo import Database, insert_new
 from shared.outbox import DocumentLocks
 
 UNITS = "units"
@@ -158,11 +158,9 @@ class FeedbackStore:
                     updates.append(UpdateOne({"_id": nip}, {"$set": {**fields, **outbox.stage([event])}}))
                 else:
                     failed.add(start + offset)
-            if inserts:
-                try:
-                    await self.db[EMPLOYEES].insert_many([doc for _, doc in inserts], ordered=False)
-                except BulkWriteError as exc:
-                    failed |= _duplicates(exc, [index for index, _ in inserts])
+            # A duplicate lost to a concurrent insert of the same NIP.
+            lost = await insert_new(self.db[EMPLOYEES], [doc for _, doc in inserts])
+            failed |= {inserts[k][0] for k in lost}
             if updates:
                 await self.db[EMPLOYEES].bulk_write(updates, ordered=False)
         return failed
@@ -193,11 +191,3 @@ class FeedbackStore:
         if since is not None:
             query["at"] = {"$gte": since}
         return await self.find(AUDIT, query, sort="-at", limit=limit)
-
-
-def _duplicates(exc: BulkWriteError, indexes: Sequence[int]) -> set[int]:
-    """Row indexes whose insert lost to a concurrent insert of the same NIP; other errors raise."""
-    errors = exc.details.get("writeErrors", [])
-    if any(err.get("code") != 11000 for err in errors):
-        raise exc
-    return {indexes[int(err["index"])] for err in errors}

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from services.notify.domain import (
     Audience,
@@ -37,13 +37,12 @@ from services.notify.domain import (
 )
 from shared import outbox
 from shared.events.base import Event
-from shared.mongo import Database
+from shared.mongo import Database, insert_new
 from shared.outbox import DocumentLocks
 
 PEOPLE = "people"
 SUBSCRIPTIONS = "subscriptions"
 DELIVERIES = "deliveries"
-DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -179,17 +178,8 @@ class NotifyStore:
 
     async def insert_deliveries(self, docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Insert planned deliveries; returns those that are new (a duplicate id was handled before)."""
-        if not docs:
-            return []
-        try:
-            await self.db[DELIVERIES].insert_many(list(docs), ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(err.get("code") != DUPLICATE_KEY for err in errors):
-                raise
-            seen = {err["index"] for err in errors}
-            return [doc for i, doc in enumerate(docs) if i not in seen]
-        return list(docs)
+        seen = await insert_new(self.db[DELIVERIES], docs)
+        return [doc for i, doc in enumerate(docs) if i not in seen]
 
     async def claim_next(self, token: str, now: datetime, lease_until: datetime) -> Delivery | None:
         """Atomically move the oldest pending delivery to in_progress under ``token``."""

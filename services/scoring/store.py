@@ -27,18 +27,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
-from pymongo.errors import BulkWriteError
 
 from shared import outbox
 from shared.events.base import Event
-from shared.mongo import Database, read_ahead
+from shared.mongo import Database, insert_new, read_ahead
 from shared.outbox import OUTBOX_FIELD as OUTBOX
 from shared.outbox import DocumentLocks
 
 EMPLOYEES, CYCLES, INPUTS, SCORES, FINALS = "employees", "cycles", "inputs", "scores", "finals"
 #: Where a score document lives, provisional first: the merge prefers the later on equal revision.
 SCORE_COLLECTIONS = (SCORES, FINALS)
-DUPLICATE_KEY = 11000
 
 #: The fields of an employee that scoring reads (``mapping.to_cycle_inputs`` and the region).
 SCORING_FIELDS = {"region": 1, "unit_id": 1, "team_id": 1, "service_role": 1}
@@ -201,14 +199,9 @@ class ScoringStore:
         """Write final scores whose events the caller has already published (no outbox): ``fresh``
         ones are inserted, those ``replacing`` an earlier final document (a cycle closed again
         after corrections) overwrite it."""
-        if fresh:
-            try:
-                await self.db[FINALS].insert_many(fresh, ordered=False)
-            except BulkWriteError as exc:
-                # Another finaliser (a second instance, or this one before a crash) wrote some of
-                # them first: from the same inputs, hence the same documents.
-                if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-                    raise
+        # Those already there were written by another finaliser (a second instance, or this one
+        # before a crash): from the same inputs, hence the same documents.
+        await insert_new(self.db[FINALS], fresh)
         if replacing:
             ops = [UpdateOne({"_id": doc["_id"]}, {"$set": doc}, upsert=True) for doc in replacing]
             async with self.locks.hold_all((FINALS, doc["_id"]) for doc in replacing):
