@@ -341,6 +341,14 @@ class ScoringService:
         scored = written = 0
         batch: list[tuple[dict[str, Any], Record]] = []
         in_flight: asyncio.Task[None] | None = None
+
+        async def hand_over(writes: list[tuple[dict[str, Any], Record]]) -> None:
+            nonlocal in_flight, written
+            if in_flight is not None:
+                await in_flight
+            in_flight = asyncio.create_task(self._publish_then_save(writes, current))
+            written += len(writes)
+
         try:
             for unit_id in sorted(units):
                 members = await self._score_unit(units.pop(unit_id), employees, stats, current)
@@ -348,12 +356,11 @@ class ScoringService:
                 org = close.unit_predicates.get(unit_id)
                 check = check_curve(unit_id, org, [e for e, _ in members]) if org else None
                 batch += self._final_writes(close, [s for _, s in members], current, check)
-                while len(batch) >= FINAL_BATCH or (batch and not units):
-                    if in_flight is not None:
-                        await in_flight
-                    in_flight = asyncio.create_task(self._publish_then_save(batch[:FINAL_BATCH], current))
-                    written += len(batch[:FINAL_BATCH])
+                while len(batch) >= FINAL_BATCH:
+                    await hand_over(batch[:FINAL_BATCH])
                     del batch[:FINAL_BATCH]
+            if batch:
+                await hand_over(batch)
             if in_flight is not None:
                 await in_flight
         finally:
