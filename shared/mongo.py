@@ -22,6 +22,7 @@ from pymongo.errors import (
     ConnectionFailure,
     NetworkTimeout,
     ServerSelectionTimeoutError,
+    WriteError,
 )
 
 from shared.settings import Settings
@@ -93,3 +94,55 @@ async def insert_new(
             raise
         return {int(err["index"]) for err in errors}
     return set()
+
+
+class InsertBatcher:
+    """Group commit of inserts into one collection.
+
+    Callers that insert while an insert is in flight are sent together, as one unordered
+    ``insert_many``, as soon as it returns. A lone caller waits for its own insert only (no timer
+    delays it); under load the batches grow by themselves. On FerretDB one statement costs about
+    0.45 ms of the server's CPU and each further document of a batch about 0.07 ms
+    (docs/ferretdb.md), so a busy API spends a fraction of the database's time it would spend
+    inserting one by one. Each caller learns the fate of its own document only.
+    """
+
+    def __init__(self, collection: AsyncIOMotorCollection[dict[str, Any]], max_batch: int = 500) -> None:
+        self.collection = collection
+        self.max_batch = max_batch
+        self._queue: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def insert(self, doc: dict[str, Any]) -> bool:
+        """Insert ``doc``: True once it is stored, False if its ``_id`` (or another unique key)
+        was already there. Any other write error of this document, or an error of the whole
+        statement (the database unreachable), is raised to this caller."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((doc, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name=f"insert-{self.collection.name}")
+        return await future
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            errors: dict[int, dict[str, Any]] = {}
+            try:
+                await self.collection.insert_many([doc for doc, _ in batch], ordered=False)
+            except BulkWriteError as exc:
+                errors = {int(err["index"]): err for err in exc.details.get("writeErrors", [])}
+            except Exception as exc:  # the statement failed as a whole: every caller hears it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for index, (_, future) in enumerate(batch):
+                if future.done():  # its caller was cancelled; the document is stored regardless
+                    continue
+                error = errors.get(index)
+                if error is None:
+                    future.set_result(True)
+                elif error.get("code") == DUPLICATE_KEY:
+                    future.set_result(False)
+                else:
+                    future.set_exception(WriteError(error.get("errmsg", ""), error.get("code"), error))

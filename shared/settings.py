@@ -57,6 +57,14 @@ class Settings(BaseSettings):
             " a sweep reads every document of the outbox collections)."
         ),
     )
+    reference_cache_s: float = Field(
+        2.0,
+        description=(
+            "How long the feedback service reuses an employee or cycle it read to check a request;"
+            " a change made through another replica is seen after at most this long, one made"
+            " through the same process at once. 0 reads them from the database every time."
+        ),
+    )
     max_body_bytes: int = Field(1_048_576, description="Largest accepted HTTP request body.")
     bulk_max_body_bytes: int = Field(
         20_971_520, description="Largest accepted body for bulk employee imports."

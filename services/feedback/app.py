@@ -29,7 +29,7 @@ from shared.settings import Settings
 
 def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("feedback", settings or Settings())
-    store = FeedbackStore(kit.db, kit.relay.locks)
+    store = FeedbackStore(kit.db, kit.relay.locks, cache_s=kit.settings.reference_cache_s)
     registry = build_registry()
     for collection in OUTBOX_COLLECTIONS:
         kit.relay.watch(collection)

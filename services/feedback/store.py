@@ -8,16 +8,17 @@ Everything stays inside what FerretDB supports: no $lookup, no change streams, n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from cachetools import TTLCache
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from shared import outbox
 from shared.events.base import Event
-from shared.mongo import Database, insert_new
+from shared.mongo import Database, InsertBatcher, insert_new
 from shared.outbox import DocumentLocks
 
 UNITS = "units"
@@ -36,15 +37,26 @@ RATE_LIMITS = "rate_limits"
 OUTBOX_COLLECTIONS = (EMPLOYEES, CYCLES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES)
 BULK_CHUNK = 500
 _NO_OUTBOX = {outbox.OUTBOX_FIELD: 0}
+#: Collections whose documents every request checks (who is whose supervisor, is the cycle open),
+#: kept for a few seconds (see :meth:`FeedbackStore.reference`).
+REFERENCE_COLLECTIONS = frozenset({EMPLOYEES, CYCLES})
+REFERENCE_CACHE_SIZE = 200_000
 
 
 class FeedbackStore:
     """The feedback service's collections, behind methods named after what they do."""
 
-    def __init__(self, db: Database, locks: DocumentLocks | None = None) -> None:
+    def __init__(self, db: Database, locks: DocumentLocks | None = None, *, cache_s: float = 0.0) -> None:
         self.db = db
         # Shared with the outbox relay: FerretDB v1 can lose one of two concurrent updates.
         self.locks = locks or DocumentLocks()
+        self._inserts: dict[str, InsertBatcher] = {}
+        self._reference: TTLCache[tuple[str, str], dict[str, Any]] | None = (
+            TTLCache(REFERENCE_CACHE_SIZE, cache_s) if cache_s > 0 else None
+        )
+        # Bumped by every write to a reference collection: a read that started before it must not
+        # put what it read into the cache (it may predate the write).
+        self._reference_writes = 0
 
     async def ensure_indexes(self) -> None:
         await self.db[EMPLOYEES].create_index([("region", ASCENDING), ("supervisor_nip", ASCENDING)])
@@ -64,12 +76,11 @@ class FeedbackStore:
         Returns False when someone else wrote first (the caller re-reads and retries).
         """
         coll = self.db[collection]
+        self._forget(collection, [doc_id])
         if rev == 0:
-            try:
-                await coll.insert_one({"_id": doc_id, "rev": 1, **fields, **outbox.initial(events)})
-            except DuplicateKeyError:
-                return False
-            return True
+            return await self._insert(
+                collection, {"_id": doc_id, "rev": 1, **fields, **outbox.initial(events)}
+            )
         async with self.locks.hold(collection, doc_id):
             result = await coll.update_one(
                 {"_id": doc_id, "rev": rev}, {"$set": {**fields, "rev": rev + 1, **outbox.stage(events)}}
@@ -79,6 +90,44 @@ class FeedbackStore:
     async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self.db[collection].find_one({"_id": doc_id}, _NO_OUTBOX)
         return doc
+
+    async def reference(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        """An employee or cycle as a check reads it: from a cache of ``KINERJA_REFERENCE_CACHE_S``
+        seconds, or from the database.
+
+        Every submission checks its rater, its ratee and its cycle; read from the database each
+        time, those checks were most of what the API cost FerretDB. A write through this process
+        is seen at once (it empties the entry); one through another replica of the service within
+        the cache's lifetime. A cycle's window is checked against the clock on every request, so
+        only an explicit close or reopen on another replica takes that long to be seen. Writes
+        that read, change and write back (closing a cycle, amending an employee) read with
+        :meth:`get`, never from here. Absent documents are not cached.
+        """
+        if self._reference is None:
+            return await self.get(collection, doc_id)
+        key = (collection, doc_id)
+        if (doc := self._reference.get(key)) is not None:
+            return doc
+        writes = self._reference_writes
+        doc = await self.get(collection, doc_id)
+        if doc is not None and writes == self._reference_writes:
+            self._reference[key] = doc
+        return doc
+
+    def _forget(self, collection: str, doc_ids: Iterable[str]) -> None:
+        if self._reference is None or collection not in REFERENCE_COLLECTIONS:
+            return
+        self._reference_writes += 1
+        for doc_id in doc_ids:
+            self._reference.pop((collection, doc_id), None)
+
+    async def _insert(self, collection: str, doc: dict[str, Any]) -> bool:
+        """Insert through the collection's group commit (:class:`shared.mongo.InsertBatcher`);
+        False when the ``_id`` was taken."""
+        batcher = self._inserts.get(collection)
+        if batcher is None:
+            batcher = self._inserts[collection] = InsertBatcher(self.db[collection])
+        return await batcher.insert(doc)
 
     async def find(
         self,
@@ -123,6 +172,7 @@ class FeedbackStore:
         self, region: str, nip: str, fields: dict[str, Any], events: Sequence[Event]
     ) -> bool:
         """Create or replace one employee; False when the NIP belongs to another region."""
+        self._forget(EMPLOYEES, [nip])
         try:
             await self.db[EMPLOYEES].update_one(
                 {"_id": nip, "region": region},
@@ -143,6 +193,7 @@ class FeedbackStore:
         its own row (``ordered=False``). A document never changes region, so ``_id`` suffices.
         """
         failed: set[int] = set()
+        self._forget(EMPLOYEES, [nip for nip, _, _ in rows])
         for start in range(0, len(rows), BULK_CHUNK):
             chunk = rows[start : start + BULK_CHUNK]
             cursor = self.db[EMPLOYEES].find({"_id": {"$in": [nip for nip, _, _ in chunk]}}, {"region": 1})
@@ -167,7 +218,7 @@ class FeedbackStore:
 
     # ------------------------------------------------------------------ audit and rate limits
     async def audit(self, entry: dict[str, Any]) -> None:
-        await self.db[AUDIT].insert_one(entry)
+        await self._insert(AUDIT, entry)
 
     async def hit(self, client: str, window: int) -> int:
         """Count one request of ``client`` in the fixed ``window``; returns the count so far.

@@ -68,8 +68,10 @@ def caller_nip(caller: Principal) -> str:
     return caller.nip
 
 
-async def employee_in(store: FeedbackStore, region: str, nip: str) -> EmployeeRecord:
-    doc = await store.get(EMPLOYEES, nip)
+async def employee_in(store: FeedbackStore, region: str, nip: str, *, fresh: bool = False) -> EmployeeRecord:
+    """The employee, for a check (from :meth:`FeedbackStore.reference`), or ``fresh`` from the
+    database for a change that writes back what it read."""
+    doc = await (store.get if fresh else store.reference)(EMPLOYEES, nip)
     if doc is None or doc["region"] != region:
         raise NotFound(f"no employee {nip} in region {region}", slug="employee-not-found")
     return EmployeeRecord.model_validate(
@@ -90,15 +92,20 @@ async def visible_employee(store: FeedbackStore, caller: Principal, region: str,
 
 
 async def cycle_in(store: FeedbackStore, region: str, cycle_id: str) -> tuple[Cycle, int]:
-    doc = await store.get(CYCLES, cycle_id)
+    """The cycle and its revision, fresh from the database (for changes that write it back)."""
+    doc = _cycle_doc(await store.get(CYCLES, cycle_id), region, cycle_id)
+    return Cycle.model_validate(doc), int(doc["rev"])
+
+
+def _cycle_doc(doc: dict[str, Any] | None, region: str, cycle_id: str) -> dict[str, Any]:
     if doc is None or doc["region"] != region:
         raise NotFound(f"no cycle {cycle_id} in region {region}", slug="cycle-not-found")
-    return Cycle.model_validate(doc), int(doc["rev"])
+    return doc
 
 
 async def accepting_cycle(store: FeedbackStore, region: str, cycle_id: str, now: datetime) -> Cycle:
     """The cycle, if it accepts submissions now: open, and inside its window."""
-    cycle, _ = await cycle_in(store, region, cycle_id)
+    cycle = Cycle.model_validate(_cycle_doc(await store.reference(CYCLES, cycle_id), region, cycle_id))
     slug = cycle.accepting(now)
     if slug == "cycle-closed":
         raise Conflict(f"cycle {cycle_id} is closed", slug=slug)

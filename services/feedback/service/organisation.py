@@ -99,7 +99,7 @@ async def put_employee(
 async def update_employee(
     store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, nip: str, body: EmployeeUpdate
 ) -> EmployeeRecord:
-    current = await employee_in(store, region, nip)
+    current = await employee_in(store, region, nip, fresh=True)
     changes = body.model_dump(exclude_unset=True)
     merged = EmployeeCreate.model_validate(current.model_dump(exclude={"nip", "region"}) | changes)
     record, _ = await _save_employee(store, relay, region, nip, merged)
