@@ -38,8 +38,10 @@ Offset = Annotated[int, Parameter(title="Rows to skip", ge=0, le=1_000_000)]
 Limit = Annotated[int, Parameter(title="Most rows to return", ge=1, le=1000)]
 
 
-def same_region(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: nobody sees or changes another region's data (the system role spans regions)."""
+async def same_region(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: nobody sees or changes another region's data (the system role spans regions).
+
+    A coroutine, as every guard here: Litestar runs a plain function guard in a worker thread."""
     principal = connection.user
     if not isinstance(principal, Principal):
         raise Unauthorized("a bearer token is required", slug="missing-token")
