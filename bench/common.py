@@ -134,7 +134,17 @@ async def cleanup(prefixes: Sequence[str] | None = None) -> None:
 class Service:
     """One ``python -m services.<name>`` process on isolated prefixes and a spare port."""
 
-    def __init__(self, name: str, settings: Settings, port: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        port: int,
+        env: dict[str, str] | None = None,
+        *,
+        module: str | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
+        """``python -m services.<name>``, or ``python -m <module> <args>`` when given."""
         self.name, self.settings, self.port = name, settings, port
         LOGS.mkdir(parents=True, exist_ok=True)
         self.log_path = LOGS / f"{settings.db_prefix}-{name}-{port}.log"
@@ -145,7 +155,11 @@ class Service:
         full.update(env or {})
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=full, stdout=log, stderr=log
+                [sys.executable, "-m", module or f"services.{name}", *args],
+                cwd=ROOT,
+                env=full,
+                stdout=log,
+                stderr=log,
             )
         self.peak_mb = 0.0
         _procs.append(self)
@@ -250,10 +264,65 @@ def stop_all() -> None:
             proc.stop()
 
 
-async def start(services: Sequence[tuple[str, int]], settings: Settings) -> list[Service]:
-    started = [Service(name, settings, port) for name, port in services]
+async def start(
+    services: Sequence[tuple[str, int]],
+    settings: Settings,
+    *,
+    module: str | None = None,
+    args: Sequence[str] = (),
+) -> list[Service]:
+    started = [Service(name, settings, port, module=module, args=args) for name, port in services]
     await asyncio.gather(*(s.ready() for s in started))
     return started
+
+
+# ---------------------------------------------------------------------------- HTTP load
+class KeepAlive:
+    """One keep-alive HTTP/1.1 connection that sends prepared requests and reads their answers:
+    the load generator of the API benchmarks. It shares the machine with what it measures, so it
+    must cost little: httpx spent 2.3 ms of CPU per request, more than the service it drove, where
+    this spends a tenth of that (bench.feedback_api reports it as the client's share). Answers
+    must carry Content-Length (Litestar's do); anything else is refused rather than misread.
+    """
+
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.host, self.port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> Self:
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
+
+    def request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
+        """The bytes of one request, prepared once and sent with :meth:`send`."""
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+        ]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        """Send a prepared request; returns the answer's status and body."""
+        assert self._reader is not None and self._writer is not None, "use as an async context manager"
+        self._writer.write(request)
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status, length = int(head[9:12]), None
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError(f"an answer without Content-Length: {head[:200]!r}")
+        return status, await self._reader.readexactly(length)
 
 
 # ---------------------------------------------------------------------------- kafka

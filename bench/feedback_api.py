@@ -3,27 +3,42 @@
 ``python -m bench.feedback_api [--submissions N] [--concurrency C]`` against the local stack. The
 feedback service runs as its own process (``python -m services.feedback``, as deployed: one
 process, its lifespan starts the broker and the outbox relay); this process drives it over real
-HTTP with an ``httpx.AsyncClient`` of C connections. Each submission is the first one of a
-distinct (rater, ratee) pair of peers; prints one markdown table row, with the CPU seconds the
-service process used per submission. (Until 2026-11-22 the app ran inside this process, so the
-client's CPU counted against the service.)
+HTTP over C keep-alive connections (``bench.common.KeepAlive``). Each submission is the first one of a
+distinct (rater, ratee) pair of peers. Once the last answer is in, it waits until every
+FeedbackSubmitted is on the inputs topic (the outbox relay publishes after the answer) and prints
+one markdown table row: the rate of answers, their p50 and p99, when the last event was
+published, and the CPU milliseconds per submission of the service, FerretDB and Kafka up to then.
+``bench.api_floor`` runs the same drive against the least any implementation must do.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
+import json
 import statistics
 import time
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bench.common import CpuMeter, Service, on_sigterm, start, stop_all
+from bench.common import (
+    CpuMeter,
+    KeepAlive,
+    Offsets,
+    Service,
+    cleanup,
+    create_topics,
+    isolated,
+    on_sigterm,
+    start,
+    stop_all,
+)
 from shared.auth import Role, issue_token
+from shared.events.feedback import INPUTS_TOPIC
 from shared.settings import Settings
 
 HEAD = "197801012005011001"
@@ -70,59 +85,104 @@ async def seed(client: httpx.AsyncClient, settings: Settings, people: int) -> li
 
 
 PORT = 18881
+DRAIN_BOUND_S = 120.0
 
 
 @dataclass
 class ApiRun:
-    elapsed: float
+    elapsed: float  # first request to last response
     latencies: list[float]
-    service_cpu_s: float  # CPU seconds of the feedback process during the timed submissions
+    published_s: float  # first request until every FeedbackSubmitted was on the topic
+    cpu: dict[str, float]  # CPU seconds per process (service, ferretdb, kafka) until then
+    prefix: str = ""  # the run's database and topic prefix, for clean-up
+
+    @property
+    def service_cpu_s(self) -> float:
+        return self.cpu.get("feedback", float("nan"))
 
 
 async def run(submissions: int, concurrency: int) -> ApiRun:
-    tag = uuid.uuid4().hex[:6]
-    settings = Settings(db_prefix=f"bench{tag}", topic_prefix=f"bench{tag}.", log_level="WARNING")
+    """One run on fresh prefixes (dropped by ``bench.common.cleanup``)."""
+    settings = isolated("api")
     people = next(k for k in itertools.count(2) if k * (k - 1) >= submissions)
+    await create_topics(settings, [INPUTS_TOPIC])
     (service,) = await start([("feedback", PORT)], settings)
     try:
-        return await _drive(settings, service, people, submissions, concurrency)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
+            nips = await seed(client, settings, people)
+        return replace(
+            await drive(settings, service, nips, submissions, concurrency), prefix=settings.db_prefix
+        )
     finally:
         service.stop()
 
 
-async def _drive(
-    settings: Settings, service: Service, people: int, submissions: int, concurrency: int
+async def drive(
+    settings: Settings, service: Service, nips: list[str], submissions: int, concurrency: int
 ) -> ApiRun:
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=60) as client:
-        nips = await seed(client, settings, people)
-        tokens = {
-            n: {
-                "Authorization": "Bearer "
-                + issue_token(settings, subject=n, role=Role.EMPLOYEE, region="marelan", nip=n)
-            }
-            for n in nips
-        }
-        pairs = iter([(a, b) for a in nips for b in nips if a != b][:submissions])
-        latencies: list[float] = []
+    """Submit peer feedback for the first ``submissions`` pairs of ``nips`` from ``concurrency``
+    clients, then wait until every FeedbackSubmitted is on the inputs topic (the outbox relay
+    publishes after the answer), so that the CPU counted includes publishing."""
+    tokens = {
+        n: "Bearer " + issue_token(settings, subject=n, role=Role.EMPLOYEE, region="marelan", nip=n)
+        for n in nips
+    }
+    body = json.dumps({"source": "peer", "ratings": RATINGS}).encode()
+    pairs = [(a, b) for a in nips for b in nips if a != b][:submissions]
+    latencies: list[float] = []
+    async with Offsets(settings) as offsets, contextlib.AsyncExitStack() as stack:
+        connections = [await stack.enter_async_context(KeepAlive(service.port)) for _ in range(concurrency)]
+        prepared = [
+            connections[0].request(
+                "PUT",
+                f"/regions/marelan/cycles/bench/feedback/{ratee}",
+                {"Authorization": tokens[rater], "Content-Type": "application/json"},
+                body,
+            )
+            for rater, ratee in pairs
+        ]
+        requests = iter(prepared)
 
-        async def worker() -> None:
-            for rater, ratee in pairs:
+        async def worker(connection: KeepAlive) -> None:
+            for request in requests:
                 started = time.perf_counter()
-                response = await client.put(
-                    f"/regions/marelan/cycles/bench/feedback/{ratee}",
-                    json={"source": "peer", "ratings": RATINGS},
-                    headers=tokens[rater],
-                )
+                status, answer = await connection.send(request)
                 latencies.append(time.perf_counter() - started)
-                assert response.status_code == 200, response.text
+                assert status == 200, answer
 
         meter = CpuMeter([service])
+        client_cpu = time.process_time()
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(c) for c in connections))
         elapsed = time.perf_counter() - started
-        cpu = meter.stop().get("feedback", float("nan"))
-    return ApiRun(elapsed, latencies, cpu)
+        while await offsets.total(INPUTS_TOPIC) < len(latencies):
+            if time.perf_counter() - started > elapsed + DRAIN_BOUND_S:
+                raise RuntimeError(f"events not all published {DRAIN_BOUND_S:.0f} s after the last answer")
+            await asyncio.sleep(0.05)
+        published = time.perf_counter() - started
+        cpu = meter.stop() | {"client": time.process_time() - client_cpu}
+    return ApiRun(elapsed, latencies, published, cpu)
+
+
+HEADER = (
+    "| benchmark | submissions | concurrency | submissions/s | p50 ms | p99 ms "
+    "| all published after s | CPU ms each: service / FerretDB / Kafka / client |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
+
+
+def row(label: str, result: ApiRun, concurrency: int) -> str:
+    """One markdown row of :data:`HEADER`."""
+    n = len(result.latencies)
+    q = statistics.quantiles(result.latencies, n=100)
+    each = " / ".join(
+        f"{result.cpu.get(k, float('nan')) / n * 1000:.2f}"
+        for k in ("feedback", "ferretdb", "kafka", "client")
+    )
+    return (
+        f"| {label} | {n} | {concurrency} | {n / result.elapsed:.0f} | {q[49] * 1000:.1f} "
+        f"| {q[98] * 1000:.1f} | {result.published_s:.1f} | {each} |"
+    )
 
 
 def main() -> None:
@@ -135,15 +195,9 @@ def main() -> None:
         result = asyncio.run(run(args.submissions, args.concurrency))
     finally:
         stop_all()
-    latencies = result.latencies
-    q = statistics.quantiles(latencies, n=100)
-    print("| benchmark | submissions | concurrency | submissions/s | p50 ms | p99 ms | CPU ms each |")
-    print("|---|---|---|---|---|---|---|")
-    print(
-        f"| feedback_api (service process, FerretDB) | {len(latencies)} | {args.concurrency} "
-        f"| {len(latencies) / result.elapsed:.0f} | {q[49] * 1000:.1f} | {q[98] * 1000:.1f} "
-        f"| {result.service_cpu_s / len(latencies) * 1000:.2f} |"
-    )
+        asyncio.run(cleanup())
+    print(HEADER)
+    print(row("feedback_api (service process, FerretDB)", result, args.concurrency))
 
 
 if __name__ == "__main__":
