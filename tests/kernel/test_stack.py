@@ -61,3 +61,29 @@ async def test_a_bulk_update_of_many_existing_documents_completes(
     )
     assert (result.matched_count, result.modified_count, result.upserted_count) == (250, 250, 0)
     assert await coll.count_documents({"v": 1}) == 250
+
+
+async def test_an_in_on_ids_goes_through_the_id_index_and_finds_exactly_its_documents(
+    mongo: AsyncIOMotorClient[dict[str, Any]], settings: Settings
+) -> None:
+    """Unpatched FerretDB 1.24 answers ``_id: {$in: [...]}`` by scanning the whole collection, as
+    scoring reads a batch's inputs, employees and scores; the stack's patch pushes it down to the
+    ``_id`` index (explain's ``filterPushdown``). The handler filters the rows again, so whatever
+    else the filter says still holds."""
+    db = mongo[settings.database("stack")]
+    name = f"in_{uuid.uuid4().hex[:6]}"
+    await db[name].insert_many([{"_id": f"k{i}", "odd": i % 2} for i in range(200)])
+    ids = ["k1", "k2", "k3", "k150", "missing"]
+
+    async def explained(query: dict[str, Any]) -> bool:
+        return bool((await db.command("explain", {"find": name, "filter": query})).get("filterPushdown"))
+
+    assert await explained({"_id": {"$in": ids}})
+    assert {d["_id"] async for d in db[name].find({"_id": {"$in": ids}})} == {"k1", "k2", "k3", "k150"}
+    assert {d["_id"] async for d in db[name].find({"_id": {"$in": ids}, "odd": 1})} == {"k1", "k3"}
+    # Values the _id column cannot be compared with as they are stay with the scan, and still match.
+    assert not await explained({"_id": {"$in": ["k1", 7]}})
+    assert {d["_id"] async for d in db[name].find({"_id": {"$in": ["k1", 7]}})} == {"k1"}
+    result = await db[name].update_many({"_id": {"$in": ids}}, {"$set": {"seen": True}})
+    assert result.modified_count == 4
+    assert await db[name].count_documents({"seen": True}) == 4
