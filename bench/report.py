@@ -213,7 +213,7 @@ def write(r: Results, md: Path, png: Path) -> None:
     add(
         "Where a target is missed, the CPU seconds per process in the tables below show which process "
         "the time went to, the py-spy profile at the end shows where in scoring, and "
-        "[docs/benchmarks.md](../docs/benchmarks.md#where-the-time-goes-committed-run-2026-11-22) "
+        "[docs/benchmarks.md](../docs/benchmarks.md#where-the-time-goes-committed-run) "
         "explains the committed run.\n"
     )
     add("## What the pipeline runs did\n")

@@ -18,6 +18,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from bench.workload import closing, cycle_id, provisional_scores, stored_inputs
 from services.scoring.service import ScoringService
 from services.scoring.store import FINALS, SCORES, ScoringStore, doc_id, latest
+from shared.events.feedback import FeedbackSubmitted
 from shared.events.scoring import Score, ScoreFinalized
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import build_registry
@@ -182,3 +183,40 @@ async def test_a_final_record_is_the_whole_event_and_carries_the_stored_score(
         assert json.loads(value) == json.loads(built.to_bytes())
     # Not vacuous: the workload's unit breaks its curve, so the curve fields are filled in.
     assert any(json.loads(v)["violations"] for v in values)
+
+
+async def test_an_input_that_arrives_after_the_close_makes_a_new_final_revision(
+    db: Any, service: ScoringService
+) -> None:
+    """Nothing that reaches scoring after the close is dropped: the feedback service can accept a
+    submission a moment after another replica closed the cycle (its reference cache, docs/feedback.md),
+    and Kafka can deliver one late. The employee's final score is rescored as a new final revision
+    and its ScoreFinalized staged with it."""
+    cid = cycle_id("marelan")
+    await service.finalize_cycle(closing(EMPLOYEES))
+    final = await db[FINALS].find_one({})
+    nip, key = final["nip"], final["_id"]
+    late = FeedbackSubmitted.build(
+        region="marelan",
+        correlation_id="late",
+        producer="feedback",
+        key=nip,
+        cycle_id=cid,
+        submission_id="late-self",
+        source="self",
+        ratee_nip=nip,
+        rater_nip=nip,
+        rubric_id="marelan",
+        ratings={"pencapaian_target": 1, "kontribusi_tim": 1, "perilaku_profesional": 1},
+    )
+
+    await service.record_inputs([late])
+
+    rescored = await db[FINALS].find_one({"_id": key})
+    assert rescored is not None
+    assert (rescored["status"], rescored["revision"]) == ("final", final["revision"] + 1)
+    assert rescored["digest"] != final["digest"]
+    staged = [json.loads(entry["value"]) for entry in rescored["_outbox"].values()]
+    assert [(e["type"], e["score"]["revision"]) for e in staged] == [
+        ("scoring.score_finalized", final["revision"] + 1)
+    ]
