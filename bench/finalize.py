@@ -53,6 +53,9 @@ class FinalizeRun:
     profile: profile.Profile | None = None
     cpu: dict[str, float] = field(default_factory=dict)
     written: list[int] = field(default_factory=list)
+    # The floor: reading the cycle's inputs documents once, as the close must, and nothing else.
+    read_inputs_s: float = float("nan")
+    read_inputs_cpu: dict[str, float] = field(default_factory=dict)
 
 
 async def _provisional(db: Any, employees: int) -> None:
@@ -60,6 +63,18 @@ async def _provisional(db: Any, employees: int) -> None:
     existing documents, as it does in production, not an empty collection."""
     for chunk in provisional_scores(employees):
         await db["scores"].insert_many(chunk, ordered=False)
+
+
+async def _read_floor(db: Any, result: FinalizeRun) -> None:
+    """Time one read of the cycle's inputs documents, the query a close starts with
+    (``ScoringStore.cycle_inputs``), the scoring process idle: a close cannot take less."""
+    meter = CpuMeter([])
+    t0 = time.perf_counter()
+    async for _ in db["inputs"].find({"cycle_id": cycle_id("marelan")}).batch_size(1000):
+        pass
+    result.read_inputs_s = time.perf_counter() - t0
+    result.read_inputs_cpu = meter.stop()
+    say(f"finalize floor: the cycle's inputs read in {result.read_inputs_s:.1f} s")
 
 
 async def run(
@@ -137,6 +152,7 @@ async def run(
                     break
                 # The consumer commits after the handler; let it settle before the next close.
                 await offsets.wait_caught_up({"scoring": [CYCLES_TOPIC]}, timeout=60)
+        await _read_floor(db, result)
     finally:
         for proc in procs:
             proc.sample_peak()

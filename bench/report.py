@@ -183,6 +183,15 @@ def write(r: Results, md: Path, png: Path) -> None:
         )
     )
     add(row("finalize rate", fin_rate, "employees/s", digits=1))
+    if fin and fin.read_inputs_s == fin.read_inputs_s:
+        add(
+            row(
+                f"finalize floor: reading the cycle's {fin.employees:,} inputs documents once, nothing else",
+                Figure([fin.read_inputs_s]),
+                "s",
+                digits=1,
+            )
+        )
     if fin_rate.values and fin_rate.median == 0:
         none = "n/a: no ScoreFinalized within the bound"
         add(f"| finalize 100,000, linear extrapolation | {none} | | | | | < 20 s | **missed** |")
@@ -268,6 +277,12 @@ def write(r: Results, md: Path, png: Path) -> None:
             f"{', '.join(f'{k} {v:.1f}' for k, v in fin.cpu.items())}. Score documents written by the "
             f"end of the bound: {fin.written}.\n"
         )
+        if fin.read_inputs_cpu:
+            add(
+                f"Afterwards, with scoring idle, one read of the cycle's inputs documents (the query"
+                f" a close starts with) took {fin.read_inputs_s:.1f} s; CPU seconds: "
+                f"{', '.join(f'{k} {v:.1f}' for k, v in fin.read_inputs_cpu.items())}.\n"
+            )
         if fin.profile:
             add(fin.profile.markdown("py-spy of the scoring process during finalisation"))
     if r.api_rows:
