@@ -17,7 +17,6 @@ driven over HTTP exactly as ``bench.feedback_api`` drives the service, and print
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 from dataclasses import replace
@@ -26,8 +25,8 @@ from typing import Any
 from litestar import Controller, Litestar, put
 from litestar.params import JSONBody
 
-from bench.common import cleanup, create_topics, isolated, on_sigterm, start, stop_all
-from bench.feedback_api import HEADER, ApiRun, drive, row, staff_nip
+from bench.common import create_topics, isolated, start
+from bench.feedback_api import ApiRun, arguments, drive, measure, staff_nip
 from services.feedback.api.params import STAFF, Caller, CycleId, Nip, RegionId, same_region
 from services.feedback.domain import FeedbackCreate, submission_id_of, utcnow
 from services.feedback.service.common import build
@@ -99,22 +98,13 @@ async def run(submissions: int, concurrency: int) -> ApiRun:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--submissions", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--serve", action="store_true", help="be the floor's HTTP process")
     args = parser.parse_args()
     if args.serve:
         serve(create_app, "feedback")
-        return
-    on_sigterm()
-    try:
-        result = asyncio.run(run(args.submissions, args.concurrency))
-    finally:
-        stop_all()
-        asyncio.run(cleanup())
-    print(HEADER)
-    print(row("api_floor (stand-in: no reads, no checks, no outbox marking)", result, args.concurrency))
+    else:
+        measure(run, "api_floor (stand-in: no reads, no checks, no outbox marking)", args)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,10 @@ import itertools
 import json
 import statistics
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -185,19 +187,30 @@ def row(label: str, result: ApiRun, concurrency: int) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The command line of an API benchmark."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
-    args = parser.parse_args()
+    return parser
+
+
+def measure(
+    run_once: Callable[[int, int], Coroutine[Any, Any, ApiRun]], label: str, args: argparse.Namespace
+) -> None:
+    """Run one API benchmark from the command line and print its row."""
     on_sigterm()
     try:
-        result = asyncio.run(run(args.submissions, args.concurrency))
+        result = asyncio.run(run_once(args.submissions, args.concurrency))
     finally:
         stop_all()
         asyncio.run(cleanup())
     print(HEADER)
-    print(row("feedback_api (service process, FerretDB)", result, args.concurrency))
+    print(row(label, result, args.concurrency))
+
+
+def main() -> None:
+    measure(run, "feedback_api (service process, FerretDB)", arguments(__doc__.splitlines()[0]).parse_args())
 
 
 if __name__ == "__main__":
