@@ -8,7 +8,8 @@ Everything stays inside what FerretDB supports: no $lookup, no change streams, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -76,16 +77,17 @@ class FeedbackStore:
         Returns False when someone else wrote first (the caller re-reads and retries).
         """
         coll = self.db[collection]
-        self._forget(collection, [doc_id])
-        if rev == 0:
-            return await self._insert(
-                collection, {"_id": doc_id, "rev": 1, **fields, **outbox.initial(events)}
-            )
-        async with self.locks.hold(collection, doc_id):
-            result = await coll.update_one(
-                {"_id": doc_id, "rev": rev}, {"$set": {**fields, "rev": rev + 1, **outbox.stage(events)}}
-            )
-        return result.matched_count == 1
+        with self._changing(collection, [doc_id]):
+            if rev == 0:
+                return await self._insert(
+                    collection, {"_id": doc_id, "rev": 1, **fields, **outbox.initial(events)}
+                )
+            async with self.locks.hold(collection, doc_id):
+                result = await coll.update_one(
+                    {"_id": doc_id, "rev": rev},
+                    {"$set": {**fields, "rev": rev + 1, **outbox.stage(events)}},
+                )
+            return result.matched_count == 1
 
     async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self.db[collection].find_one({"_id": doc_id}, _NO_OUTBOX)
@@ -114,12 +116,17 @@ class FeedbackStore:
             self._reference[key] = doc
         return doc
 
-    def _forget(self, collection: str, doc_ids: Iterable[str]) -> None:
-        if self._reference is None or collection not in REFERENCE_COLLECTIONS:
-            return
-        self._reference_writes += 1
-        for doc_id in doc_ids:
-            self._reference.pop((collection, doc_id), None)
+    @contextlib.contextmanager
+    def _changing(self, collection: str, doc_ids: Iterable[str]) -> Iterator[None]:
+        """Around a write: once it is over, however it ended, drop the documents' cached copies and
+        keep reads that overlapped it from caching what they read (it may predate the write)."""
+        try:
+            yield
+        finally:
+            if self._reference is not None and collection in REFERENCE_COLLECTIONS:
+                self._reference_writes += 1
+                for doc_id in doc_ids:
+                    self._reference.pop((collection, doc_id), None)
 
     async def _insert(self, collection: str, doc: dict[str, Any]) -> bool:
         """Insert through the collection's group commit (:class:`shared.mongo.InsertBatcher`);
@@ -172,16 +179,16 @@ class FeedbackStore:
         self, region: str, nip: str, fields: dict[str, Any], events: Sequence[Event]
     ) -> bool:
         """Create or replace one employee; False when the NIP belongs to another region."""
-        self._forget(EMPLOYEES, [nip])
-        try:
-            await self.db[EMPLOYEES].update_one(
-                {"_id": nip, "region": region},
-                {"$set": {**fields, "region": region, **outbox.stage(events)}},
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return True
+        with self._changing(EMPLOYEES, [nip]):
+            try:
+                await self.db[EMPLOYEES].update_one(
+                    {"_id": nip, "region": region},
+                    {"$set": {**fields, "region": region, **outbox.stage(events)}},
+                    upsert=True,
+                )
+            except DuplicateKeyError:
+                return False
+            return True
 
     async def upsert_employees(
         self, region: str, rows: Sequence[tuple[str, dict[str, Any], Event]]
@@ -192,8 +199,13 @@ class FeedbackStore:
         the collection's size), known ones updated by ``_id``. A NIP of another region fails only
         its own row (``ordered=False``). A document never changes region, so ``_id`` suffices.
         """
+        with self._changing(EMPLOYEES, [nip for nip, _, _ in rows]):
+            return await self._upsert_employees(region, rows)
+
+    async def _upsert_employees(
+        self, region: str, rows: Sequence[tuple[str, dict[str, Any], Event]]
+    ) -> set[int]:
         failed: set[int] = set()
-        self._forget(EMPLOYEES, [nip for nip, _, _ in rows])
         for start in range(0, len(rows), BULK_CHUNK):
             chunk = rows[start : start + BULK_CHUNK]
             cursor = self.db[EMPLOYEES].find({"_id": {"$in": [nip for nip, _, _ in chunk]}}, {"region": 1})

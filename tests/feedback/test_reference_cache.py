@@ -85,3 +85,16 @@ def _event() -> EmployeeUpserted:
         region="r", correlation_id="test", producer="feedback", key=NIP, employee=employee
     )
     return built
+
+
+async def test_a_read_made_while_this_process_writes_does_not_outlive_the_write(db: Database) -> None:
+    store = FeedbackStore(db, cache_s=600)
+    assert await store.write(CYCLES, "c1", 0, {"region": "r", "status": "open"}, [])
+    async with store.locks.hold(CYCLES, "c1"):  # the write below begins, then waits here
+        writing = asyncio.create_task(store.write(CYCLES, "c1", 1, {"status": "closed"}, []))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not writing.done()
+        assert await status(store) == "open"  # read during the write: the version before it
+    assert await writing
+    assert await status(store) == "closed"  # not the copy read during the write
