@@ -78,22 +78,35 @@ async def read_ahead(
         pending.cancel()
 
 
+async def insert_unordered(
+    collection: AsyncIOMotorCollection[dict[str, Any]], docs: Sequence[dict[str, Any]]
+) -> dict[int, WriteError]:
+    """Insert ``docs`` in one unordered ``insert_many``; returns the write error of each document
+    that was not stored, by position (the others are). An error of the statement as a whole (the
+    database unreachable) is raised."""
+    if not docs:
+        return {}
+    try:
+        await collection.insert_many(list(docs), ordered=False)
+    except BulkWriteError as exc:
+        return {
+            int(err["index"]): WriteError(err.get("errmsg", ""), err.get("code"), err)
+            for err in exc.details.get("writeErrors", [])
+        }
+    return {}
+
+
 async def insert_new(
     collection: AsyncIOMotorCollection[dict[str, Any]], docs: Sequence[dict[str, Any]]
 ) -> set[int]:
     """Insert ``docs`` unordered; returns the positions of those whose ``_id`` (or other unique
     key) was already there, which is how an insert-only writer recognises what an earlier or
     concurrent writer did. Any other write error is raised."""
-    if not docs:
-        return set()
-    try:
-        await collection.insert_many(list(docs), ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(err.get("code") != DUPLICATE_KEY for err in errors):
-            raise
-        return {int(err["index"]) for err in errors}
-    return set()
+    errors = await insert_unordered(collection, docs)
+    for error in errors.values():
+        if error.code != DUPLICATE_KEY:
+            raise error
+    return set(errors)
 
 
 class InsertBatcher:
@@ -126,11 +139,8 @@ class InsertBatcher:
     async def _flush(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            errors: dict[int, dict[str, Any]] = {}
             try:
-                await self.collection.insert_many([doc for doc, _ in batch], ordered=False)
-            except BulkWriteError as exc:
-                errors = {int(err["index"]): err for err in exc.details.get("writeErrors", [])}
+                errors = await insert_unordered(self.collection, [doc for doc, _ in batch])
             except Exception as exc:  # the statement failed as a whole: every caller hears it
                 for _, future in batch:
                     if not future.done():
@@ -142,7 +152,7 @@ class InsertBatcher:
                 error = errors.get(index)
                 if error is None:
                     future.set_result(True)
-                elif error.get("code") == DUPLICATE_KEY:
+                elif error.code == DUPLICATE_KEY:
                     future.set_result(False)
                 else:
-                    future.set_exception(WriteError(error.get("errmsg", ""), error.get("code"), error))
+                    future.set_exception(error)
