@@ -22,9 +22,9 @@ from bench.profile import Profile
 from shared.events.feedback import INPUTS_TOPIC
 
 T = TypeVar("T")
+OUT = Path(__file__).resolve().parent
 #: Connections of the feedback API runs: the issue names none; 16 and 32 show how the rate grows
 #: with group commit as more requests wait at once, and what it does to p99.
-OUT = Path(__file__).resolve().parent
 API_CONCURRENCY = (16, 32)
 
 
@@ -115,9 +115,8 @@ async def main(quick: bool) -> None:
                 for concurrency in API_CONCURRENCY:
                     api_run = await bench.run(n, concurrency)
                     await cleanup([api_run.prefix])
-                    label = "feedback_api" if name == "service" else "api_floor"
                     r.api.setdefault((name, concurrency), report.ApiFigures()).add(api_run)
-                    r.api_rows.append(feedback_api.row(label, api_run, concurrency))
+                    r.api_rows.append(feedback_api.row(bench.__name__.split(".")[-1], api_run, concurrency))
         r.api_submissions = n
 
     await guarded("feedback API", 600, api, errors)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Litestar, put
@@ -89,10 +88,7 @@ async def run(submissions: int, concurrency: int) -> ApiRun:
     await create_topics(settings, [INPUTS_TOPIC])
     (floor,) = await start([("feedback", PORT)], settings, module="bench.api_floor", args=["--serve"])
     try:
-        return replace(
-            await drive(settings, floor, [staff_nip(i) for i in range(people)], submissions, concurrency),
-            prefix=settings.db_prefix,
-        )
+        return await drive(settings, floor, [staff_nip(i) for i in range(people)], submissions, concurrency)
     finally:
         floor.stop()
 

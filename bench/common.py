@@ -281,7 +281,7 @@ class KeepAlive:
     """One keep-alive HTTP/1.1 connection that sends prepared requests and reads their answers:
     the load generator of the API benchmarks. It shares the machine with what it measures, so it
     must cost little: httpx spent 2.3 ms of CPU per request, more than the service it drove, where
-    this spends a tenth of that (bench.feedback_api reports it as the client's share). Answers
+    this spends about 0.08 ms (bench.feedback_api reports it as the client's share). Answers
     must carry Content-Length (Litestar's do); anything else is refused rather than misread.
     """
 

@@ -21,7 +21,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,7 +95,7 @@ class ApiRun:
     elapsed: float  # first request to last response
     latencies: list[float]
     published_s: float  # first request until every FeedbackSubmitted was on the topic
-    cpu: dict[str, float]  # CPU seconds per process (service, ferretdb, kafka) until then
+    cpu: dict[str, float]  # CPU seconds per process (service, ferretdb, kafka, client) until then
     prefix: str = ""  # the run's database and topic prefix, for clean-up
 
     @property
@@ -112,9 +112,7 @@ async def run(submissions: int, concurrency: int) -> ApiRun:
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
             nips = await seed(client, settings, people)
-        return replace(
-            await drive(settings, service, nips, submissions, concurrency), prefix=settings.db_prefix
-        )
+        return await drive(settings, service, nips, submissions, concurrency)
     finally:
         service.stop()
 
@@ -163,7 +161,7 @@ async def drive(
             await asyncio.sleep(0.05)
         published = time.perf_counter() - started
         cpu = meter.stop() | {"client": time.process_time() - client_cpu}
-    return ApiRun(elapsed, latencies, published, cpu)
+    return ApiRun(elapsed, latencies, published, cpu, prefix=settings.db_prefix)
 
 
 HEADER = (

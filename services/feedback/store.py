@@ -98,7 +98,7 @@ class FeedbackStore:
         seconds, or from the database.
 
         Every submission checks its rater, its ratee and its cycle; read from the database each
-        time, those checks were most of what the API cost FerretDB. A write through this process
+        time, those checks were a large part of what the API cost FerretDB. A write through this process
         is seen at once (it empties the entry); one through another replica of the service within
         the cache's lifetime. A cycle's window is checked against the clock on every request, so
         only an explicit close or reopen on another replica takes that long to be seen. Writes
