@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             data: JSONBody[FeedbackCreate],
         ) -> dict[str, Any]:
             rater = request.user.nip or ""
-            submission_id = submission_id_of(cycle_id, rater, nip)
+            submission_id = submission_id_of(cycle_id, rater, nip, b"bench-floor")
             fields: dict[str, Any] = {
                 "submission_id": submission_id,
                 "version": 1,

@@ -245,14 +245,25 @@ def serve(factory: Callable[[Settings], Litestar], service: str) -> None:
     import uvicorn
 
     settings = Settings()
-    if problem := settings.secret_problem():
+    if problem := settings.secret_problem(service):
         raise SystemExit(
             f"{service}: refusing to serve on {settings.http_host}: {problem}; anyone who knows it can"
-            " sign tokens for every role. Set a random one: openssl rand -hex 32"
+            " sign tokens for every role or name raters. Set a random one: openssl rand -hex 32"
         )
     app = factory(settings)
     port = settings.http_port or DEFAULT_PORTS[service]
-    uvicorn.run(app, host=settings.http_host, port=port, log_config=None, access_log=False)
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise; the client address
+    # is what the citizen rate limit counts, so only configured proxies may set it.
+    proxies = settings.forwarded_allow_ips()
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 def set_event_correlation(events: Sequence[Event]) -> None:

@@ -14,6 +14,8 @@ DEV_JWT_SECRET = "change-me-in-production-please-32b"
 MIN_SECRET_LENGTH = 32
 """Shortest secret accepted on a listening address beyond loopback (RFC 7518 3.2: HS256 keys of
 at least 256 bits)."""
+DEV_SUBMISSION_SECRET = "development-submission-secret-32b"
+"""The built-in key of submission ids: good for a laptop, where nobody else reads the audit."""
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -43,6 +45,25 @@ class Settings(BaseSettings):
         ),
     )
     jwt_issuer: str = Field("kinerja", description="Expected `iss` claim of bearer tokens.")
+    submission_secret: str = Field(
+        DEV_SUBMISSION_SECRET,
+        description=(
+            "Key of the HMAC that makes feedback submission ids (feedback service). Without it an id"
+            " could be recomputed from the cycle, the ratee and a colleague's NIP, naming the rater."
+            " The feedback service listening beyond 127.0.0.1 refuses to start with the built-in"
+            " one, a placeholder or one shorter than 32 characters (`openssl rand -hex 32`)."
+            " Changing it gives later resubmissions new ids: change it only between cycles."
+        ),
+    )
+    trusted_proxies: str = Field(
+        "",
+        description=(
+            "Comma-separated addresses of reverse proxies whose `X-Forwarded-For` and"
+            " `X-Forwarded-Proto` headers are believed (`*` for any). Empty: the headers are"
+            " ignored and the client is the peer address, so a client cannot pick the address"
+            " that the citizen rate limit counts."
+        ),
+    )
     consumer_batch: int = Field(500, description="Most records a consumer takes from Kafka at once.")
     retry_initial_s: float = Field(0.2, description="First back-off delay after a transient error.")
     retry_max_s: float = Field(5.0, description="Longest back-off delay between retries.")
@@ -70,22 +91,32 @@ class Settings(BaseSettings):
         20_971_520, description="Largest accepted body for bulk employee imports."
     )
 
-    def secret_problem(self) -> str | None:
-        """Why ``jwt_secret`` must not guard an API reachable from other machines, if it must not.
+    def secret_problem(self, service: str | None = None) -> str | None:
+        """Why a secret must not guard an API reachable from other machines, if it must not.
 
-        Anyone who knows the secret can mint a token for any role of any region, so the built-in
-        one, an unreplaced placeholder of the deployment templates and short ones are refused
-        unless the API listens on loopback only.
+        Anyone who knows the JWT secret can mint a token for any role of any region, and anyone
+        who knows the submission secret can tell which colleague gave a peer rating from its id.
+        So the built-in ones, an unreplaced placeholder of the deployment templates and short ones
+        are refused unless the API listens on loopback only. The submission secret is checked for
+        the feedback service, the only one that uses it.
         """
         if self.http_host in LOOPBACK:
             return None
-        if self.jwt_secret == DEV_JWT_SECRET:
-            return "KINERJA_JWT_SECRET is the built-in development secret"
-        if "REPLACE-ME" in self.jwt_secret.upper():
-            return "KINERJA_JWT_SECRET is still the deployment template's placeholder"
-        if len(self.jwt_secret) < MIN_SECRET_LENGTH:
-            return f"KINERJA_JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters"
+        secrets = [("KINERJA_JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET)]
+        if service == "feedback":
+            secrets.append(("KINERJA_SUBMISSION_SECRET", self.submission_secret, DEV_SUBMISSION_SECRET))
+        for name, value, builtin in secrets:
+            if value == builtin:
+                return f"{name} is the built-in development secret"
+            if "REPLACE-ME" in value.upper():
+                return f"{name} is still the deployment template's placeholder"
+            if len(value) < MIN_SECRET_LENGTH:
+                return f"{name} is shorter than {MIN_SECRET_LENGTH} characters"
         return None
+
+    def forwarded_allow_ips(self) -> list[str]:
+        """The proxies whose forwarding headers uvicorn believes; none unless configured."""
+        return [ip.strip() for ip in self.trusted_proxies.split(",") if ip.strip()]
 
     def topic(self, name: str) -> str:
         """Return the topic name as it exists on the cluster."""

@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("feedback", settings or Settings())
     store = FeedbackStore(kit.db, kit.relay.locks, cache_s=kit.settings.reference_cache_s)
     registry = build_registry()
+    submission_key = kit.settings.submission_secret.encode()
     for collection in OUTBOX_COLLECTIONS:
         kit.relay.watch(collection)
     kit.publishes(Publication(EMPLOYEES_TOPIC, (EmployeeUpserted,), "Employees as imported or changed."))
@@ -58,8 +59,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "store": Provide(lambda: store, use_cache=True, sync_to_thread=False),
             "relay": Provide(lambda: kit.relay, use_cache=True, sync_to_thread=False),
             "registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
+            "submission_key": Provide(lambda: submission_key, use_cache=True, sync_to_thread=False),
         },
-        on_startup=[store.ensure_indexes],
+        on_startup=[store.ensure_indexes, store.redact_rater_audit],
         description="The feedback service of Kinerja: organisation data, cycles, plans (SKP), reports "
         "and 360 feedback. Guide: docs/feedback.md.",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cachetools import TTLCache
@@ -33,6 +33,9 @@ SUBMISSIONS = "submissions"
 NOTES = "notes"
 AUDIT = "audit"
 RATE_LIMITS = "rate_limits"
+MIGRATIONS = "migrations"
+#: Feedback sources whose raters no reader other than the rater may learn.
+ANONYMOUS_SOURCES = frozenset({"peer", "subordinate", "citizen"})
 
 #: Collections whose documents carry an outbox; the relay sweeps them after a crash.
 OUTBOX_COLLECTIONS = (EMPLOYEES, CYCLES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES)
@@ -231,6 +234,40 @@ class FeedbackStore:
     # ------------------------------------------------------------------ audit and rate limits
     async def audit(self, entry: dict[str, Any]) -> None:
         await self._insert(AUDIT, entry)
+
+    async def redact_rater_audit(self) -> None:
+        """Once per database: rewrite the audit entries of peer and subordinate feedback that
+        earlier versions wrote with the rater as actor and the (then unkeyed) submission id as
+        target, into the anonymous shape of ``anonymous_audit``.
+
+        Idempotent, and safe when several replicas start at once; a marker in ``migrations``
+        keeps later starts from scanning the audit collection again.
+        """
+        marker = "audit-rater-redaction"
+        if await self.db[MIGRATIONS].find_one({"_id": marker}) is not None:
+            return
+        old = self.db[AUDIT].find(
+            {"action": "feedback.submitted", "detail.source": {"$exists": False}}, {"target": 1, "at": 1}
+        )
+        async for entry in old:
+            sub = await self.db[SUBMISSIONS].find_one({"_id": entry["target"]}, {"source": 1, "ratee_nip": 1})
+            source = sub["source"] if sub else "unknown"
+            if source in ANONYMOUS_SOURCES or sub is None:
+                at = entry["at"].replace(hour=0, minute=0, second=0, microsecond=0)
+                change = {
+                    "at": at,
+                    "actor": "anonymous",
+                    "role": "anonymous",
+                    "nip": None,
+                    "target": sub["ratee_nip"] if sub else "unknown",
+                    "detail": {"source": source},
+                    "correlation_id": None,
+                }
+            else:
+                change = {"detail.source": source}
+            await self.db[AUDIT].update_one({"_id": entry["_id"]}, {"$set": change})
+        with contextlib.suppress(DuplicateKeyError):
+            await self.db[MIGRATIONS].insert_one({"_id": marker, "at": datetime.now(UTC)})
 
     async def hit(self, client: str, window: int) -> int:
         """Count one request of ``client`` in the fixed ``window``; returns the count so far.

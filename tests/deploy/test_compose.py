@@ -99,6 +99,7 @@ def test_service_runs_from_the_dockerfile_after_the_topic_step(compose: dict[str
     assert "mongo:27017" in env["KINERJA_MONGO_URL"]
     # A secret must come from the operator, never from a default in this file.
     assert env["KINERJA_JWT_SECRET"].startswith("${KINERJA_JWT_SECRET:?")
+    assert env["KINERJA_SUBMISSION_SECRET"].startswith("${KINERJA_SUBMISSION_SECRET:?")
 
 
 def test_service_environment_names_are_settings(compose: dict[str, Any]) -> None:

@@ -210,7 +210,11 @@ def test_config_map_sets_only_settings_the_services_read(docs: list[dict[str, An
 def test_secrets_are_placeholders_only(docs: list[dict[str, Any]]) -> None:
     secrets = by_kind(docs, "Secret")
     assert set(secrets) == {"kinerja-secrets", "kinerja-smtp"}
-    assert set(secrets["kinerja-secrets"]["stringData"]) == {"KINERJA_JWT_SECRET", "KINERJA_MONGO_URL"}
+    assert set(secrets["kinerja-secrets"]["stringData"]) == {
+        "KINERJA_JWT_SECRET",
+        "KINERJA_SUBMISSION_SECRET",
+        "KINERJA_MONGO_URL",
+    }
     for secret in secrets.values():
         assert "data" not in secret, "base64 data here would hide a real secret from review"
         assert set(secret["stringData"]) <= SERVICE_VARS

@@ -139,7 +139,7 @@ async def test_feedback_outside_the_window_or_after_closing_is_refused(
     assert response.status_code == 409 and response.json()["type"] == PROBLEM + "cycle-closed"
 
 
-async def test_the_ratee_sees_peers_only_pooled_from_three_and_never_who_said_what(
+async def test_the_ratee_sees_peers_only_pooled_from_three_at_the_close_and_never_who_said_what(
     client: Client, auth: Any, seed: Any
 ) -> None:
     await seed()
@@ -147,21 +147,47 @@ async def test_the_ratee_sees_peers_only_pooled_from_three_and_never_who_said_wh
     for peer, score in ((B, 2), (C, 4)):
         body = {"source": "peer", "ratings": {"pencapaian_target": score}, "comment": f"catatan {score}"}
         await client.put(f"{BASE}/feedback/{A}", json=body, headers=auth(Role.EMPLOYEE, nip=peer))
-    two = await client.get(f"{BASE}/feedback/{A}", headers=a)
-    peers = next(s for s in two.json()["sources"] if s["source"] == "peer")
-    assert peers == {"source": "peer", "raters": 2, "shown": False, "means": {}, "comments": []}
-
     body = {"source": "peer", "ratings": {"pencapaian_target": 3}, "comment": "catatan 3"}
     await client.put(f"{BASE}/feedback/{A}", json=body, headers=auth(Role.EMPLOYEE, nip=D))
+    open_view = await client.get(f"{BASE}/feedback/{A}", headers=a)
+    peers = next(s for s in open_view.json()["sources"] if s["source"] == "peer")
+    assert peers == {
+        "source": "peer",
+        "raters": 3,
+        "shown": False,
+        "withheld": "until-close",
+        "means": {},
+        "comments": [],
+    }
+
+    closed = await client.post(f"{BASE}/close", json={}, headers=auth(Role.HR_ADMIN))
+    assert closed.status_code == 201, closed.text
     three = await client.get(f"{BASE}/feedback/{A}", headers=a)
     peers = next(s for s in three.json()["sources"] if s["source"] == "peer")
-    assert peers["shown"] and peers["means"] == {"pencapaian_target": 3.0}
+    assert peers["shown"] and peers["withheld"] is None and peers["means"] == {"pencapaian_target": 3.0}
     assert peers["comments"] == ["catatan 2", "catatan 3", "catatan 4"]
     for nip in (B, C, D):
         assert nip not in three.text, "a rater's NIP reached the ratee"
     for reader in (auth(Role.SUPERVISOR, nip=SUP), auth(Role.HR_ADMIN)):
         text = (await client.get(f"{BASE}/feedback/{A}", headers=reader)).text
         assert not any(nip in text for nip in (B, C, D))
+
+
+async def test_a_closed_cycle_with_too_few_peers_still_hides_them(
+    client: Client, auth: Any, seed: Any
+) -> None:
+    await seed()
+    body = {"source": "peer", "ratings": {"pencapaian_target": 2}, "comment": "catatan"}
+    await client.put(f"{BASE}/feedback/{A}", json=body, headers=auth(Role.EMPLOYEE, nip=B))
+    await client.post(f"{BASE}/close", json={}, headers=auth(Role.HR_ADMIN))
+    view = await client.get(f"{BASE}/feedback/{A}", headers=auth(Role.EMPLOYEE, nip=A))
+    peers = next(s for s in view.json()["sources"] if s["source"] == "peer")
+    assert (peers["shown"], peers["withheld"], peers["means"], peers["comments"]) == (
+        False,
+        "too-few-raters",
+        {},
+        [],
+    )
 
 
 async def test_citizen_feedback_is_anonymous_and_rate_limited(
@@ -195,7 +221,10 @@ async def test_citizen_feedback_is_anonymous_and_rate_limited(
     assert all(e["rater_nip"] is None for e in events)
     assert events[0]["unit_id"] == "dinkes" and events[1]["ratee_nip"] == A
     audit = (await client.get("/regions/marelan/audit", headers=auth(Role.HR_ADMIN))).json()
-    assert any(a["action"] == "feedback.citizen" and a["actor"] == "citizen" for a in audit)
+    citizen = [a for a in audit if a["action"] == "feedback.citizen"]
+    assert citizen and all(
+        a["actor"] == "anonymous" and a["detail"] == {"source": "citizen"} for a in citizen
+    )
 
 
 async def test_supervisor_writes_continuous_notes_any_time(

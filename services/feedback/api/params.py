@@ -28,6 +28,8 @@ Caller = Request[Principal, Any, Any]
 Store = NamedDependency[FeedbackStore]
 Relay = NamedDependency[OutboxRelay]
 Registry = NamedDependency[RubricRegistry]
+SubmissionKey = NamedDependency[bytes]
+"""The key of submission ids (``KINERJA_SUBMISSION_SECRET``)."""
 
 RegionId = Annotated[str, Parameter(title="Region id", pattern=ID_PATTERN)]
 UnitId = Annotated[str, Parameter(title="Unit (dinas) id", pattern=ID_PATTERN)]

@@ -22,6 +22,7 @@ from services.feedback.api.params import (
     Registry,
     Relay,
     Store,
+    SubmissionKey,
     same_region,
 )
 from services.feedback.domain import (
@@ -52,13 +53,14 @@ class FeedbackController(Controller):
         store: Store,
         relay: Relay,
         registry: Registry,
+        submission_key: SubmissionKey,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
         data: JSONBody[FeedbackCreate],
     ) -> Submission:
         return await service.submit_feedback(
-            store, relay, registry, request.user, region, cycle_id, nip, data
+            store, relay, registry, submission_key, request.user, region, cycle_id, nip, data
         )
 
     @get(

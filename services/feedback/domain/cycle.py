@@ -62,6 +62,11 @@ class Cycle(BaseModel):
     window_closes: datetime
     status: CycleStatus
     reopened: int = Field(0, description="How often the cycle was reopened for corrections.")
+    keyed_ids: bool = Field(
+        False,
+        description="Feedback submission ids of this cycle are keyed with the service's submission "
+        "secret. Cycles opened by earlier versions keep their unkeyed ids until they end.",
+    )
 
     def accepting(self, now: datetime) -> str | None:
         """Why submissions are refused now (a problem slug), or None when they are accepted."""

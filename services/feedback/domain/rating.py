@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -72,7 +73,13 @@ class Submission(BaseModel):
 class SourceSummary(BaseModel):
     source: Source
     raters: int = Field(description="How many raters submitted.")
-    shown: bool = Field(description="False when too few raters to show without identifying one.")
+    shown: bool = Field(
+        description="False for a peer, subordinate or citizen pool while the cycle is open or while "
+        "it has too few raters to show without identifying one."
+    )
+    withheld: Literal["until-close", "too-few-raters"] | None = Field(
+        None, description="Why a pool is not shown (None when it is)."
+    )
     means: dict[str, float] = Field(default_factory=dict, description="Mean rating per criterion.")
     comments: list[str] = Field(default_factory=list, description="Comments, in no attributable order.")
 
@@ -86,9 +93,19 @@ class FeedbackSummary(BaseModel):
     sources: list[SourceSummary]
 
 
-def submission_id_of(cycle_id: str, rater_nip: str, ratee_nip: str) -> str:
-    """Stable id of (cycle, rater, ratee); a hash, so the id alone does not name the rater."""
-    digest = hashlib.sha256(f"{cycle_id}|{rater_nip}|{ratee_nip}".encode()).hexdigest()
+def submission_id_of(cycle_id: str, rater_nip: str, ratee_nip: str, key: bytes | None) -> str:
+    """Stable id of (cycle, rater, ratee), keyed with the service's submission secret.
+
+    An unkeyed hash could be recomputed by anyone who knows the cycle, the ratee and a list of
+    colleagues, naming the rater behind an id. With ``key`` it is an HMAC-SHA-256 that only the
+    service can compute. ``key=None`` gives the unkeyed id of submissions to cycles opened before
+    keyed ids (``Cycle.keyed_ids``); those ids are never shown to anyone but the rater.
+    """
+    message = f"{cycle_id}|{rater_nip}|{ratee_nip}".encode()
+    if key is None:
+        digest = hashlib.sha256(message).hexdigest()
+    else:
+        digest = hmac.new(key, message, hashlib.sha256).hexdigest()
     return str(uuid.UUID(digest[:32]))
 
 
@@ -113,9 +130,20 @@ def relation_problem(source: Source, rater: EmployeeRecord, ratee: EmployeeRecor
 
 
 def summarise(
-    cycle_id: str, ratee_nip: str, rubric_id: str, submissions: Sequence[Mapping[str, Any]]
+    cycle_id: str,
+    ratee_nip: str,
+    rubric_id: str,
+    submissions: Sequence[Mapping[str, Any]],
+    *,
+    released: bool,
 ) -> FeedbackSummary:
-    """Pool submissions per source; pooled sources under :data:`MIN_ANONYMOUS_RATERS` stay hidden."""
+    """Pool submissions per source.
+
+    Peer, subordinate and citizen pools are shown only once the cycle is closed (``released``) and
+    only from :data:`MIN_ANONYMOUS_RATERS` raters up. A pool that changed with every new rating
+    or resubmission would let its reader subtract one view from the next and recover that single
+    rater's ratings and comment; closed, it changes only when the cycle is reopened.
+    """
     by_source: dict[Source, list[Mapping[str, Any]]] = {}
     for sub in submissions:
         by_source.setdefault(Source(sub["source"]), []).append(sub)
@@ -124,7 +152,8 @@ def summarise(
         subs = by_source.get(source, [])
         if not subs:
             continue
-        shown = source not in POOLED_SOURCES or len(subs) >= MIN_ANONYMOUS_RATERS
+        pooled = source in POOLED_SOURCES
+        shown = not pooled or (released and len(subs) >= MIN_ANONYMOUS_RATERS)
         means: dict[str, float] = {}
         comments: list[str] = []
         if shown:
@@ -132,9 +161,20 @@ def summarise(
             means = {c: round(fmean(s["ratings"][c] for s in subs if c in s["ratings"]), 3) for c in criteria}
             comments = sorted(s["comment"] for s in subs if s.get("comment"))
         sources.append(
-            SourceSummary(source=source, raters=len(subs), shown=shown, means=means, comments=comments)
+            SourceSummary(
+                source=source,
+                raters=len(subs),
+                shown=shown,
+                withheld=None if shown else _withheld(len(subs), released),
+                means=means,
+                comments=comments,
+            )
         )
     return FeedbackSummary(cycle_id=cycle_id, ratee_nip=ratee_nip, rubric_id=rubric_id, sources=sources)
+
+
+def _withheld(raters: int, released: bool) -> Literal["until-close", "too-few-raters"]:
+    return "too-few-raters" if released or raters < MIN_ANONYMOUS_RATERS else "until-close"
 
 
 # ------------------------------------------------------------------ notes and audit
@@ -155,11 +195,33 @@ class Note(BaseModel):
 
 class AuditEntry(BaseModel):
     at: datetime
-    actor: str = Field(description="Subject of the token, or `citizen` for anonymous feedback.")
+    actor: str = Field(
+        description="Subject of the token; `anonymous` for peer, subordinate and citizen feedback, "
+        "whose entries say only which source rated whom, on which day."
+    )
     role: str
     action: str = Field(examples=["cycle.reopened"])
     target: str
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+def anonymous_audit(region: str, source: Source, target: str, now: datetime) -> dict[str, Any]:
+    """The audit entry of a peer, subordinate or citizen rating: "a <source> rated <target>".
+
+    It names no rater, carries no submission id, version or correlation id, and keeps only the
+    day, so it cannot be tied to the rater's own entries by id, request or time.
+    """
+    return {
+        "region": region,
+        "at": now.replace(hour=0, minute=0, second=0, microsecond=0),
+        "actor": "anonymous",
+        "role": "anonymous",
+        "nip": None,
+        "action": "feedback.submitted" if source is not Source.CITIZEN else "feedback.citizen",
+        "target": target,
+        "detail": {"source": source.value},
+        "correlation_id": None,
+    }
 
 
 def window_start(now: datetime, window_s: int = CITIZEN_WINDOW_S) -> int:

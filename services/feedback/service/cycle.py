@@ -14,7 +14,7 @@ from shared.outbox import OutboxRelay
 async def open_cycle(
     store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, body: CycleCreate
 ) -> Cycle:
-    cycle = Cycle(region=region, status=CycleStatus.OPEN, **body.model_dump())
+    cycle = Cycle(region=region, status=CycleStatus.OPEN, keyed_ids=True, **body.model_dump())
     event = build(CycleOpened, region=region, key=cycle.cycle_id, **body.model_dump())
     if not await store.write(CYCLES, cycle.cycle_id, 0, cycle.model_dump(mode="json"), [event]):
         raise Conflict(f"cycle {cycle.cycle_id} exists already", slug="cycle-exists")

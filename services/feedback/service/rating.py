@@ -10,14 +10,18 @@ from typing import cast
 from services.feedback.domain import (
     CITIZEN_LIMIT,
     CITIZEN_WINDOW_S,
+    POOLED_SOURCES,
     AuditEntry,
     CitizenFeedbackCreate,
+    Cycle,
+    CycleStatus,
     EmployeeRecord,
     FeedbackCreate,
     FeedbackSummary,
     Note,
     NoteCreate,
     Submission,
+    anonymous_audit,
     relation_problem,
     submission_id_of,
     summarise,
@@ -58,6 +62,7 @@ async def submit_feedback(
     store: FeedbackStore,
     relay: OutboxRelay,
     registry: RubricRegistry,
+    submission_key: bytes,
     caller: Principal,
     region: str,
     cycle_id: str,
@@ -78,6 +83,7 @@ async def submit_feedback(
         if isinstance(result, BaseException):
             raise result
     rater, ratee = cast(EmployeeRecord, results[0]), cast(EmployeeRecord, results[1])
+    cycle = cast(Cycle, results[2])
     source = Source(body.source)
     if (slug := relation_problem(source, rater, ratee)) is not None:
         raise Forbidden(_RELATION_DETAIL[slug], slug=slug)
@@ -85,7 +91,8 @@ async def submit_feedback(
     problems = spec.rating_problems(source, body.ratings, service_role=ratee.service_role)
     if problems:
         raise invalid(problems, "invalid-ratings")
-    submission_id = submission_id_of(cycle_id, rater.nip, ratee.nip)
+    key = submission_key if cycle.keyed_ids else None
+    submission_id = submission_id_of(cycle_id, rater.nip, ratee.nip, key)
     for attempt in range(WRITE_ATTEMPTS):
         # Most submissions are a rater's first for the ratee: try the insert before reading.
         current = await store.get(SUBMISSIONS, submission_id) if attempt else None
@@ -117,11 +124,26 @@ async def submit_feedback(
         }
         if await store.write(SUBMISSIONS, submission_id, rev, fields, [event]):
             emitted(relay, SUBMISSIONS, submission_id, [event])
-            await audit(
-                store, caller, region, "feedback.submitted", submission_id, version=submission.version
-            )
+            await _audit_submission(store, caller, region, submission)
             return submission
     raise lost_race("the submission")
+
+
+async def _audit_submission(
+    store: FeedbackStore, caller: Principal, region: str, submission: Submission
+) -> None:
+    """Self and supervisor assessments are audited with their author, who is no secret.
+
+    Peer and subordinate feedback is audited as "a peer rated <ratee>" on the day: no actor, no
+    submission id, no version, no exact time and no correlation id, any of which could tie the
+    entry to the rater's other entries or to a recomputed id (docs/feedback.md, "Rater anonymity").
+    """
+    if submission.source not in POOLED_SOURCES:
+        await audit(
+            store, caller, region, "feedback.submitted", submission.submission_id, version=submission.version
+        )
+        return
+    await store.audit(anonymous_audit(region, submission.source, submission.ratee_nip or "", utcnow()))
 
 
 async def submit_citizen_feedback(
@@ -177,7 +199,7 @@ async def submit_citizen_feedback(
     }
     await store.write(SUBMISSIONS, submission.submission_id, 0, fields, [event])
     emitted(relay, SUBMISSIONS, submission.submission_id, [event])
-    await audit(store, None, region, "feedback.citizen", body.ratee_nip or f"unit:{body.unit_id}")
+    await store.audit(anonymous_audit(region, Source.CITIZEN, body.ratee_nip or f"unit:{body.unit_id}", now))
     return submission
 
 
@@ -191,9 +213,10 @@ async def feedback_summary(
 ) -> FeedbackSummary:
     """The pooled view every reader gets; rater identities never leave the service by the API."""
     await visible_employee(store, caller, region, ratee_nip)
-    await cycle_in(store, region, cycle_id)
+    cycle, _ = await cycle_in(store, region, cycle_id)
     docs = await store.find(SUBMISSIONS, {"cycle_id": cycle_id, "ratee_nip": ratee_nip})
-    return summarise(cycle_id, ratee_nip, registry.for_region(region).rubric_id, docs)
+    released = cycle.status is not CycleStatus.OPEN
+    return summarise(cycle_id, ratee_nip, registry.for_region(region).rubric_id, docs, released=released)
 
 
 async def write_note(
