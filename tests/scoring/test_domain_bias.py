@@ -26,7 +26,7 @@ from shared.events.scoring import Score
 from shared.plugins import RubricResult, RubricSpec, ScoringInputs
 from tests.scoring.support import RATEE, TEST_SPEC, cycle, fb, nip
 
-A, B, C = nip(1), nip(2), nip(3)
+A, B, C, D = nip(1), nip(2), nip(3), nip(4)
 SUP, PEER, SELF = Source.SUPERVISOR, Source.PEER, Source.SELF
 
 
@@ -178,6 +178,29 @@ def test_domain_rater_with_too_few_ratees_is_not_corrected() -> None:
     assert any("1 rater(s) not corrected" in a for a in score.explanation.adjustments)
 
 
+def test_domain_a_judged_rater_as_lenient_as_the_cycle_is_not_called_uncorrected() -> None:
+    # D rates three people exactly at the cycle mean: judged, with a correction of zero.
+    items = [*cycle_feedback(), *(fb(SUP, D, {"c1": 4, "c2": 3}, ratee=nip(50 + i)) for i in range(3))]
+    items.append(fb(SUP, D, {"c1": 4, "c2": 3}, ratee=RATEE))
+    score, seen = run(cycle(feedback=(items[-1],)), stats_of(items))
+    assert seen.feedback[SUP] == {"c1": 4.0, "c2": 3.0}
+    adjustments = score.explanation.adjustments
+    assert not any("not corrected" in a for a in adjustments), adjustments
+    assert "supervisor: 1 rater(s) judged, none more lenient or severe than the cycle" in adjustments
+
+
+def test_domain_peer_resubmissions_and_inputs_stay_out_of_the_explanation() -> None:
+    first = fb(PEER, nip(40), {"c1": 2}, sid="peer-0", version=1)
+    again = fb(PEER, nip(40), {"c1": 3}, sid="peer-0", version=2)
+    others = peers({"c1": 4}, {"c1": 4})[1:]
+    extra = fb(PEER, nip(45), {"c1": 4}, sid="peer-5")
+    score, _ = run(cycle(feedback=(first, again, *others, extra)), RaterStats())
+    text = score.explanation.model_dump_json()
+    assert "replaced by a later version" not in text
+    assert not [ref for ref in score.explanation.inputs_used if ref.kind == "feedback:peer"]
+    assert "peer-0" not in text and again.event_id not in text
+
+
 def test_domain_corrected_ratings_stay_on_the_scale() -> None:
     items = cycle_feedback(b_ratee=RATEE)
     items[5] = fb(SUP, B, {"c1": 5, "c2": 2}, ratee=RATEE)  # B's mean now (3+2)*2+7 / 6 = 2.833
@@ -219,9 +242,12 @@ def test_domain_outlier_far_from_the_median_is_left_out() -> None:
     score, seen = run(cycle(feedback=peers({"c1": 4}, {"c1": 4}, {"c1": 5}, {"c1": 1})), RaterStats())
     # median of 1, 4, 4, 5 is 4; |1 - 4| = 3 > 1.5 -> out; mean of 4, 4, 5 = 4.3333
     assert math.isclose(seen.feedback[PEER]["c1"], 13 / 3)
-    assert "peer/c1: 1 of 4 ratings more than 1.5 points from the median 4.00 left out as outliers" in (
-        score.explanation.adjustments
+    [outliers] = [lo for lo in score.explanation.left_out if lo.kind == "rating:peer"]
+    assert outliers.count == 1
+    assert (
+        outliers.reason == "c1: of 4 ratings, more than 1.5 points from the median 4.00: left out as outliers"
     )
+    assert not any("outlier" in a for a in score.explanation.adjustments)
 
 
 def test_domain_rating_at_the_outlier_edge_is_kept() -> None:

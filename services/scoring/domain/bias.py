@@ -52,6 +52,10 @@ class BiasRules:
         ]
 
 
+ANONYMOUS_SOURCES = frozenset({Source.PEER, Source.SUBORDINATE, Source.CITIZEN})
+"""Sources whose raters stay anonymous: the explanation pools them and never lists one input."""
+
+
 @dataclass(slots=True)
 class PreparedFeedback:
     """The outcome of bias handling for one employee."""
@@ -63,6 +67,8 @@ class PreparedFeedback:
     # covers them too (equal digests, equal scores).
     considered: list[FeedbackInput] = field(default_factory=list)
     shifts: dict[str, float] = field(default_factory=dict)
+    # Submissions whose rater rated too few people in the cycle to judge their leniency.
+    unjudged: set[str] = field(default_factory=set)
     left_out: list[LeftOut] = field(default_factory=list)
     adjustments: list[str] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
@@ -120,11 +126,13 @@ def _select(
             continue
         out.considered.append(item)
         old = latest.get(item.submission_id)
+        # Whether a peer, subordinate or citizen rater resubmitted is nobody's business but theirs:
+        # the explanation counts replaced versions of self and supervisor assessments only.
         if old is None or old.version < item.version or (old.version == item.version and _wins(item, old)):
-            if old is not None:
+            if old is not None and old.source not in ANONYMOUS_SOURCES:
                 dropped[(f"feedback:{old.source}", "replaced by a later version")] += 1
             latest[item.submission_id] = item
-        else:
+        elif item.source not in ANONYMOUS_SOURCES:
             dropped[(f"feedback:{item.source}", "replaced by a later version")] += 1
     valid = []
     for sid in sorted(latest):
@@ -176,6 +184,8 @@ def _correct(
         profile = stats.profile(item.rater_nip)
         if profile is not None and profile.ratees >= rules.min_ratees_for_correction:
             shift = -rules.correction_strength * profile.offset
+        else:
+            out.unjudged.add(item.submission_id)
     out.shifts[item.submission_id] = shift
     if shift == 0.0:
         return ratings
@@ -194,14 +204,23 @@ def _describe_corrections(
                 f"self: ratings lowered by {-moved[0]:.3f} (self-ratings run lenient by d = .32 cycle SDs)"
             )
         return
-    if moved:
+    judged = [item for item, _ in group if item.submission_id not in out.unjudged]
+    if source is not Source.CITIZEN and judged:
+        # A rater as lenient as the cycle on average is judged and needs no correction: that is
+        # a shift of zero, not a rater left uncorrected.
+        if moved:
+            out.adjustments.append(
+                f"{source}: leniency/severity corrected for {len(moved)} of {len(judged)} "
+                f"rater(s), mean shift {sum(moved) / len(moved):+.3f} points"
+            )
+        else:
+            out.adjustments.append(
+                f"{source}: {len(judged)} rater(s) judged, none more lenient or severe than the cycle"
+            )
+    unjudged = len(group) - len(judged)
+    if unjudged and source is not Source.CITIZEN:
         out.adjustments.append(
-            f"{source}: leniency/severity corrected for {len(moved)} of {len(shifts)} rater(s), "
-            f"mean shift {sum(moved) / len(moved):+.3f} points"
-        )
-    if len(moved) < len(shifts) and source is not Source.CITIZEN:
-        out.adjustments.append(
-            f"{source}: {len(shifts) - len(moved)} rater(s) not corrected "
+            f"{source}: {unjudged} rater(s) not corrected "
             "(too few ratees in the cycle to tell leniency from merit)"
         )
 
@@ -234,9 +253,13 @@ def _aggregate(
                 )
                 kept = vals
             elif len(kept) < len(vals):
-                out.adjustments.append(
-                    f"{source}/{cid}: {len(vals) - len(kept)} of {len(vals)} ratings more than "
-                    f"{limit:g} points from the median {median:.2f} left out as outliers"
+                out.left_out.append(
+                    LeftOut(
+                        kind=f"rating:{source}",
+                        count=len(vals) - len(kept),
+                        reason=f"{cid}: of {len(vals)} ratings, more than {limit:g} points from "
+                        f"the median {median:.2f}: left out as outliers",
+                    )
                 )
             vals = kept
         means[cid] = sum(vals) / len(vals)

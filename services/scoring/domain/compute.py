@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from services.scoring.domain.bias import BiasRules, PreparedFeedback, prepare_feedback
+from services.scoring.domain.bias import ANONYMOUS_SOURCES, BiasRules, PreparedFeedback, prepare_feedback
 from services.scoring.domain.digest import canonical_inputs, digest
 from services.scoring.domain.inputs import CycleInputs
 from services.scoring.domain.raters import RaterStats
@@ -140,6 +140,7 @@ def compute_score(
     results_rating, behaviour_rating = bands.rate(results_score), bands.rate(behaviour_score)
     predicate = rules.national.predicate(results_rating, behaviour_rating)
     steps = [
+        *_pooled_steps(prepared),
         *outcome.steps,
         _rating_step("results", results_score, results_rating, rules.national),
         _rating_step("behaviour", behaviour_score, behaviour_rating, rules.national),
@@ -183,9 +184,21 @@ def compute_score(
 
 
 def _feedback_refs(prepared: PreparedFeedback) -> list[InputRef]:
+    """Self and supervisor inputs one by one; peer, subordinate and citizen inputs are not listed,
+    since an event id and version per input would tell the ratee which one changed."""
     return [
         InputRef.model_construct(event_id=f.event_id, kind=f"feedback:{f.source}", version=f.version)
         for f in sorted(prepared.used, key=lambda f: (f.source, f.submission_id))
+        if f.source not in ANONYMOUS_SOURCES
+    ]
+
+
+def _pooled_steps(prepared: PreparedFeedback) -> list[str]:
+    return [
+        f"feedback:{source}: {raters} rater(s) pooled; their inputs are not listed one by one, so "
+        "that none can be told apart (the inputs digest covers them)"
+        for source, raters in sorted(prepared.raters.items())
+        if source in ANONYMOUS_SOURCES
     ]
 
 
