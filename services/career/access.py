@@ -91,6 +91,11 @@ async def visible_recommendations(
     """
     if wanted.region and audience.region is not None and wanted.region != audience.region:
         raise Forbidden("this region's data is not yours to see", slug="other-region")
+    if wanted.nip is not None and audience.region is not None:
+        # Another region's employee asked for by NIP: say so rather than answer an empty list.
+        employee = await store.employee(wanted.nip)
+        if employee is not None and employee["region"] != audience.region:
+            raise Forbidden("this employee belongs to another region", slug="other-region")
     if not audience.whole_region and (
         (wanted.nip is not None and wanted.nip not in audience.nips)
         or (wanted.team_id is not None and wanted.team_id not in audience.teams)

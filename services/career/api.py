@@ -171,6 +171,7 @@ class PotentialController(Controller):
     ) -> PotentialView:
         region = await service.region_of(nip)
         request.user.require_region(region)
+        await service.check_cycle_region(cycle_id, nip, region)
         assessment = PotentialAssessment(
             assessment_id=data.assessment_id or f"potential:{cycle_id}:{nip}",
             nip=nip,

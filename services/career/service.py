@@ -141,6 +141,24 @@ class CareerService:
         await self.refresh_employee(assessment.nip, cycle_id)
         return await self.store.recommendations_of(cycle_id, assessment.nip)
 
+    async def check_cycle_region(self, cycle_id: str, nip: str, region: str) -> None:
+        """Refuse a potential recorded against a cycle of another region, or one career never saw.
+
+        The cycle's region comes from ``feedback.cycle_opened``, else from a score of the
+        employee in that cycle.
+
+        :raises Forbidden: the cycle belongs to another region.
+        :raises NotFound: career has seen neither the cycle nor a score of the employee in it.
+        """
+        cycle_region = await self.store.cycle_region(cycle_id)
+        if cycle_region is None:
+            doc = await self.store.score_doc(cycle_id, nip)
+            cycle_region = str(doc["region"]) if doc else None
+        if cycle_region is None:
+            raise NotFound(f"no cycle {cycle_id} is known to the career service", slug="cycle-not-found")
+        if cycle_region != region:
+            raise Forbidden(f"cycle {cycle_id} belongs to another region", slug="other-region")
+
     async def region_of(self, nip: str) -> str:
         """The employee's region: from the directory, else from their scores.
 

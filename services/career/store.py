@@ -139,6 +139,10 @@ class CareerStore:
             upsert=True,
         )
 
+    async def cycle_region(self, cycle_id: str) -> str | None:
+        doc = await self.db[CYCLES].find_one({"_id": cycle_id}, {"region": 1})
+        return str(doc["region"]) if doc else None
+
     async def period_ends(self, cycle_ids: Iterable[str]) -> dict[str, str]:
         """``period_end`` (ISO date) of the cycles career has seen opened."""
         cursor = self.db[CYCLES].find({"_id": {"$in": sorted(set(cycle_ids))}})

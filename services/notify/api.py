@@ -39,14 +39,23 @@ ADMINS = (Role.REGION_ADMIN, Role.SYSTEM)
 HR_PREFIX = "hr:"
 
 
-def check_inbox_owner(principal: Principal, owner: str) -> None:
-    """Allow only the owner of inbox ``owner``; see the module docstring."""
+async def check_inbox_owner(principal: Principal, owner: str, service: NotifyService) -> None:
+    """Allow only the owner of inbox ``owner``; see the module docstring.
+
+    A NIP is not enough: a token of another region that carries the NIP is refused, since each
+    region signs its own tokens and one region's must not open another's inboxes."""
     if owner.startswith(HR_PREFIX):
         allowed = principal.role is Role.HR_ADMIN and principal.region == owner.removeprefix(HR_PREFIX)
     else:
         allowed = principal.nip is not None and principal.nip == owner
     if not allowed:
         raise Forbidden("only its owner may read this inbox", slug="not-your-inbox")
+    if not owner.startswith(HR_PREFIX):
+        region = await service.inbox_region(owner)
+        if region is None or region != principal.region:
+            raise Forbidden(
+                "this inbox belongs to another region, or to nobody notify knows", slug="other-region"
+            )
 
 
 def admin_region(principal: Principal, region: str | None) -> str | None:
@@ -103,7 +112,7 @@ class InboxController(Controller):
         unread: Annotated[bool, QueryParameter(description="Only unread messages.")] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=500, description="Most messages returned.")] = 50,
     ) -> list[InboxMessage]:
-        check_inbox_owner(request.user, owner)
+        await check_inbox_owner(request.user, owner, service)
         return [_message(d) for d in await service.read_inbox(owner, unread_only=unread, limit=limit)]
 
     @post("/messages/{notification_id:str}/read", summary="Mark a message read", status_code=200)
@@ -114,7 +123,7 @@ class InboxController(Controller):
         owner: FromPath[str],
         notification_id: FromPath[str],
     ) -> InboxMessage:
-        check_inbox_owner(request.user, owner)
+        await check_inbox_owner(request.user, owner, service)
         return _message(await service.mark_read(owner, notification_id))
 
 
@@ -132,6 +141,11 @@ class SubscriptionController(Controller):
         region = admin_region(request.user, data.region)
         if region is None:
             raise ValidationFailed("the system role must name the region", slug="region-required")
+        # A region admin's region comes from their signed token; the system role names one freely.
+        if request.user.role is Role.SYSTEM and not await service.region_known(region):
+            raise ValidationFailed(
+                f"notify knows no employee of region {region}: check the region id", slug="unknown-region"
+            )
         sub = await service.create_subscription(region, data.event_types, data.url, data.secret)
         return SubscriptionCreated(**_view(sub).model_dump(), secret=sub.secret)
 

@@ -253,6 +253,14 @@ class NotifyService:
 
     # ------------------------------------------------------------------ inbox
 
+    async def inbox_region(self, owner: str) -> str | None:
+        """The region of the person whose inbox ``owner`` is, when notify knows them."""
+        return await self.store.person_region(owner)
+
+    async def region_known(self, region: str) -> bool:
+        """Whether notify has seen employees of ``region`` (a region it can notify about)."""
+        return await self.store.region_known(region)
+
     async def read_inbox(self, owner: str, *, unread_only: bool, limit: int) -> list[Delivery]:
         """Messages of inbox ``owner`` (a NIP or ``hr:<region>``), newest first."""
         return await self.store.inbox(owner, unread_only=unread_only, limit=limit)

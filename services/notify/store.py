@@ -283,6 +283,15 @@ class NotifyStore:
 
     # ------------------------------------------------------------------ inbox
 
+    async def person_region(self, nip: str) -> str | None:
+        """The region of the person ``nip`` in the directory, None when notify has not seen them."""
+        doc = await self.db[PEOPLE].find_one({"_id": nip}, {"region": 1})
+        return str(doc["region"]) if doc else None
+
+    async def region_known(self, region: str) -> bool:
+        """Whether any employee of ``region`` reached the directory (through the region index)."""
+        return await self.db[PEOPLE].find_one({"region": region}, {"_id": 1}) is not None
+
     async def inbox(self, owner: str, *, unread_only: bool, limit: int) -> list[Delivery]:
         query: dict[str, Any] = {"recipient": owner, "channel": "inbox"}
         if unread_only:

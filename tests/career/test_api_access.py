@@ -13,7 +13,15 @@ from services.career.app import create_app
 from shared.auth import Role
 from shared.events.scoring import Predicate
 from shared.settings import Settings
-from tests.career.scenario import auth, employee_upserted, finalized, output_topic, publish, score
+from tests.career.scenario import (
+    auth,
+    cycle_opened,
+    employee_upserted,
+    finalized,
+    output_topic,
+    publish,
+    score,
+)
 
 PROBLEM = "https://kinerja.example.id/problems/"
 CYCLE = "siulak-2024"
@@ -34,11 +42,13 @@ async def seed(settings: Settings, db: Any, eventually: Callable[..., Awaitable[
         employee_upserted("siulak", OTHER, supervisor_nip=OTHER_SUPERVISOR, team_id="tim-b"),
         employee_upserted("siulak", OTHER_SUPERVISOR),
         employee_upserted("plaju", ELSEWHERE),
+        cycle_opened("plaju", "plaju-2024", 2024),
     ]
     await publish(settings, people)
 
     async def directory_in() -> bool:
-        return bool(await db["employees"].count_documents({}) == len(people))
+        employees = await db["employees"].count_documents({})
+        return employees == len(people) - 1 and await db["cycles"].find_one({"_id": "plaju-2024"}) is not None
 
     assert await eventually(directory_in)
     scores = [
@@ -173,6 +183,18 @@ async def test_hr_decisions_and_potential(
             f"/employees/{'1' * 18}/potentials/{CYCLE}", json={"level": "tinggi"}, headers=hr
         )
         assert unknown.status_code == 404 and unknown.json()["type"] == PROBLEM + "employee-not-found"
+        # Another region's cycle, and a cycle career never saw, take no potential.
+        for cycle_id, status, slug in (
+            ("plaju-2024", 403, "other-region"),
+            ("nowhere-2024", 404, "cycle-not-found"),
+        ):
+            wrong = await client.put(
+                f"/employees/{EMPLOYEE}/potentials/{cycle_id}", json={"level": "tinggi"}, headers=hr
+            )
+            assert (wrong.status_code, wrong.json()["type"]) == (status, PROBLEM + slug), cycle_id
+        # Asking by NIP for another region's employee is refused, not answered with an empty list.
+        elsewhere = await client.get("/recommendations", params={"nip": ELSEWHERE}, headers=hr)
+        assert (elsewhere.status_code, elsewhere.json()["type"]) == (403, PROBLEM + "other-region")
 
         potential = await client.put(
             f"/employees/{EMPLOYEE}/potentials/{CYCLE}",

@@ -78,6 +78,13 @@ async def test_owners_read_and_mark_their_inbox_and_others_are_denied(
         for case, response in denied.items():
             assert response.status_code == 403, case
             assert response.json()["type"] == PROBLEM + "not-your-inbox", case
+        # A token of another region that carries her NIP opens nothing: each region signs its own.
+        for headers in (auth(Role.EMPLOYEE, region="plaju", nip=SITI),):
+            for response in (
+                await inbox(SITI, headers),
+                await client.post(f"/inbox/{SITI}/messages/{score['notification_id']}/read", headers=headers),
+            ):
+                assert (response.status_code, response.json()["type"]) == (403, PROBLEM + "other-region")
 
         # Her message id in his own inbox: not found, and nothing about hers is revealed.
         foreign = await client.post(f"/inbox/{ANI}/messages/{score['notification_id']}/read", headers=ani)

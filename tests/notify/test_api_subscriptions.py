@@ -72,6 +72,9 @@ async def test_subscriptions_are_refused_to_other_roles_regions_and_bad_input(
             "region-required": await client.post(
                 "/subscriptions", json=good, headers=auth(Role.SYSTEM, region=None)
             ),
+            "unknown-region": await client.post(
+                "/subscriptions", json={**good, "region": "atlantis"}, headers=auth(Role.SYSTEM, region=None)
+            ),
             "replay-delivered-email": await client.post(
                 "/deliveries/replay",
                 json={
@@ -87,5 +90,5 @@ async def test_subscriptions_are_refused_to_other_roles_regions_and_bad_input(
         still_there = await client.get(f"/subscriptions/{sub_id}", headers=admin)
     for slug, response in cases.items():
         assert response.json()["type"] == PROBLEM + slug, (slug, response.text)
-    assert [cases[s].status_code for s in cases] == [403, 403, 404, 422, 422, 422, 422]
+    assert [cases[s].status_code for s in cases] == [403, 403, 404, 422, 422, 422, 422, 422]
     assert plaju_deletes.status_code == 404 and still_there.status_code == 200
