@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
 from litestar import Litestar
 from litestar.di import Provide
 
 from services.notify.api import DeliveryController, InboxController, SubscriptionController
 from services.notify.channel import EmailSender, WebhookSender
+from services.notify.channel.guard import guarded_client
 from services.notify.config import NotifySettings
 from services.notify.handlers import NotifyHandlers
 from services.notify.service import NotifyService
@@ -21,8 +21,9 @@ from shared.settings import Settings
 def create_app(settings: Settings | None = None, notify: NotifySettings | None = None) -> Litestar:
     kit = ServiceKit("notify", settings or Settings())
     config = notify or NotifySettings()
-    # No redirects: a redirect could carry a signed body to a host nobody registered.
-    http = httpx.AsyncClient(follow_redirects=False)
+    # No redirects (a redirect could carry a signed body to a host nobody registered), and every
+    # connection checked against the destination rules after resolution.
+    http = guarded_client(config.allowed_networks())
     store = NotifyStore(kit.db, kit.relay.locks)
     service = NotifyService(
         store,

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.notify.channel import RetryPolicy, SmtpConfig
 from services.notify.domain import Language
+from services.notify.domain.destination import Network, parse_networks
 
 
 class NotifySettings(BaseSettings):
@@ -35,6 +36,14 @@ class NotifySettings(BaseSettings):
     webhook_backoff_s: float = Field(0.5, description="Upper bound of the first webhook retry delay.", ge=0)
     webhook_backoff_cap_s: float = Field(30.0, description="Upper bound of any webhook retry delay.", ge=0)
     webhook_timeout_s: float = Field(10.0, description="Timeout of each webhook POST.", gt=0)
+    webhook_allowed_networks: str = Field(
+        "",
+        description=(
+            "Comma-separated networks (CIDR) that webhooks may reach although they are not public:"
+            " on-premises receivers, tests. Empty: public addresses only; loopback, private,"
+            " link-local and metadata addresses are refused at subscription and at every delivery."
+        ),
+    )
     delivery_concurrency: int = Field(16, description="Deliveries one process sends at once.", ge=1)
     delivery_poll_s: float = Field(
         1.0, description="How often the delivery worker looks for due deliveries when not nudged.", gt=0
@@ -66,6 +75,10 @@ class NotifySettings(BaseSettings):
             password=self.smtp_password.get_secret_value() if self.smtp_password else None,
             timeout_s=self.smtp_timeout_s,
         )
+
+    def allowed_networks(self) -> list[Network]:
+        """Networks webhooks may reach although they are not public (``webhook_allowed_networks``)."""
+        return parse_networks(self.webhook_allowed_networks)
 
     def email_policy(self) -> RetryPolicy:
         return RetryPolicy(

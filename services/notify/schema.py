@@ -35,7 +35,10 @@ class SubscriptionCreate(Model):
     )
     url: str = Field(description="http(s) URL that receives the POSTs.", max_length=2000)
     secret: str | None = Field(
-        None, description="HMAC key, at least 16 characters; shown only in this exchange.", min_length=16
+        None,
+        description="HMAC key of at least 256 bits (`openssl rand -hex 32`); generated when omitted. "
+        "Shown only in this exchange.",
+        min_length=32,
     )
 
 
@@ -45,7 +48,9 @@ class SubscriptionUpdate(Model):
     event_types: list[str] | None = Field(None, description="Event types to receive.", min_length=1)
     url: str | None = Field(None, description="http(s) URL that receives the POSTs.", max_length=2000)
     active: bool | None = Field(None, description="False stops deliveries without deleting.")
-    secret: str | None = Field(None, description="A new HMAC key (rotation).", min_length=16)
+    secret: str | None = Field(
+        None, description="A new HMAC key of at least 256 bits (rotation).", min_length=32
+    )
 
 
 class SubscriptionView(Model):

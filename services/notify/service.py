@@ -27,6 +27,7 @@ import httpx
 from pydantic import ValidationError
 
 from services.notify.channel import EmailSender, WebhookSender
+from services.notify.channel.guard import destination_problem
 from services.notify.config import NotifySettings
 from services.notify.domain import (
     HANDLED_TYPES,
@@ -45,6 +46,7 @@ from services.notify.domain import (
     render,
     select_for_replay,
 )
+from services.notify.domain.destination import host_of, secret_problem, url_problem
 from services.notify.store import DELIVERIES, Delivery, NotifyStore
 from shared import outbox
 from shared.errors import NotFound, ValidationFailed
@@ -279,6 +281,7 @@ class NotifyService:
         self, region: str, event_types: list[str], url: str, secret: str | None
     ) -> Subscription:
         """Register a webhook subscription; generates the secret when none is given."""
+        await self._check_receiver(url, secret)
         sub = _subscription(
             subscription_id=f"sub-{uuid.uuid4().hex[:16]}",
             region=region,
@@ -306,9 +309,24 @@ class NotifyService:
     ) -> Subscription:
         """Apply ``changes`` (event_types, url, active, secret) to a subscription."""
         current = await self.get_subscription(subscription_id, region)
+        await self._check_receiver(changes.get("url"), changes.get("secret"))
         sub = _subscription(**{**current.model_dump(), **changes})
         await self.store.replace_subscription(sub, self.clock())
         return sub
+
+    async def _check_receiver(self, url: str | None, secret: str | None) -> None:
+        """Refuse a receiver at a non-public address (checked again at every delivery, after DNS
+        resolution: docs/notify.md, "Where webhooks may go") and a weak secret."""
+        if url is not None:
+            if (problem := url_problem(url)) is not None:
+                raise ValidationFailed(problem, slug="invalid-url")
+            host, port = host_of(url)
+            if (
+                problem := await destination_problem(host, port, self.settings.allowed_networks())
+            ) is not None:
+                raise ValidationFailed(problem, slug="internal-destination")
+        if secret is not None and (problem := secret_problem(secret)) is not None:
+            raise ValidationFailed(problem, slug="weak-secret")
 
     async def delete_subscription(self, subscription_id: str, region: str | None) -> None:
         await self.get_subscription(subscription_id, region)

@@ -54,6 +54,8 @@ def notify_settings() -> NotifySettings:
         email_attempts=1,
         webhook_attempts=1,
         webhook_timeout_s=1.0,
+        # The seeded subscription points at a closed loopback port; nothing else non-public.
+        webhook_allowed_networks="127.0.0.1/32",
         delivery_poll_s=0.5,
     )
 

@@ -26,7 +26,7 @@ REGION = "marelan"
 SITI = "198503122010011002"  # the employee scored
 BUDI = "197801012005011001"  # her supervisor
 ANI = "199001012015012003"  # her peer: her NIP is in the score's explanation and must go nowhere
-SECRET = "whsec-0123456789abcdef0123456789"
+SECRET = "5f0c3b9e2a7d4c1f8e6b0a9d3c2e1f4a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e"
 
 
 @dataclass

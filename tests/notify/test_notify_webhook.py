@@ -24,7 +24,7 @@ from services.notify.channel import (
 from services.notify.domain import Directory, Notification, Subscription, plan_notifications
 from shared.events.scoring import CalibrationApplied, Predicate
 
-SECRET = "whsec-0123456789abcdef0123456789"
+SECRET = "5f0c3b9e2a7d4c1f8e6b0a9d3c2e1f4a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e"
 FAST = RetryPolicy(attempts=4, base_s=0.001, cap_s=0.01)
 
 
