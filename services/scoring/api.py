@@ -26,7 +26,11 @@ class CalibrationCreate(BaseModel):
 
     decision: Literal["confirmed", "overridden"] = Field(description="Confirm or override the predicate.")
     predicate: Predicate | None = Field(None, description="The new predicate, for an override.")
-    reason: str = Field(min_length=1, max_length=4000, description="Why.")
+    reason: str = Field(
+        "",
+        max_length=4000,
+        description="Why; required (an empty or missing reason is `422 reason-required`).",
+    )
 
 
 def _view(doc: dict[str, Any]) -> dict[str, Any]:

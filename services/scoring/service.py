@@ -510,6 +510,14 @@ class ScoringService:
                 )
             chosen = predicate
         else:
+            if predicate is not None and predicate != previous:
+                # A confirmation of something else is a mistake either way: refuse it rather than
+                # record one decision while the official meant another.
+                raise ValidationFailed(
+                    f"a confirmation keeps the current predicate {previous.value}; to change it to "
+                    f"{predicate.value}, override",
+                    slug="confirm-predicate",
+                )
             chosen = previous
         if not reason.strip():
             raise ValidationFailed("a calibration needs a reason", slug="reason-required")

@@ -214,6 +214,9 @@ def _auth(settings: Settings, role: Role, nip: str | None, region: str = REGION)
     return {"Authorization": f"Bearer {token}"}
 
 
+PROBLEM = "https://kinerja.example.id/problems/"
+
+
 async def _api_checks(client: AsyncTestClient[Any], settings: Settings) -> None:
     url = f"/cycles/{CYCLE}/scores/{NURSE}"
     own = await client.get(url, headers=_auth(settings, Role.EMPLOYEE, NURSE))
@@ -240,10 +243,16 @@ async def _api_checks(client: AsyncTestClient[Any], settings: Settings) -> None:
         f"{url}/calibration", json=body, headers=_auth(settings, Role.SUPERVISOR, PEERS[0])
     )
     assert by_peer.status_code == 403 and by_peer.json()["type"].endswith("/not-appraiser")
-    no_reason = await client.post(
-        f"{url}/calibration", json={**body, "reason": ""}, headers=_auth(settings, Role.SUPERVISOR, BOSS)
-    )
-    assert no_reason.status_code == 400 and no_reason.json()["type"].endswith("/validation")
+    boss_headers = _auth(settings, Role.SUPERVISOR, BOSS)
+    # docs/scoring.md promises 422 reason-required, whether the reason is empty, blank or missing.
+    without = {k: v for k, v in body.items() if k != "reason"}
+    for bad in ({**body, "reason": ""}, {**body, "reason": "   "}, without):
+        no_reason = await client.post(f"{url}/calibration", json=bad, headers=boss_headers)
+        assert (no_reason.status_code, no_reason.json()["type"]) == (422, PROBLEM + "reason-required"), bad
+    # Confirming while naming another predicate is refused, not recorded as a plain confirmation.
+    confused = {"decision": "confirmed", "predicate": "sangat_baik", "reason": "Sesuai"}
+    refused = await client.post(f"{url}/calibration", json=confused, headers=boss_headers)
+    assert (refused.status_code, refused.json()["type"]) == (422, PROBLEM + "confirm-predicate")
     done = await client.post(f"{url}/calibration", json=body, headers=_auth(settings, Role.SUPERVISOR, BOSS))
     assert done.status_code == 201 and done.json()["predicate"] == "sangat_baik"
     audited = await client.get(url, headers=_auth(settings, Role.HR_ADMIN, None))
