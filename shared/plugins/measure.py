@@ -6,6 +6,8 @@ rubric recognises, 0 nothing. The national rating bands of the core are set on t
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -49,12 +51,20 @@ def achievement_index(ratio: float, cap: float = DEFAULT_CAP) -> float:
 
 
 def weighted_mean(pairs: Iterable[tuple[float, float]]) -> float | None:
-    """Mean of ``(value, weight)`` pairs, renormalised over the weights present; None if none."""
+    """Mean of ``(value, weight)`` pairs, renormalised over the weights present; None if none.
+
+    The mean never leaves the range of the values: floating-point sums such as 5 x 0.6 + 5 x 0.3
+    over 0.9 give 5.000000000000001, which an index of 100.00000000000003 would carry past 0-100.
+    """
     total = weight_sum = 0.0
+    low, high = math.inf, -math.inf
     for value, weight in pairs:
         total += value * weight
         weight_sum += weight
-    return total / weight_sum if weight_sum > 0 else None
+        low, high = min(low, value), max(high, value)
+    if weight_sum <= 0:
+        return None
+    return min(max(total / weight_sum, low), high)
 
 
 def criterion_rating(

@@ -57,8 +57,11 @@ class RatingScale(BaseModel):
     def to_index(self, value: float) -> float:
         """Map a rating to the 0-100 index, with ``meets`` at 50 (see docs/plugins.md, 'The index')."""
         if value >= self.meets:
-            return 50.0 + 50.0 * (value - self.meets) / (self.high - self.meets)
-        return 50.0 * (value - self.low) / (self.meets - self.low)
+            index = 50.0 + 50.0 * (value - self.meets) / (self.high - self.meets)
+        else:
+            index = 50.0 * (value - self.low) / (self.meets - self.low)
+        # Rounding in the arithmetic above must not carry a rating on the scale past 0-100.
+        return min(max(index, 0.0), 100.0)
 
 
 class Criterion(BaseModel):

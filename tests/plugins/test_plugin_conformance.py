@@ -12,6 +12,7 @@ from shared.events.feedback import Source
 from shared.plugins import Component, Criterion, RubricResult, RubricSpec, ScoringInputs, hookimpl
 from shared.plugins.conformance import assert_rubric_conforms, check_rubric
 from shared.plugins.manager import BUILTIN_RUBRICS
+from shared.plugins.measure import component_index, criteria_indices, weighted_mean
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "docs" / "plugin-template"
 
@@ -92,6 +93,44 @@ def test_broken_rubric_is_caught(rubric: Rubric, problem: str) -> None:
     assert any(p.startswith(problem) for p in problems), problems
     with pytest.raises(AssertionError, match="rubric does not conform"):
         assert_rubric_conforms(rubric)
+
+
+class HelperWeighted:
+    """A rubric built only from the documented helpers, with source weights 0.6 and 0.3: their
+    floating-point sum once gave the top rating an index of 100.00000000000003."""
+
+    SPEC = GOOD.model_copy(
+        update={
+            "criteria": (
+                GOOD.criteria[0].model_copy(update={"sources": frozenset({Source.SUPERVISOR, Source.PEER})}),
+            ),
+            "source_weights": {Source.SUPERVISOR: 0.6, Source.PEER: 0.3},
+        }
+    )
+
+    @hookimpl
+    def rubric_spec(self) -> RubricSpec:
+        return self.SPEC
+
+    @hookimpl
+    def rubric_score(self, spec: RubricSpec, inputs: ScoringInputs) -> RubricResult:
+        criteria = criteria_indices(spec, inputs, Component.BEHAVIOUR)
+        return RubricResult(
+            results_score=None, behaviour_score=component_index(spec, criteria), criteria=criteria
+        )
+
+
+def test_helper_sums_stay_within_0_100() -> None:
+    assert_rubric_conforms(HelperWeighted())
+    inputs = ScoringInputs(
+        cycle_id="c",
+        nip="198503122010011002",
+        unit_id="u",
+        service_role=False,
+        feedback={Source.SUPERVISOR: {"c1": 5.0}, Source.PEER: {"c1": 5.0}},
+    )
+    assert criteria_indices(HelperWeighted.SPEC, inputs, Component.BEHAVIOUR) == {"c1": 100.0}
+    assert weighted_mean([(5.0, 0.6), (5.0, 0.3)]) == 5.0
 
 
 @pytest.mark.parametrize("module", sorted(BUILTIN_RUBRICS.values()))
