@@ -7,7 +7,6 @@ rubric recognises, 0 nothing. The national rating bands of the core are set on t
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
