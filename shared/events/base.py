@@ -14,12 +14,17 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 NIP_PATTERN = r"^\d{18}$"
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID_BASE = "https://kinerja.example.id/schemas/events/"
+"""``$id`` prefix of the committed event schemas (a name, not a download address)."""
 
 
 class Model(BaseModel):
     """Base of payload models: strict about unknown fields, serialisable to JSON."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Every field is in every serialised event (defaults included), so the committed schemas say
+    # so: a consumer may rely on them being present.
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
 
 
 def new_event_id() -> uuid.UUID:
@@ -62,6 +67,19 @@ class Event(Model):
         examples=["198503122010011002"],
         max_length=128,
     )
+
+    @classmethod
+    def contract(cls) -> dict[str, Any]:
+        """The committed JSON Schema of this event type and version (``make schemas`` writes it).
+
+        Draft 2020-12, with an ``$id`` per type and version; every field required (all are
+        serialised); ``type`` and ``schema_version`` are constants, so a payload of another
+        version does not pass this one's schema.
+        """
+        name = cls.model_fields["type"].default
+        schema = cls.model_json_schema(mode="serialization")
+        schema["properties"]["schema_version"]["const"] = cls.VERSION
+        return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"{SCHEMA_ID_BASE}{name}.v{cls.VERSION}.json", **schema}
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
