@@ -79,7 +79,11 @@ class Event(Model):
         name = cls.model_fields["type"].default
         schema = cls.model_json_schema(mode="serialization")
         schema["properties"]["schema_version"]["const"] = cls.VERSION
-        return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"{SCHEMA_ID_BASE}{name}.v{cls.VERSION}.json", **schema}
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "$id": f"{SCHEMA_ID_BASE}{name}.v{cls.VERSION}.json",
+            **schema,
+        }
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
