@@ -151,3 +151,25 @@ async def test_nothing_is_accepted_outside_the_window_or_after_closing(
     await client.post("/regions/marelan/cycles/marelan-2026/close", json={}, headers=hr)
     response = await client.put(f"{BASE}/plans/{A}", json=plan_body(), headers=a)
     assert response.status_code == 409 and response.json()["type"] == PROBLEM + "cycle-closed"
+
+
+async def test_values_an_indicator_unit_cannot_take_are_refused(client: Client, auth: Any, seed: Any) -> None:
+    await seed()
+    a, sup = auth(Role.EMPLOYEE, nip=A), auth(Role.SUPERVISOR, nip=SUP)
+    negative_target = plan_body()
+    negative_target["results"][0]["indicators"][0]["target"] = -5
+    response = await client.put(f"{BASE}/plans/{A}", json=negative_target, headers=a)
+    assert response.status_code == 422, response.text
+    assert "iki-1 target: -5 pasien cannot be negative" in response.json()["detail"]
+
+    plan = plan_body(indicators=("iki-1", "iki-2"))
+    plan["results"][0]["indicators"][1]["unit"] = "± poin"  # a change that may go either way
+    assert (await client.put(f"{BASE}/plans/{A}", json=plan, headers=a)).status_code == 200
+    await client.post(f"{BASE}/plans/{A}/approve", headers=sup)
+    negative = {"realisations": [{"indicator_id": "iki-1", "value": -40}]}
+    for url, send in ((f"{BASE}/progress/{A}", client.post), (f"{BASE}/achievements/{A}", client.put)):
+        response = await send(url, json=negative, headers=a)
+        assert (response.status_code, response.json()["type"]) == (422, PROBLEM + "invalid-realisation"), url
+        assert response.json()["problems"][0].startswith("iki-1: -40 pasien cannot be negative")
+    signed = {"realisations": [{"indicator_id": "iki-2", "value": -3}]}
+    assert (await client.post(f"{BASE}/progress/{A}", json=signed, headers=a)).status_code == 201

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -49,9 +49,35 @@ def plan_id_of(cycle_id: str, nip: str) -> str:
     return f"{cycle_id}-{nip}"
 
 
+SIGNED_UNIT_MARKS = ("±", "+/-")
+"""A unit that starts with one of these measures a change that may go either way (``± poin``)."""
+
+
+def signed(unit: str) -> bool:
+    """Whether values of ``unit`` may be negative.
+
+    IKI measure quantity, quality, time and cost: counts, percentages, durations and amounts,
+    none of which is below zero. A region that tracks a change which may go either way names its
+    unit with a leading ``±``.
+    """
+    return unit.strip().startswith(SIGNED_UNIT_MARKS)
+
+
+def value_problem(label: str, value: float, unit: str) -> str | None:
+    """Why ``value`` cannot be a value of an indicator measured in ``unit``, or None."""
+    if value < 0 and not signed(unit):
+        return f"{label}: {value:g} {unit} cannot be negative (a unit that can starts with ±)"
+    return None
+
+
 def plan_problems(results: Sequence[WorkResult]) -> list[str]:
-    """Structural rules of an SKP: unique ids, at least one main result."""
+    """Structural rules of an SKP: unique ids, at least one main result, targets its units allow."""
     problems = []
+    for result in results:
+        for i in result.indicators:
+            for name, value in (("target", i.target), ("standard", i.standard)):
+                if value is not None and (p := value_problem(f"{i.indicator_id} {name}", value, i.unit)):
+                    problems.append(p)
     result_ids = [r.result_id for r in results]
     if len(result_ids) != len(set(result_ids)):
         problems.append("result ids are not unique")
@@ -132,11 +158,22 @@ def indicator_ids(results: Sequence[WorkResult]) -> list[str]:
     return [i.indicator_id for r in results for i in r.indicators]
 
 
+def indicator_units(results: Sequence[WorkResult]) -> dict[str, str]:
+    """The unit of each indicator of a plan, in plan order."""
+    return {i.indicator_id: i.unit for r in results for i in r.indicators}
+
+
 def realisation_problems(
-    realisations: Sequence[RealisationCreate], plan_indicators: Sequence[str], *, complete: bool
+    realisations: Sequence[RealisationCreate], plan_indicators: Mapping[str, str], *, complete: bool
 ) -> list[str]:
-    """Realisations must name the plan's indicators once each; a final report covers them all."""
-    problems = []
+    """Realisations must name the plan's indicators once each, with values their units allow; a
+    final report covers them all. ``plan_indicators`` maps each indicator id to its unit."""
+    problems = [
+        p
+        for r in realisations
+        if r.indicator_id in plan_indicators
+        and (p := value_problem(r.indicator_id, r.value, plan_indicators[r.indicator_id]))
+    ]
     given = [r.indicator_id for r in realisations]
     if len(given) != len(set(given)):
         problems.append("an indicator is reported twice")

@@ -13,7 +13,7 @@ from services.feedback.domain import (
     PlanStatus,
     Progress,
     ProgressCreate,
-    indicator_ids,
+    indicator_units,
     link_problems,
     plan_id_of,
     plan_problems,
@@ -175,7 +175,7 @@ async def report_progress(
     if doc is None:
         raise Conflict("submit a plan before reporting progress", slug="no-plan")
     plan = Plan.model_validate(doc)
-    problems = realisation_problems(body.realisations, indicator_ids(plan.results), complete=False)
+    problems = realisation_problems(body.realisations, indicator_units(plan.results), complete=False)
     if problems:
         raise invalid(problems, "invalid-realisation")
     report = Progress(
@@ -233,7 +233,7 @@ async def report_achievement(
     if doc is None or doc["status"] != PlanStatus.APPROVED:
         raise Conflict("the final report needs an approved plan", slug="plan-not-approved")
     plan = Plan.model_validate(doc)
-    problems = realisation_problems(body.realisations, indicator_ids(plan.results), complete=True)
+    problems = realisation_problems(body.realisations, indicator_units(plan.results), complete=True)
     if problems:
         raise invalid(problems, "invalid-realisation")
     for _ in range(WRITE_ATTEMPTS):
