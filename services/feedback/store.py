@@ -174,6 +174,17 @@ class FeedbackStore:
         cursor = self.db[EMPLOYEES].find({"region": region}, {"_id": 1})
         return {doc["_id"] async for doc in cursor}
 
+    async def foreign_nips(self, region: str, nips: Sequence[str]) -> set[str]:
+        """Those of ``nips`` that belong to an employee of another region (by ``_id``, in chunks
+        the local FerretDB answers through the ``_id`` index)."""
+        found: set[str] = set()
+        unique = sorted(set(nips))
+        for start in range(0, len(unique), 1000):
+            chunk = unique[start : start + 1000]
+            cursor = self.db[EMPLOYEES].find({"_id": {"$in": chunk}}, {"_id": 1, "region": 1})
+            found |= {doc["_id"] async for doc in cursor if doc["region"] != region}
+        return found
+
     async def existing_nips(self, region: str, nips: Sequence[str]) -> set[str]:
         cursor = self.db[EMPLOYEES].find({"_id": {"$in": list(nips)}, "region": region}, {"_id": 1})
         return {doc["_id"] async for doc in cursor}

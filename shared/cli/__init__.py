@@ -5,13 +5,15 @@ One module per command group; this one holds the root: global options and ``main
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
 
 from shared.auth import Role
 from shared.cli import cycle, employees, plugins, replay, scores, stack
-from shared.cli.base import DEFAULT_API, CliState
+from shared.cli.base import DEFAULT_API, EXIT_USAGE, CliState, fail
+from shared.events.base import NIP_PATTERN
 from shared.settings import Settings
 
 __all__ = ["app", "main"]
@@ -54,12 +56,18 @@ def options(
     region: Annotated[
         str | None, typer.Option("--region", help="Region of the minted token (default: the command's).")
     ] = None,
+    nip: Annotated[
+        str | None,
+        typer.Option("--nip", help="NIP of the minted token (employee and supervisor tokens act as them)."),
+    ] = None,
 ) -> None:
     """Global options; every other setting comes from the KINERJA_* environment (docs/configuration.md)."""
     settings = Settings()
     overrides = {"kafka_bootstrap": kafka, "mongo_url": mongo}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    ctx.obj = CliState(settings=settings, api=api.rstrip("/"), token=token, role=role, region=region)
+    if nip is not None and not re.fullmatch(NIP_PATTERN, nip):
+        fail(f"--nip {nip} is not 18 digits", EXIT_USAGE)
+    ctx.obj = CliState(settings=settings, api=api.rstrip("/"), token=token, role=role, region=region, nip=nip)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ class CliState:
     token: str | None = None
     role: Role | None = None
     region: str | None = None
+    nip: str | None = None
 
     def bearer(self, region: str | None) -> str:
         """The token to send: ``--token``/``KINERJA_TOKEN``, else one minted for ``--as``.
@@ -47,10 +48,16 @@ class CliState:
         token_region = None if self.role is Role.SYSTEM else (self.region or region)
         if self.role is not Role.SYSTEM and not token_region:
             fail(f"--as {self.role} needs --region", EXIT_USAGE)
+        if self.role in {Role.EMPLOYEE, Role.SUPERVISOR} and self.nip is None:
+            fail(f"--as {self.role} needs --nip: such a token acts as one employee", EXIT_USAGE)
         # Signed with KINERJA_JWT_SECRET: whoever runs this holds the secret, so it is a tool for a
         # trusted machine. The subject names the operator, so the audit log shows who it was.
         return issue_token(
-            self.settings, subject=f"kinerja-cli:{getpass.getuser()}", role=self.role, region=token_region
+            self.settings,
+            subject=f"kinerja-cli:{getpass.getuser()}",
+            role=self.role,
+            region=token_region,
+            nip=self.nip,
         )
 
     def call(

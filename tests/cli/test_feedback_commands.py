@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 from typer.testing import Result
 
-from shared.auth import Role, issue_token
+from shared.auth import Role, decode_token, issue_token
+from shared.cli.base import CliState
 from shared.events.feedback import CYCLES_TOPIC
 from shared.settings import Settings
 
@@ -96,10 +97,27 @@ async def test_import_needs_a_token_and_a_role_the_api_accepts(
     args = ("employees", "import", str(file), "--region", "marelan")
 
     no_token = await invoke("--api", feedback_api, *args)
-    wrong_role = await invoke("--api", feedback_api, "--as", "supervisor", *args)
+    no_nip = await invoke("--api", feedback_api, "--as", "supervisor", *args)
+    wrong_role = await invoke(
+        "--api", feedback_api, "--as", "supervisor", "--nip", "198001012005011002", *args
+    )
 
     assert no_token.exit_code == 2 and "give --token" in no_token.stderr
+    assert no_nip.exit_code == 2 and "--as supervisor needs --nip" in no_nip.stderr
     assert wrong_role.exit_code == 3 and "error: 403 role: " in wrong_role.stderr
+
+
+def test_a_minted_employee_token_names_the_nip() -> None:
+    settings = Settings()
+    cli = CliState(
+        settings=settings, api="http://x", role=Role.EMPLOYEE, region="marelan", nip="198503122010011002"
+    )
+    principal = decode_token(settings, cli.bearer(None))
+    assert (principal.role, principal.region, principal.nip) == (
+        Role.EMPLOYEE,
+        "marelan",
+        "198503122010011002",
+    )
 
 
 async def test_open_then_close_a_cycle_with_unit_predicates(

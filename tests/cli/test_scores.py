@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorClient
+from openpyxl import load_workbook
 from typer.testing import Result
 
 from shared.settings import Settings
@@ -93,7 +94,7 @@ async def test_export_writes_one_row_per_score_of_the_cycle(
 
     assert result.exit_code == 0, result.output
     assert result.stdout == f"wrote 3 scores of cycle c-2026 to {out}\n"
-    rows = list(csv.reader(out.open(encoding="utf-8")))
+    rows = list(csv.reader(out.open(encoding="utf-8-sig")))
     assert rows == [
         HEADER,
         [
@@ -114,7 +115,7 @@ async def test_export_writes_one_row_per_score_of_the_cycle(
     only_plaju = await invoke("scores", "export", "c-2026", "--out", str(out), "--region", "plaju")
 
     assert only_plaju.exit_code == 0, only_plaju.output
-    assert [r[1] for r in csv.reader(out.open(encoding="utf-8"))] == ["nip", "198812252012122001"]
+    assert [r[1] for r in csv.reader(out.open(encoding="utf-8-sig"))] == ["nip", "198812252012122001"]
 
 
 async def test_export_of_an_unknown_cycle_writes_the_header_and_warns(invoke: Invoke, tmp_path: Path) -> None:
@@ -123,7 +124,7 @@ async def test_export_of_an_unknown_cycle_writes_the_header_and_warns(invoke: In
     result = await invoke("scores", "export", "tidak-ada", "--out", str(out))
 
     assert result.exit_code == 0, result.output
-    assert out.read_text(encoding="utf-8").splitlines() == [",".join(HEADER)]
+    assert out.read_text(encoding="utf-8-sig").splitlines() == [",".join(f'"{h}"' for h in HEADER)]
     assert "no scores for cycle tidak-ada" in result.stderr
 
 
@@ -140,3 +141,41 @@ async def test_export_says_when_the_database_cannot_be_reached(invoke: Invoke, t
 
     assert result.exit_code == 3
     assert "cannot read the scoring database" in result.stderr
+
+
+async def test_export_neutralises_formulas_keeps_nips_as_text_and_names_predicates(
+    invoke: Invoke, isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]], tmp_path: Path
+) -> None:
+    nip = "198503122010011002"
+    await mongo[isolated_settings.database("scoring")]["scores"].insert_many(
+        [score_doc("c-2026", nip, "marelan", '=HYPERLINK("http://evil","x")', predicate="sangat_baik")]
+    )
+    out = tmp_path / "scores.csv"
+    result = await invoke("scores", "export", "c-2026", "--out", str(out), "--labels", "id")
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8-sig")
+    header, row = list(csv.reader(text.splitlines()))
+    assert header[header.index("predicate") + 1] == "predicate_label"
+    assert row[header.index("predicate_label")] == "Sangat Baik"
+    assert row[header.index("unit_id")] == "'" + '=HYPERLINK("http://evil","x")'
+    assert f'"{nip}"' in text, "NIPs are quoted text in the file"
+
+    book_path = tmp_path / "scores.xlsx"
+    result = await invoke("scores", "export", "c-2026", "--out", str(book_path), "--labels", "en")
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(book_path).active
+    cells = {sheet.cell(1, c).value: sheet.cell(2, c) for c in range(1, sheet.max_column + 1)}
+    assert (cells["nip"].value, cells["nip"].data_type) == (nip, "s"), "an 18-digit NIP must stay text"
+    assert cells["unit_id"].data_type == "s" and cells["unit_id"].value.startswith("=HYPERLINK")
+    assert cells["predicate_label"].value == "Very good"
+
+
+async def test_export_names_a_region_that_has_no_scores_in_the_cycle(
+    invoke: Invoke, isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]], tmp_path: Path
+) -> None:
+    await mongo[isolated_settings.database("scoring")]["scores"].insert_many(
+        [score_doc("c-2026", "198503122010011002", "marelan", "dinkes")]
+    )
+    result = await invoke("scores", "export", "c-2026", "--out", str(tmp_path / "x.csv"), "--region", "plaju")
+    assert result.exit_code == 2
+    assert "cycle c-2026 has scores in marelan, none in --region plaju" in result.output

@@ -157,3 +157,42 @@ async def test_import_refuses_unknown_columns_and_media_types(client: Client, au
     assert response.status_code == 400 and response.json()["type"] == PROBLEM + "unsupported-media-type"
     response = await client.post("/regions/marelan/employee-imports", json=[{"nip": {"$gt": ""}}], headers=hr)
     assert response.status_code == 400 and response.json()["type"] == PROBLEM + "unsafe-key"
+
+
+async def test_rows_are_refused_like_single_puts_and_an_unreadable_row_is_only_that_row(
+    client: Client, auth: Any
+) -> None:
+    hr, plaju = auth(Role.HR_ADMIN), auth(Role.HR_ADMIN, region="plaju")
+    for region, headers in (("marelan", hr), ("plaju", plaju)):
+        unit = await client.put(f"/regions/{region}/units/dinkes", json={"name": "Dinkes"}, headers=headers)
+        assert unit.status_code == 200
+    elsewhere = pns_nip(50)
+    body = {"name": "Pegawai Plaju", "position": "Staf", "unit_id": "dinkes", "employment_type": "PNS"}
+    assert (
+        await client.put(f"/regions/plaju/employees/{elsewhere}", json=body, headers=plaju)
+    ).status_code == 200
+
+    records = rows(6)
+    head = records[0]["nip"]
+    records[1]["name"] = "x" * 140_000  # over the csv module's field limit
+    records[2]["supervisor_nip"] = records[1]["nip"]  # supervised by the unreadable row
+    records[3]["nip"] = elsewhere  # Plaju's employee
+    records[4]["supervisor_nip"] = elsewhere  # supervised by Plaju's employee
+    records[5]["supervisor_nip"] = records[2]["nip"]  # supervised by a row refused above
+    records[5]["name"] = '=HYPERLINK("http://evil","klik")'  # stored as typed; exports neutralise
+    response = await client.post(
+        "/regions/marelan/employee-imports",
+        content=to_csv(records),
+        headers={**hr, "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 201, response.text[:500]
+    report = response.json()
+    rejected = {r["row"]: r["reasons"] for r in report["rejected"]}
+    assert report["accepted"] == 1 and sorted(rejected) == [2, 3, 4, 5, 6], rejected
+    assert rejected[2][0].startswith("the row cannot be read as CSV: field larger than field limit")
+    assert rejected[3] == [f"supervisor {records[1]['nip']} is not an employee of the region"]
+    assert rejected[4] == ["the NIP belongs to another region"]
+    assert rejected[5] == [f"supervisor {elsewhere} is not an employee of the region"]
+    assert rejected[6] == [f"supervisor {records[2]['nip']} is not an employee of the region"]
+    stored = await client.get(f"/regions/marelan/employees/{head}", headers=hr)
+    assert stored.status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -39,6 +40,8 @@ from shared.events.feedback import Employee, EmployeeUpserted
 from shared.outbox import OutboxRelay
 
 MAX_IMPORT_ROWS = 50_000
+_CSV_ERROR = "\x00csv-error"
+"""Key of a parsed row that the csv module could not read (no column can have this name)."""
 _CSV_BOOLS = {"": None, "true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -135,17 +138,43 @@ async def import_employees(
     if len(records) > MAX_IMPORT_ROWS:
         raise ValidationFailed(f"at most {MAX_IMPORT_ROWS} rows per import", slug="too-many-rows")
     rows, rejected = _validate_rows(records)
-    known = await store.region_nips(region) | {row.nip for _, row in rows}
     units, teams = await store.unit_ids(region), await store.team_units(region)
-    good: list[tuple[int, Employee]] = []
+    foreign = await store.foreign_nips(region, [row.nip for _, row in rows])
+    stored = await store.region_nips(region)
+    in_file = {row.nip for _, row in rows}
+    problems: dict[int, list[str]] = {}
     seen: set[str] = set()
     for number, row in rows:
-        problems = employee_problems(row.nip, row, units=units, teams=teams, known_nips=known)
+        problems[number] = employee_problems(
+            row.nip, row, units=units, teams=teams, known_nips=stored | in_file
+        )
         if row.nip in seen:
-            problems.append("the NIP appears earlier in the file")
+            problems[number].append("the NIP appears earlier in the file")
+        if row.nip in foreign:
+            problems[number].append("the NIP belongs to another region")
         seen.add(row.nip)
-        if problems:
-            rejected.append(RowRejection(row=number, nip=row.nip, reasons=problems))
+    # A supervisor must be an employee of the region after the import, as for a single PUT: one
+    # already stored, or a row of the file that is itself accepted. Rejecting a row can orphan the
+    # rows it supervises, so repeat until nothing changes.
+    while True:
+        accepted = {row.nip for number, row in rows if not problems[number]}
+        known = stored | accepted
+        orphaned = [
+            (number, row)
+            for number, row in rows
+            if not problems[number]
+            and row.supervisor_nip is not None
+            and row.supervisor_nip != row.nip
+            and row.supervisor_nip not in known
+        ]
+        if not orphaned:
+            break
+        for number, row in orphaned:
+            problems[number].append(f"supervisor {row.supervisor_nip} is not an employee of the region")
+    good: list[tuple[int, Employee]] = []
+    for number, row in rows:
+        if problems[number]:
+            rejected.append(RowRejection(row=number, nip=row.nip, reasons=problems[number]))
         else:
             good.append((number, Employee(**row.model_dump())))
     ops = [
@@ -191,12 +220,13 @@ def _parse(raw: bytes, media_type: str) -> list[dict[str, Any]]:
         except UnicodeDecodeError:
             raise BadRequest("the CSV is not UTF-8", slug="malformed-csv") from None
         reader = csv.DictReader(io.StringIO(text))
-        unknown = set(reader.fieldnames or ()) - set(ImportRow.model_fields)
+        try:
+            unknown = set(reader.fieldnames or ()) - set(ImportRow.model_fields)
+        except csv.Error as exc:
+            raise BadRequest(f"the CSV header cannot be read: {exc}", slug="malformed-csv") from None
         if unknown:
             raise BadRequest(f"unknown CSV columns: {', '.join(sorted(unknown))}", slug="malformed-csv")
-        return [
-            {k: _csv_value(k, v) for k, v in row.items() if _csv_value(k, v) is not None} for row in reader
-        ]
+        return list(_csv_rows(reader))
     if "json" in media_type:
         try:
             data = json.loads(raw)
@@ -206,6 +236,20 @@ def _parse(raw: bytes, media_type: str) -> list[dict[str, Any]]:
             raise BadRequest("a JSON import is a list of employee objects", slug="malformed-json")
         return [row if isinstance(row, dict) else {"_": row} for row in data]
     raise BadRequest("send text/csv or application/json", slug="unsupported-media-type")
+
+
+def _csv_rows(reader: csv.DictReader[str]) -> Iterator[dict[str, Any]]:
+    """The rows of the CSV; a row the csv module cannot read (a field over its 131,072-character
+    limit, say) becomes a row that names its problem, and the rows after it are still read."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield {_CSV_ERROR: f"the row cannot be read as CSV: {exc}"}
+            continue
+        yield {k: _csv_value(k, v) for k, v in row.items() if _csv_value(k, v) is not None}
 
 
 def _csv_value(key: str | None, value: str | None) -> Any:
@@ -221,6 +265,9 @@ def _validate_rows(records: list[dict[str, Any]]) -> tuple[list[tuple[int, Impor
     rows: list[tuple[int, ImportRow]] = []
     rejected: list[RowRejection] = []
     for number, record in enumerate(records, start=1):
+        if _CSV_ERROR in record:
+            rejected.append(RowRejection(row=number, nip=None, reasons=[record[_CSV_ERROR]]))
+            continue
         try:
             rows.append((number, ImportRow.model_validate(record)))
         except ValidationError as exc:
