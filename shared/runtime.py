@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from litestar import Litestar, Request
@@ -25,6 +26,7 @@ from litestar.types import ControllerRouterHandler
 from shared.auth import auth_middleware
 from shared.consumer import BatchProcessor, Subscription, set_correlation
 from shared.events.base import Event
+from shared.events.registry import DLQ_SUFFIX
 from shared.http import EXCEPTION_HANDLERS, guard_json_body, health_controller
 from shared.logging import configure_logging, correlation_id
 from shared.mongo import connect, ping
@@ -172,8 +174,56 @@ class ServiceKit:
         finally:
             await admin.close()
 
+    # ------------------------------------------------------------------ topics
+    def own_topics(self) -> list[str]:
+        """The topics this service writes or reads, and the dead-letter topic of each it reads."""
+        published = [p.topic for p in self.publications]
+        consumed = [s.topic for s in self.subscriptions]
+        names = [*published, *consumed, *(t + DLQ_SUFFIX for t in consumed)]
+        return [self.settings.topic(t) for t in dict.fromkeys(names)]
+
+    async def ensure_topics(self) -> list[str]:
+        """Create the topics of :meth:`own_topics` that do not exist yet; returns those created.
+
+        Before the first publish: a producer that meets a missing topic logs an error while the
+        broker auto-creates it, and a dead-letter topic created only by its first dead letter
+        leaves nothing for monitoring to attach to. Partitions and replication come from
+        ``KINERJA_TOPIC_PARTITIONS`` / ``KINERJA_TOPIC_REPLICATION`` (0: the broker's default).
+        A cluster managed by the topics job (deploy/) has them all already, and nothing changes.
+        """
+        wanted = self.own_topics()
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [t for t in wanted if t not in existing]
+            if missing:
+                response = await admin.create_topics([self._new_topic(t) for t in missing])
+                for name, code, *_ in response.topic_errors:
+                    if code not in (0, TopicAlreadyExistsError.errno):
+                        raise for_code(code)(f"creating topic {name}")
+        finally:
+            await admin.close()
+        if missing:
+            log.info("created topics", extra={"topics": missing})
+        return missing
+
+    def _new_topic(self, name: str) -> NewTopic:
+        topic = NewTopic(
+            name, max(self.settings.topic_partitions, 1), max(self.settings.topic_replication, 1)
+        )
+        # -1 asks the broker for its default (CreateTopics v4+); aiokafka's constructor refuses it.
+        topic.num_partitions = self.settings.topic_partitions or -1
+        topic.replication_factor = self.settings.topic_replication or -1
+        return topic
+
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
+        if self.settings.create_topics:
+            try:
+                await asyncio.wait_for(self.ensure_topics(), timeout=30)
+            except Exception as exc:  # the broker's auto-creation is still there as a fallback
+                log.warning("could not create topics at start-up: %r", exc)
         self._register_consumer()
         await self.broker.start()
         self.relay.start()

@@ -6,7 +6,7 @@ when a field here has no row there.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "change-me-in-production-please-32b"
@@ -31,7 +31,25 @@ class Settings(BaseSettings):
     )
     topic_prefix: str = Field(
         "",
-        description="Prefix put before every topic name, to share one cluster between environments.",
+        description=(
+            "Prefix put before every topic name (and consumer group), to share one cluster between"
+            " environments. A prefix that does not end in `.`, `-` or `_` gets a `.`: `acme` and"
+            " `acme.` both give `acme.kinerja.feedback.inputs.v1`."
+        ),
+    )
+    create_topics: bool = Field(
+        True,
+        description=(
+            "Create the service's topics (and the dead-letter topic of each it reads) at start-up"
+            " when they are missing, before anything is published. Off where the service's Kafka"
+            " user may not create topics; the topics job of deploy/ creates them there."
+        ),
+    )
+    topic_partitions: int = Field(
+        0, description="Partitions of a topic a service creates; 0 takes the broker's default.", ge=0
+    )
+    topic_replication: int = Field(
+        0, description="Replication factor of a topic a service creates; 0 takes the broker's default.", ge=0
     )
     http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     http_port: int = Field(0, description="HTTP port; 0 means the service's default port.")
@@ -90,6 +108,11 @@ class Settings(BaseSettings):
     bulk_max_body_bytes: int = Field(
         20_971_520, description="Largest accepted body for bulk employee imports."
     )
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _separated(cls, prefix: str) -> str:
+        return prefix if not prefix or prefix.endswith((".", "-", "_")) else prefix + "."
 
     def secret_problem(self, service: str | None = None) -> str | None:
         """Why a secret must not guard an API reachable from other machines, if it must not.

@@ -24,6 +24,8 @@ set -euo pipefail
 
 BOOTSTRAP="${KINERJA_KAFKA_BOOTSTRAP:?KINERJA_KAFKA_BOOTSTRAP must name the Kafka bootstrap servers}"
 PREFIX="${KINERJA_TOPIC_PREFIX:-}"
+# As the services do (shared/settings.py): a prefix without a trailing separator gets a dot.
+if [[ -n "$PREFIX" && ! "$PREFIX" =~ [._-]$ ]]; then PREFIX="$PREFIX."; fi
 PARTITIONS="${KINERJA_TOPIC_PARTITIONS:-12}"
 REPLICATION="${KINERJA_TOPIC_REPLICATION:-3}"
 RETENTION_MS="${KINERJA_TOPIC_RETENTION_MS:-34560000000}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -19,6 +20,8 @@ import pluggy
 from shared.plugins import hookspecs
 from shared.plugins.markers import PROJECT
 from shared.plugins.model import RubricResult, RubricSpec, ScoringInputs
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = PROJECT
 
@@ -104,6 +107,28 @@ class RubricRegistry:
     default_id: str
     _scorers: Mapping[str, pluggy.HookCaller]
 
+    def describe(self) -> list[str]:
+        """One line per rubric: ``<id> <version> (<plugin>) for <regions>``, the default marked."""
+        plugins = {spec_id: name for name, spec_id in self._plugin_names().items()}
+        lines = []
+        for rubric_id, spec in sorted(self.specs.items()):
+            regions = ", ".join(sorted(r for r, rid in self.regions.items() if rid == rubric_id))
+            default = " [default for other regions]" if rubric_id == self.default_id else ""
+            lines.append(
+                f"{rubric_id} {spec.version} ({plugins.get(rubric_id, '?')}) for {regions or '-'}{default}"
+            )
+        return lines
+
+    def _plugin_names(self) -> dict[str, str]:
+        """Plugin name -> the rubric id it declares."""
+        found = {}
+        for name, plugin in self.pm.list_name_plugin():
+            impl = getattr(plugin, "rubric_spec", None)
+            spec = impl() if impl is not None else None
+            if spec is not None:
+                found[name] = spec.rubric_id
+        return found
+
     def spec(self, rubric_id: str) -> RubricSpec:
         """The spec of ``rubric_id``; KeyError if no plugin declares it."""
         return self.specs[rubric_id]
@@ -166,5 +191,10 @@ def build_registry(
     entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
     plugins: Iterable[tuple[str, object]] = (),
 ) -> RubricRegistry:
-    """:func:`build_plugin_manager` then :func:`load_rubrics`: what a service calls at start-up."""
-    return load_rubrics(build_plugin_manager(entry_points=entry_points, plugins=plugins))
+    """:func:`build_plugin_manager` then :func:`load_rubrics`: what a service calls at start-up.
+
+    Logs one INFO line, ``rubrics loaded``, naming each rubric with its version, plugin and regions:
+    how an operator confirms that a running service picked up an installed plugin."""
+    registry = load_rubrics(build_plugin_manager(entry_points=entry_points, plugins=plugins))
+    log.info("rubrics loaded", extra={"rubrics": registry.describe()})
+    return registry
