@@ -221,7 +221,7 @@ class ServiceKit:
     async def start(self) -> None:
         if self.settings.create_topics:
             try:
-                await asyncio.wait_for(self.ensure_topics(), timeout=30)
+                await asyncio.wait_for(self.ensure_topics(), timeout=10)
             except Exception as exc:  # the broker's auto-creation is still there as a fallback
                 log.warning("could not create topics at start-up: %r", exc)
         self._register_consumer()
