@@ -173,3 +173,32 @@ async def test_values_an_indicator_unit_cannot_take_are_refused(client: Client, 
         assert response.json()["problems"][0].startswith("iki-1: -40 pasien cannot be negative")
     signed = {"realisations": [{"indicator_id": "iki-2", "value": -3}]}
     assert (await client.post(f"{BASE}/progress/{A}", json=signed, headers=a)).status_code == 201
+
+
+async def test_hr_records_the_decision_on_a_heads_plan_and_only_on_a_heads(
+    client: Client, auth: Any, seed: Any, isolated_settings: Settings, read_topic: Any
+) -> None:
+    await seed()
+    head, hr = auth(Role.SUPERVISOR, nip=HEAD), auth(Role.HR_ADMIN, nip=E)
+    assert (await client.put(f"{BASE}/plans/{HEAD}", json=plan_body(), headers=head)).status_code == 200
+    own = await client.post(f"{BASE}/plans/{HEAD}/approve", headers=head)
+    assert (own.status_code, own.json()["type"]) == (403, PROBLEM + "not-supervisor")
+    no_nip = await client.post(f"{BASE}/plans/{HEAD}/approve", headers=auth(Role.HR_ADMIN))
+    assert (no_nip.status_code, no_nip.json()["type"]) == (403, PROBLEM + "no-nip")
+
+    approved = await client.post(f"{BASE}/plans/{HEAD}/approve", headers=hr)
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["decided_by"]) == ("approved", E)
+
+    # Someone with a supervisor in the region: HR does not decide for the supervisor.
+    assert (
+        await client.put(f"{BASE}/plans/{A}", json=plan_body(), headers=auth(Role.EMPLOYEE, nip=A))
+    ).status_code == 200
+    refused = await client.post(f"{BASE}/plans/{A}/approve", headers=hr)
+    assert (refused.status_code, refused.json()["type"]) == (403, PROBLEM + "not-supervisor")
+
+    events = await read_events(read_topic, isolated_settings.topic(INPUTS_TOPIC), 3)
+    approvals = [e for e in events if e["type"] == "feedback.plan_approved"]
+    assert [(e["nip"], e["approved_by"]) for e in approvals] == [(HEAD, E)]
+    audit = (await client.get("/regions/marelan/audit", headers=auth(Role.HR_ADMIN))).json()
+    assert any(a["action"] == "plan.approved" and a["role"] == "hr_admin" for a in audit)

@@ -23,6 +23,8 @@ ADMINS = (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
 HR = (Role.HR_ADMIN, Role.SYSTEM)
 STAFF = (Role.EMPLOYEE, Role.SUPERVISOR)
 SUPERVISORS = (Role.SUPERVISOR,)
+APPRAISERS = (Role.SUPERVISOR, Role.HR_ADMIN)
+"""Who decides on plans: the recorded supervisor, or HR for a head without one."""
 
 Caller = Request[Principal, Any, Any]
 Store = NamedDependency[FeedbackStore]

@@ -8,8 +8,8 @@ from litestar.params import JSONBody
 from services.feedback import service
 from services.feedback.api.params import (
     ANY,
+    APPRAISERS,
     STAFF,
-    SUPERVISORS,
     Caller,
     CycleId,
     Nip,
@@ -61,7 +61,12 @@ class PlanController(Controller):
     ) -> Plan:
         return await service.submit_plan(store, relay, request.user, region, cycle_id, nip, data)
 
-    @post("/{nip:str}/approve", guards=[requires(*SUPERVISORS)], status_code=200, summary="Approve a plan")
+    @post(
+        "/{nip:str}/approve",
+        guards=[requires(*APPRAISERS)],
+        status_code=200,
+        summary="Approve a plan (the supervisor; HR for a head without one)",
+    )
     async def approve_plan(
         self,
         request: Caller,
@@ -73,7 +78,12 @@ class PlanController(Controller):
     ) -> Plan:
         return await service.decide_plan(store, relay, request.user, region, cycle_id, nip, None)
 
-    @post("/{nip:str}/return", guards=[requires(*SUPERVISORS)], status_code=200, summary="Return a plan")
+    @post(
+        "/{nip:str}/return",
+        guards=[requires(*APPRAISERS)],
+        status_code=200,
+        summary="Return a plan (the supervisor; HR for a head without one)",
+    )
     async def return_plan(
         self,
         request: Caller,

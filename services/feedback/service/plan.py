@@ -7,6 +7,7 @@ import uuid
 from services.feedback.domain import (
     Achievement,
     AchievementCreate,
+    EmployeeRecord,
     Plan,
     PlanCreate,
     PlanReturn,
@@ -34,7 +35,7 @@ from services.feedback.service.common import (
     visible_employee,
 )
 from services.feedback.store import ACHIEVEMENTS, PLANS, PROGRESS, FeedbackStore
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.events.feedback import (
     AchievementReported,
@@ -122,10 +123,15 @@ async def decide_plan(
     nip: str,
     returned: PlanReturn | None,
 ) -> Plan:
-    """Approve (``returned`` None) or return a submitted plan: only the recorded supervisor may."""
+    """Approve (``returned`` None) or return a submitted plan.
+
+    The recorded supervisor decides. An employee with no supervisor in the region (the head of a
+    unit) has an appraising official one level up, outside the region's organisation data
+    (PermenPANRB 6/2022, pejabat penilai kinerja); HR records that official's decision, and is then
+    the recorded appraiser (``approved_by`` is the HR officer's NIP; the audit names the role).
+    """
     employee = await employee_in(store, region, nip)
-    if employee.supervisor_nip is None or employee.supervisor_nip != caller_nip(caller):
-        raise Forbidden(f"only the supervisor of {nip} decides on the plan", slug="not-supervisor")
+    approver = _appraiser(employee, caller)
     await accepting_cycle(store, region, cycle_id, utcnow())
     plan_id = plan_id_of(cycle_id, nip)
     doc = await store.get(PLANS, plan_id)
@@ -138,14 +144,14 @@ async def decide_plan(
     event: PlanApproved | PlanReturned
     if returned is None:
         status = PlanStatus.APPROVED
-        event = build(PlanApproved, **base, approved_by=employee.supervisor_nip, results=plan.results)
+        event = build(PlanApproved, **base, approved_by=approver, results=plan.results)
     else:
         status = PlanStatus.RETURNED
         event = build(PlanReturned, **base, reason=returned.reason)
     decided = plan.model_copy(
         update={
             "status": status,
-            "decided_by": employee.supervisor_nip,
+            "decided_by": approver,
             "decided_at": utcnow(),
             "return_reason": returned.reason if returned else None,
         }
@@ -156,6 +162,21 @@ async def decide_plan(
     emitted(relay, PLANS, plan_id, [event])
     await audit(store, caller, region, f"plan.{status.value}", plan_id, reason=decided.return_reason)
     return decided
+
+
+def _appraiser(employee: EmployeeRecord, caller: Principal) -> str:
+    """The NIP that decides on ``employee``'s plan for ``caller``, or a refusal."""
+    if caller.role is Role.HR_ADMIN:
+        if employee.supervisor_nip is not None:
+            raise Forbidden(
+                f"the supervisor of {employee.nip} decides on the plan; HR decides only for heads "
+                "without a supervisor in the region",
+                slug="not-supervisor",
+            )
+        return caller_nip(caller)
+    if employee.supervisor_nip is None or employee.supervisor_nip != caller_nip(caller):
+        raise Forbidden(f"only the supervisor of {employee.nip} decides on the plan", slug="not-supervisor")
+    return employee.supervisor_nip
 
 
 async def report_progress(
