@@ -104,6 +104,14 @@ class Settings(BaseSettings):
             " through the same process at once. 0 reads them from the database every time."
         ),
     )
+    require_unit_predicates: str = Field(
+        "",
+        description=(
+            "Comma-separated regions (or `*` for all) whose cycles close only with unit predicates"
+            " (feedback service, `422 unit-predicates-required`). Elsewhere a close without them"
+            " is accepted with a warning, since no distribution curve can then be checked."
+        ),
+    )
     max_body_bytes: int = Field(1_048_576, description="Largest accepted HTTP request body.")
     bulk_max_body_bytes: int = Field(
         20_971_520, description="Largest accepted body for bulk employee imports."

@@ -6,6 +6,7 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from services.feedback.api import route_handlers
+from services.feedback.domain.cycle import ClosePolicy
 from services.feedback.store import OUTBOX_COLLECTIONS, FeedbackStore
 from shared.events.feedback import (
     CYCLES_TOPIC,
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     store = FeedbackStore(kit.db, kit.relay.locks, cache_s=kit.settings.reference_cache_s)
     registry = build_registry()
     submission_key = kit.settings.submission_secret.encode()
+    close_policy = ClosePolicy.parse(kit.settings.require_unit_predicates)
     for collection in OUTBOX_COLLECTIONS:
         kit.relay.watch(collection)
     kit.publishes(Publication(EMPLOYEES_TOPIC, (EmployeeUpserted,), "Employees as imported or changed."))
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "relay": Provide(lambda: kit.relay, use_cache=True, sync_to_thread=False),
             "registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
             "submission_key": Provide(lambda: submission_key, use_cache=True, sync_to_thread=False),
+            "close_policy": Provide(lambda: close_policy, use_cache=True, sync_to_thread=False),
         },
         on_startup=[store.ensure_indexes, store.redact_rater_audit],
         description="The feedback service of Kinerja: organisation data, cycles, plans (SKP), reports "

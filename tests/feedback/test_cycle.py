@@ -86,3 +86,28 @@ async def test_bad_cycles_and_predicates_are_refused(client: Client, auth: Any, 
         "/regions/marelan/cycles/c-ok/reopen", json={"reason": "koreksi", "window_closes": past}, headers=hr
     )
     assert response.status_code == 422 and response.json()["type"] == PROBLEM + "invalid-window"
+
+
+async def test_a_close_without_unit_predicates_warns_and_a_region_may_require_them(
+    client: Client, auth: Any, isolated_settings: Settings
+) -> None:
+    from services.feedback.app import create_app
+
+    hr = auth(Role.HR_ADMIN)
+    await client.put("/regions/marelan/units/dinkes", json={"name": "Dinkes"}, headers=hr)
+    for cycle_id in ("marelan-q1", "marelan-q2"):
+        await client.post("/regions/marelan/cycles", json=cycle_body(cycle_id), headers=hr)
+    bare = await client.post("/regions/marelan/cycles/marelan-q1/close", json={}, headers=hr)
+    assert bare.status_code == 201, bare.text
+    [warning] = bare.json()["warnings"]
+    assert warning.startswith("closed without unit predicates: no unit's distribution curve is checked")
+    full = await client.post(
+        "/regions/marelan/cycles/marelan-q2/close", json={"unit_predicates": {"dinkes": "Baik"}}, headers=hr
+    )
+    assert full.status_code == 201 and full.json()["warnings"] == []
+
+    strict = isolated_settings.model_copy(update={"require_unit_predicates": "marelan"})
+    async with AsyncTestClient(create_app(strict)) as other:
+        await other.post("/regions/marelan/cycles", json=cycle_body("marelan-q3"), headers=hr)
+        refused = await other.post("/regions/marelan/cycles/marelan-q3/close", json={}, headers=hr)
+    assert (refused.status_code, refused.json()["type"]) == (422, PROBLEM + "unit-predicates-required")

@@ -502,3 +502,16 @@ def test_replay_query_rejects_empty_windows_and_in_flight_deliveries() -> None:
         ReplayQuery(
             since=since, until=since + timedelta(days=1), statuses=frozenset({DeliveryStatus.IN_PROGRESS})
         )
+
+
+@pytest.mark.parametrize(("unit_predicates", "warned"), [({}, True), ({"dinkes": "Baik"}, False)])
+def test_hr_hears_when_a_cycle_closed_without_unit_predicates(
+    unit_predicates: dict[str, str], warned: bool
+) -> None:
+    event = CycleClosed.build(
+        **ENV, producer="feedback", cycle_id="marelan-2026", unit_predicates=unit_predicates
+    )
+    for language, word in (("id", "PERHATIAN"), ("en", "WARNING")):
+        d = Directory.of(REGION, [], hr=HrDesk(region=REGION, language=language))
+        [hr] = [n for n in plan_notifications(event, d) if n.recipient == "hr:marelan"]
+        assert (word in render(hr).text) is warned, language

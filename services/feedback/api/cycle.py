@@ -10,6 +10,7 @@ from services.feedback.api.params import (
     ADMINS,
     ANY,
     Caller,
+    ClosePolicyDep,
     CycleId,
     RegionId,
     Relay,
@@ -17,6 +18,7 @@ from services.feedback.api.params import (
     same_region,
 )
 from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen
+from services.feedback.domain.cycle import ClosedCycle
 from shared.auth import requires
 
 
@@ -57,8 +59,9 @@ class CycleController(Controller):
         region: RegionId,
         cycle_id: CycleId,
         data: JSONBody[CycleClose],
-    ) -> Cycle:
-        return await service.close_cycle(store, relay, request.user, region, cycle_id, data)
+        close_policy: ClosePolicyDep,
+    ) -> ClosedCycle:
+        return await service.close_cycle(store, relay, close_policy, request.user, region, cycle_id, data)
 
     @post(
         "/{cycle_id:str}/reopen", guards=[requires(*ADMINS)], summary="Reopen a closed cycle for corrections"

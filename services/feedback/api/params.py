@@ -11,6 +11,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 
 from services.feedback.domain import ID_PATTERN
+from services.feedback.domain.cycle import ClosePolicy
 from services.feedback.store import FeedbackStore
 from shared.auth import Principal, Role
 from shared.errors import Unauthorized
@@ -31,6 +32,7 @@ Store = NamedDependency[FeedbackStore]
 Relay = NamedDependency[OutboxRelay]
 Registry = NamedDependency[RubricRegistry]
 SubmissionKey = NamedDependency[bytes]
+ClosePolicyDep = NamedDependency[ClosePolicy]
 """The key of submission ids (``KINERJA_SUBMISSION_SECRET``)."""
 
 RegionId = Annotated[str, Parameter(title="Region id", pattern=ID_PATTERN)]

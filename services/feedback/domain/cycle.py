@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -47,6 +48,26 @@ class CycleClose(Schema):
     ] = Field(default_factory=dict, description="Organisation predicate per unit.")
 
 
+NO_UNIT_PREDICATES = (
+    "closed without unit predicates: no unit's distribution curve is checked, so no predicate is "
+    "flagged or adjusted against it (PermenPANRB 6/2022); reopen and close again with them to check"
+)
+
+
+@dataclass(frozen=True)
+class ClosePolicy:
+    """What a region requires of a close (``KINERJA_REQUIRE_UNIT_PREDICATES``)."""
+
+    require_unit_predicates: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, regions: str) -> ClosePolicy:
+        return cls(frozenset(r.strip() for r in regions.split(",") if r.strip()))
+
+    def requires_unit_predicates(self, region: str) -> bool:
+        return "*" in self.require_unit_predicates or region in self.require_unit_predicates
+
+
 class CycleReopen(Schema):
     reason: Reason = Field(description="Why the cycle is reopened (kept in the audit log).")
     window_closes: datetime = Field(description="New end of the submission window (in the future).")
@@ -75,3 +96,12 @@ class Cycle(BaseModel):
         if not self.window_opens <= now <= self.window_closes:
             return "outside-window"
         return None
+
+
+class ClosedCycle(Cycle):
+    """The answer to a close: the cycle, and what the close leaves unchecked."""
+
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the close leaves unchecked, e.g. no unit predicates, so no curve check.",
+    )

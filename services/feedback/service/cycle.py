@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen, CycleStatus, utcnow
+from services.feedback.domain.cycle import NO_UNIT_PREDICATES, ClosedCycle, ClosePolicy
 from services.feedback.service.common import audit, build, cycle_in, emitted, invalid, lost_race
 from services.feedback.store import CYCLES, FeedbackStore
 from shared.auth import Principal
@@ -34,8 +35,21 @@ async def get_cycle(store: FeedbackStore, region: str, cycle_id: str) -> Cycle:
 
 
 async def close_cycle(
-    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, cycle_id: str, body: CycleClose
-) -> Cycle:
+    store: FeedbackStore,
+    relay: OutboxRelay,
+    policy: ClosePolicy,
+    caller: Principal,
+    region: str,
+    cycle_id: str,
+    body: CycleClose,
+) -> ClosedCycle:
+    """Close with the units' predicates. Without any, no distribution curve can be checked: the
+    answer (and HR's notification) says so, and a region may require them."""
+    if not body.unit_predicates and policy.requires_unit_predicates(region):
+        raise invalid(
+            [f"region {region} closes cycles only with unit predicates (KINERJA_REQUIRE_UNIT_PREDICATES)"],
+            "unit-predicates-required",
+        )
     cycle, rev = await cycle_in(store, region, cycle_id)
     if cycle.status is CycleStatus.CLOSED:
         raise Conflict(f"cycle {cycle_id} is closed already", slug="cycle-closed")
@@ -50,8 +64,17 @@ async def close_cycle(
     if not await store.write(CYCLES, cycle_id, rev, fields, [event]):
         raise lost_race(f"cycle {cycle_id}")
     emitted(relay, CYCLES, cycle_id, [event])
-    await audit(store, caller, region, "cycle.closed", cycle_id, unit_predicates=body.unit_predicates)
-    return closed
+    warnings = [] if body.unit_predicates else [NO_UNIT_PREDICATES]
+    await audit(
+        store,
+        caller,
+        region,
+        "cycle.closed",
+        cycle_id,
+        unit_predicates=body.unit_predicates,
+        warnings=warnings,
+    )
+    return ClosedCycle(**closed.model_dump(), warnings=warnings)
 
 
 async def reopen_cycle(

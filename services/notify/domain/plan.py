@@ -122,7 +122,9 @@ def _messages(event: Event, d: Directory) -> list[_Message]:
         }
         return _region_wide(d, "cycle_opened", ctx)
     if isinstance(event, CycleClosed):
-        return _region_wide(d, "cycle_closed", {"cycle_id": event.cycle_id})
+        # Without unit predicates no curve is checked: HR is told, since it may not know.
+        ctx = {"cycle_id": event.cycle_id, "no_unit_predicates": not event.unit_predicates}
+        return _region_wide(d, "cycle_closed", ctx)
     if isinstance(event, ScoreFinalized):
         s = event.score
         own: dict[str, ContextValue] = {
