@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.scoring.domain.calibration import calibrations_for, distribution_now
 from services.scoring.service import ScoringService
 from shared.auth import Principal, Role, requires
 from shared.errors import Forbidden, NotFound
@@ -74,7 +74,8 @@ class ScoreController(Controller):
                 await _authorise_person(service, request.user, nip, employee["region"])
             raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
         await _authorise_person(service, request.user, nip, doc["region"])
-        return _view(doc)
+        full = request.user.role in (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
+        return {**_view(doc), "calibrations": calibrations_for(doc, full=full)}
 
     @get(
         "/units/{unit_id:str}/distribution",
@@ -92,17 +93,7 @@ class ScoreController(Controller):
         if not docs:
             raise NotFound(f"no scores for unit {unit_id} in cycle {cycle_id}", slug="unit-not-found")
         request.user.require_region(docs[0]["region"])
-        counts = Counter(d["predicate"] for d in docs)
-        return {
-            "cycle_id": cycle_id,
-            "unit_id": unit_id,
-            "employees": len(docs),
-            "final": all(d["status"] == "final" for d in docs),
-            "predicates": {p.value: counts.get(p.value, 0) for p in Predicate},
-            "unit_predicate": docs[0].get("unit_predicate"),
-            "violations": docs[0].get("violations", []),
-            "proposed": {d["nip"]: d["proposed_predicate"] for d in docs if d.get("proposed_predicate")},
-        }
+        return {"cycle_id": cycle_id, "unit_id": unit_id, **distribution_now(unit_id, docs)}
 
     @post(
         "/scores/{nip:str}/calibration",
@@ -133,6 +124,7 @@ class ScoreController(Controller):
             predicate=data.predicate,
             reason=data.reason,
             decided_by=who.subject,
+            role=str(who.role),
             correlation_id=correlation_id.get() or "calibration",
         )
         return {

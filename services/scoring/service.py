@@ -30,6 +30,7 @@ from services.scoring.domain import (
     check_curve,
     compute_score,
 )
+from services.scoring.domain.calibration import calibration_cleared
 from services.scoring.mapping import (
     achievement_entry,
     feedback_entry,
@@ -435,10 +436,13 @@ class ScoringService:
         )
         fresh: list[dict[str, Any]] = []
         replacing: list[dict[str, Any]] = []
+        cleared: dict[str, dict[str, Any]] = {}
         for fields, _ in writes:
             old = current.get((fields["cycle_id"], fields["nip"])) or {}
             (replacing if old.get("has_final") else fresh).append(fields)
-        await self.store.save_final_scores(fresh, replacing)
+            if old.get("calibrated_final"):
+                cleared[fields["_id"]] = calibration_cleared(old["calibrated_final"], fields["predicate"])
+        await self.store.save_final_scores(fresh, replacing, cleared)
 
     def _final_writes(
         self,
@@ -496,6 +500,7 @@ class ScoringService:
         reason: str,
         decided_by: str,
         correlation_id: str,
+        role: str | None = None,
     ) -> CalibrationApplied:
         doc = await self.store.score(cycle_id, nip)
         if doc is None:
@@ -542,6 +547,7 @@ class ScoringService:
             "from": previous.value,
             "to": chosen.value,
             "by": decided_by,
+            "role": role,
             "reason": reason,
         }
         await self.store.record_calibration(

@@ -41,7 +41,15 @@ SCORE_COLLECTIONS = (SCORES, FINALS)
 #: The fields of an employee that scoring reads (``mapping.to_cycle_inputs`` and the region).
 SCORING_FIELDS = {"region": 1, "unit_id": 1, "team_id": 1, "service_role": 1}
 #: What finalisation needs of a stored score to decide whether it is new: not the score itself.
-SCORE_STATE_FIELDS = {"cycle_id": 1, "nip": 1, "status": 1, "revision": 1, "digest": 1}
+SCORE_STATE_FIELDS = {
+    "cycle_id": 1,
+    "nip": 1,
+    "status": 1,
+    "revision": 1,
+    "digest": 1,
+    "predicate": 1,
+    "calibrated": 1,
+}
 
 
 def doc_id(cycle_id: str, nip: str) -> str:
@@ -157,11 +165,17 @@ class ScoringStore:
         """Status, revision and digest of every current score of the cycle, keyed like
         :meth:`scores`, in one scan of each collection (:data:`SCORE_STATE_FIELDS`; a cycle of
         100,000 scores would not fit in memory). ``has_final`` says that a ``finals`` document
-        exists, current or not."""
+        exists, current or not; ``calibrated_final`` is the predicate of a calibrated one."""
         docs = await self._find({"cycle_id": cycle_id}, SCORE_STATE_FIELDS)
-        finals = {doc["_id"] for doc in docs if doc["_in"] == FINALS}
+        finals = {doc["_id"]: doc for doc in docs if doc["_in"] == FINALS}
         return {
-            (doc["cycle_id"], doc["nip"]): {**doc, "has_final": doc["_id"] in finals}
+            (doc["cycle_id"], doc["nip"]): {
+                **doc,
+                "has_final": doc["_id"] in finals,
+                "calibrated_final": finals[doc["_id"]]["predicate"]
+                if doc["_id"] in finals and finals[doc["_id"]].get("calibrated")
+                else None,
+            }
             for doc in latest(docs).values()
         }
 
@@ -195,15 +209,32 @@ class ScoringStore:
                 await self.db[name].bulk_write(batch, ordered=False)
         return staged
 
-    async def save_final_scores(self, fresh: list[dict[str, Any]], replacing: list[dict[str, Any]]) -> None:
+    async def save_final_scores(
+        self,
+        fresh: list[dict[str, Any]],
+        replacing: list[dict[str, Any]],
+        cleared: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         """Write final scores whose events the caller has already published (no outbox): ``fresh``
         ones are inserted, those ``replacing`` an earlier final document (a cycle closed again
-        after corrections) overwrite it."""
+        after corrections) overwrite it. ``cleared`` maps the ``_id`` of a replaced document whose
+        calibration no longer holds to the audit entry that says so: its flag is reset in the
+        same write."""
+        cleared = cleared or {}
         # Those already there were written by another finaliser (a second instance, or this one
         # before a crash): from the same inputs, hence the same documents.
         await insert_new(self.db[FINALS], fresh)
         if replacing:
-            ops = [UpdateOne({"_id": doc["_id"]}, {"$set": doc}, upsert=True) for doc in replacing]
+            ops = [
+                UpdateOne(
+                    {"_id": doc["_id"]},
+                    {"$set": {**doc, "calibrated": False}, "$push": {"audit": dict(cleared[doc["_id"]])}}
+                    if doc["_id"] in cleared
+                    else {"$set": doc},
+                    upsert=True,
+                )
+                for doc in replacing
+            ]
             async with self.locks.hold_all((FINALS, doc["_id"]) for doc in replacing):
                 await self.db[FINALS].bulk_write(ops, ordered=False)
 

@@ -16,10 +16,11 @@ import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from bench.workload import closing, cycle_id, provisional_scores, stored_inputs
+from services.scoring.domain.calibration import calibrations_for, distribution_now
 from services.scoring.service import ScoringService
 from services.scoring.store import FINALS, SCORES, ScoringStore, doc_id, latest
 from shared.events.feedback import FeedbackSubmitted
-from shared.events.scoring import Score, ScoreFinalized
+from shared.events.scoring import Predicate, Score, ScoreFinalized
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import build_registry
 from shared.settings import Settings
@@ -220,3 +221,66 @@ async def test_an_input_that_arrives_after_the_close_makes_a_new_final_revision(
     assert [(e["type"], e["score"]["revision"]) for e in staged] == [
         ("scoring.score_finalized", final["revision"] + 1)
     ]
+
+
+async def test_a_reclose_from_changed_inputs_clears_the_calibration_and_says_so(
+    db: Any, service: ScoringService
+) -> None:
+    cid = cycle_id("marelan")
+    await service.finalize_cycle(closing(EMPLOYEES))
+    final = await db[FINALS].find_one({})
+    nip, computed = final["nip"], final["predicate"]
+    other = next(p for p in ("sangat_baik", "baik", "butuh_perbaikan") if p != computed)
+    await service.calibrate(
+        cid,
+        nip,
+        decision="overridden",
+        predicate=Predicate(other),
+        reason="Inovasi layanan",
+        decided_by="pejabat-penilai",
+        correlation_id="c",
+        role="supervisor",
+    )
+    # Reopened, corrected, closed again: the new final score comes from other inputs.
+    await db[SCORES].update_one({"_id": doc_id(cid, nip)}, {"$set": {"revision": 5, "digest": "corrected"}})
+    await db["cycles"].update_one({"_id": cid}, {"$set": {"status": "closing"}})
+    assert await service.finalize(cid) == 1
+
+    doc = await service.store.score(cid, nip)
+    assert doc is not None and doc["status"] == "final"
+    # The score, the flag and the audit agree: the computed predicate, not calibrated, and why.
+    assert (doc["predicate"], doc["calibrated"]) == (computed, False)
+    assert [(a["decision"], a["from"], a["to"]) for a in doc["audit"]] == [
+        ("overridden", computed, other),
+        ("cleared", other, computed),
+    ]
+    shown = calibrations_for(doc, full=False)
+    assert shown[0]["official_role"] == "appraising official (supervisor)" and "by" not in shown[0]
+    assert shown[1]["reason"].startswith("the cycle was reopened and the score finalised again")
+    assert calibrations_for(doc, full=True)[0]["by"] == "pejabat-penilai"
+
+
+async def test_the_unit_distribution_reflects_calibrations(db: Any, service: ScoringService) -> None:
+    cid = cycle_id("marelan")
+    await service.finalize_cycle(closing(EMPLOYEES))
+    units = sorted({d["unit_id"] async for d in db[FINALS].find({}, {"unit_id": 1})})
+    broken = None
+    for unit in units:
+        now = distribution_now(unit, await service.store.cycle_scores(cid, unit))
+        if now["violations"]:
+            broken, before = unit, now
+    assert broken is not None, "the workload's second unit breaks its curve"
+    assert before["proposed"], before
+    for nip, proposed in before["proposed"].items():
+        await service.calibrate(
+            cid,
+            nip,
+            decision="overridden",
+            predicate=Predicate(proposed),
+            reason="Menyesuaikan kurva distribusi",
+            decided_by="pejabat-penilai",
+            correlation_id="c",
+        )
+    after = distribution_now(broken, await service.store.cycle_scores(cid, broken))
+    assert after["violations"] == [] and after["proposed"] == {}, after
+    assert after["calibrated"] == sorted(before["proposed"])

@@ -1,0 +1,102 @@
+"""What readers see of the appraising official's decisions: the audit, and the unit's curve now.
+
+Pure: the API hands over the stored final documents (store.py's shape) and shows the result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from services.scoring.domain.curve import CurveEntry, check_curve
+from shared.events.scoring import Predicate
+
+OFFICIAL_ROLES = {
+    "supervisor": "appraising official (supervisor)",
+    "hr_admin": "HR, for the appraising official",
+}
+
+
+CLEARED_REASON = (
+    "the cycle was reopened and the score finalised again from changed inputs: the earlier decision "
+    "was made on other evidence, so the computed predicate stands until the official decides again"
+)
+
+
+def calibration_cleared(was: str, now: str) -> dict[str, Any]:
+    """The audit entry of a calibration that a new final score replaced (see docs/scoring.md)."""
+    return {
+        "decision": "cleared",
+        "from": was,
+        "to": now,
+        "by": "scoring",
+        "role": None,
+        "reason": CLEARED_REASON,
+        "at": datetime.now(UTC),
+    }
+
+
+def calibrations_for(doc: Mapping[str, Any], *, full: bool) -> list[dict[str, Any]]:
+    """The calibration audit of one final score, oldest first.
+
+    ``full`` (HR and admins) shows who decided; the employee and their supervisor see the decision,
+    the predicates, the reason and the official's role, not the official's account.
+    """
+    out = []
+    for entry in doc.get("audit", []):
+        shown = {
+            "decision": entry["decision"],
+            "from": entry["from"],
+            "to": entry["to"],
+            "reason": entry["reason"],
+            "at": entry.get("at"),
+            "official_role": _role_of(entry),
+        }
+        if full:
+            shown["by"] = entry.get("by")
+        out.append(shown)
+    return out
+
+
+def _role_of(entry: Mapping[str, Any]) -> str:
+    if entry["decision"] == "cleared":
+        return "scoring service"
+    role = entry.get("role")
+    return OFFICIAL_ROLES.get(role, role) if role else "appraising official"
+
+
+def distribution_now(unit_id: str, docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A unit's predicates and curve check as they stand, calibrations included.
+
+    The check stored at the close reflects the predicates before any calibration; an override that
+    brings the unit within its curve must clear the violation, so the check runs again here over
+    the current predicates.
+    """
+    counts = Counter(d["predicate"] for d in docs)
+    org = docs[0].get("unit_predicate") if docs else None
+    violations: list[dict[str, Any]] = []
+    proposed: dict[str, str] = {}
+    if org and all(d["status"] == "final" for d in docs):
+        entries = []
+        for d in docs:
+            score = json.loads(d["score"])
+            entries.append(
+                CurveEntry(
+                    d["nip"], Predicate(d["predicate"]), score["results_score"], score["behaviour_score"]
+                )
+            )
+        check = check_curve(unit_id, org, entries)
+        violations = [v.model_dump() for v in check.violations]
+        proposed = {nip: p.value for nip, p in sorted(check.proposed.items())}
+    return {
+        "employees": len(docs),
+        "final": all(d["status"] == "final" for d in docs),
+        "predicates": {p.value: counts.get(p.value, 0) for p in Predicate},
+        "unit_predicate": org,
+        "violations": violations,
+        "proposed": proposed,
+        "calibrated": sorted(d["nip"] for d in docs if d.get("calibrated")),
+    }
