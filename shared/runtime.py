@@ -23,13 +23,14 @@ from litestar.config.app import AppConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
-from shared.auth import auth_middleware
+from shared.auth import PUBLIC_PATHS, auth_middleware
 from shared.consumer import BatchProcessor, Subscription, set_correlation
 from shared.events.base import Event
 from shared.events.registry import DLQ_SUFFIX
 from shared.http import EXCEPTION_HANDLERS, guard_json_body, health_controller
 from shared.logging import configure_logging, correlation_id
 from shared.mongo import connect, ping
+from shared.openapi import document_problems
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
 
@@ -287,7 +288,9 @@ class ServiceKit:
             ),
             debug=False,
         )
-        return Litestar.from_config(config)
+        app = Litestar.from_config(config)
+        document_problems(app, frozenset(PUBLIC_PATHS))
+        return app
 
 
 def serve(factory: Callable[[Settings], Litestar], service: str) -> None:

@@ -34,6 +34,11 @@ RecommendationId = Annotated[str, PathParameter(title="Recommendation id", max_l
 class RecommendationView(Recommendation):
     """A recommendation as the API serves it: the event contract plus region and HR's decision."""
 
+    # Numbers as one JSON type: `int | float` became a oneOf that a whole number such as 80.0
+    # matches twice, so a schema validator refused every numeric detail.
+    details: dict[str, str | float | bool | None] = Field(  # type: ignore[assignment]
+        default_factory=dict, description="Rule-specific figures (percent, box, threshold, ...)."
+    )
     region: str = Field(description="Region the recommendation belongs to.", examples=["siulak"])
     revision: int = Field(description="Grows with every change of status.", examples=[1])
     decided_by: str | None = Field(None, description="HR officer who accepted or rejected it.")

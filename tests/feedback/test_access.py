@@ -54,8 +54,9 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
     ("POST", C + "/reopen"): (ADMINS, {"reason": "koreksi", "window_closes": "2099-01-01T00:00:00Z"}),
     ("GET", C + "/plans/{nip:str}"): (ALL, None),
     ("PUT", C + "/plans/{nip:str}"): ({"employee", "supervisor"}, plan_body()),
-    ("POST", C + "/plans/{nip:str}/approve"): ({"supervisor"}, None),
-    ("POST", C + "/plans/{nip:str}/return"): ({"supervisor"}, {"reason": "kurang jelas"}),
+    # HR passes the role gate; the data rule (heads only) answers for A with not-supervisor.
+    ("POST", C + "/plans/{nip:str}/approve"): ({"supervisor", "hr_admin"}, None),
+    ("POST", C + "/plans/{nip:str}/return"): ({"supervisor", "hr_admin"}, {"reason": "kurang jelas"}),
     ("GET", C + "/progress/{nip:str}"): (ALL, None),
     ("POST", C + "/progress/{nip:str}"): ({"employee", "supervisor"}, PROGRESS),
     ("GET", C + "/achievements/{nip:str}"): (ALL, None),

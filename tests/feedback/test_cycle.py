@@ -68,7 +68,7 @@ async def test_bad_cycles_and_predicates_are_refused(client: Client, auth: Any, 
     hr = auth(Role.HR_ADMIN)
     backwards = cycle_body("c-bad", lasts=timedelta(days=-1))
     response = await client.post("/regions/marelan/cycles", json=backwards, headers=hr)
-    assert response.status_code == 400 and response.json()["type"] == PROBLEM + "validation"
+    assert response.status_code == 422 and response.json()["type"] == PROBLEM + "invalid-window"
     await client.post("/regions/marelan/cycles", json=cycle_body("c-ok"), headers=hr)
     response = await client.post(
         "/regions/marelan/cycles/c-ok/close", json={"unit_predicates": {"dinkes": "Luar Biasa"}}, headers=hr
@@ -111,3 +111,17 @@ async def test_a_close_without_unit_predicates_warns_and_a_region_may_require_th
         await other.post("/regions/marelan/cycles", json=cycle_body("marelan-q3"), headers=hr)
         refused = await other.post("/regions/marelan/cycles/marelan-q3/close", json={}, headers=hr)
     assert (refused.status_code, refused.json()["type"]) == (422, PROBLEM + "unit-predicates-required")
+
+
+async def test_an_impossible_window_is_422_invalid_window_as_documented(client: Client, auth: Any) -> None:
+    hr = auth(Role.HR_ADMIN)
+    body = cycle_body("marelan-x")
+    cases = [
+        {**body, "window_closes": body["window_opens"]},
+        {**body, "period_start": "2026-12-31", "period_end": "2026-01-01"},
+        {**body, "window_opens": "2026-01-01T00:00:00"},
+    ]
+    for bad in cases:
+        response = await client.post("/regions/marelan/cycles", json=bad, headers=hr)
+        assert (response.status_code, response.json()["type"]) == (422, PROBLEM + "invalid-window"), bad
+        assert response.json()["problems"], bad

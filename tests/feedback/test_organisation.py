@@ -146,3 +146,12 @@ async def test_oversized_body_and_text_are_refused(
     )
     assert response.status_code == 400
     assert response.json()["type"] == PROBLEM + "validation"
+
+
+async def test_a_patch_cannot_clear_a_required_field(client: Any, auth: Any, seed: Any) -> None:
+    await seed(cycle=False)
+    for body in ({"active": None}, {"name": None}, {"employment_type": None}):
+        response = await client.patch(
+            "/regions/marelan/employees/198503122010011002", json=body, headers=auth(Role.HR_ADMIN)
+        )
+        assert (response.status_code, response.json()["type"]) == (422, PROBLEM + "invalid-employee"), body

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar import Controller, get, patch, post, put
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import JSONBody
 
 from services.feedback import service
@@ -26,6 +30,7 @@ from services.feedback.domain import (
     EmployeeRecord,
     EmployeeUpdate,
     ImportReport,
+    ImportRow,
     Team,
     TeamCreate,
     Unit,
@@ -140,6 +145,7 @@ def import_controller(max_body_bytes: int) -> type[Controller]:
             guards=[requires(*HR)],
             request_max_body_size=max_body_bytes,
             summary="Bulk import employees from CSV (text/csv) or JSON (a list of objects)",
+            operation_class=ImportOperation,
             description="Good rows land, each as one upsert with its own event; bad rows are "
             "reported with row number, NIP and reasons. No row is half applied.",
         )
@@ -155,3 +161,40 @@ def import_controller(max_body_bytes: int) -> type[Controller]:
             return await service.import_employees(store, relay, request.user, region, raw, media_type)
 
     return EmployeeImportController
+
+
+#: The columns of an import row, in the order the example CSV uses them.
+IMPORT_COLUMNS = tuple(ImportRow.model_fields)
+REQUIRED_COLUMNS = [name for name, field in ImportRow.model_fields.items() if field.is_required()]
+_CSV_EXAMPLE = (
+    ",".join(IMPORT_COLUMNS)
+    + "\n198503122010011002,Siti Rahmawati,Perawat Ahli Muda,dinkes,197801012005011001,pkm,PNS,id,"
+    + "siti@marelan.go.id,true,true\n"
+)
+
+
+@dataclass
+class ImportOperation(Operation):
+    """The import reads its body itself (CSV or JSON), so its request body is described here."""
+
+    def __post_init__(self) -> None:
+        row = Schema(
+            type=OpenAPIType.OBJECT,
+            required=REQUIRED_COLUMNS,
+            properties={name: Schema(description=f"Column `{name}`.") for name in IMPORT_COLUMNS},
+        )
+        self.request_body = RequestBody(
+            required=True,
+            description=(
+                "One employee per CSV row (UTF-8, header row first, columns "
+                + ", ".join(f"`{c}`" for c in IMPORT_COLUMNS)
+                + "; required: "
+                + ", ".join(f"`{c}`" for c in REQUIRED_COLUMNS)
+                + "; booleans as true/false, 1/0 or yes/no; an empty cell is no value) or one JSON object "
+                "per employee with the same keys. At most 50,000 rows."
+            ),
+            content={
+                "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING), example=_CSV_EXAMPLE),
+                "application/json": OpenAPIMediaType(schema=Schema(type=OpenAPIType.ARRAY, items=row)),
+            },
+        )

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from services.feedback.domain.base import ID_PATTERN, Id, Reason, Schema, entries
 from shared.events.feedback import (
@@ -30,15 +30,19 @@ class CycleCreate(Schema):
     window_opens: datetime = Field(description="Submissions accepted from (timezone required).")
     window_closes: datetime = Field(description="Submissions accepted until (timezone required).")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> CycleCreate:
+    def window_problems(self) -> list[str]:
+        """Why the period or the window cannot be a cycle's (``422 invalid-window``), if so.
+
+        Checked by the use case rather than as a schema rule, so that a well-formed body with an
+        impossible window is a 422 naming the rule, not a 400 about the body's shape."""
+        problems = []
         if self.period_start > self.period_end:
-            raise ValueError("period_start is after period_end")
+            problems.append("period_start is after period_end")
         if self.window_opens.tzinfo is None or self.window_closes.tzinfo is None:
-            raise ValueError("window times need a timezone")
-        if self.window_opens >= self.window_closes:
-            raise ValueError("window_opens is not before window_closes")
-        return self
+            problems.append("window times need a timezone")
+        elif self.window_opens >= self.window_closes:
+            problems.append("window_opens is not before window_closes")
+        return problems
 
 
 class CycleClose(Schema):

@@ -15,6 +15,8 @@ from shared.outbox import OutboxRelay
 async def open_cycle(
     store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, body: CycleCreate
 ) -> Cycle:
+    if problems := body.window_problems():
+        raise invalid(problems, "invalid-window")
     cycle = Cycle(region=region, status=CycleStatus.OPEN, keyed_ids=True, **body.model_dump())
     event = build(CycleOpened, region=region, key=cycle.cycle_id, **body.model_dump())
     if not await store.write(CYCLES, cycle.cycle_id, 0, cycle.model_dump(mode="json"), [event]):

@@ -104,7 +104,12 @@ async def update_employee(
 ) -> EmployeeRecord:
     current = await employee_in(store, region, nip, fresh=True)
     changes = body.model_dump(exclude_unset=True)
-    merged = EmployeeCreate.model_validate(current.model_dump(exclude={"nip", "region"}) | changes)
+    try:
+        merged = EmployeeCreate.model_validate(current.model_dump(exclude={"nip", "region"}) | changes)
+    except ValidationError as exc:
+        # ``null`` clears an optional field; a required one (``name``, ``active``, ...) cannot be.
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise invalid(problems, "invalid-employee") from None
     record, _ = await _save_employee(store, relay, region, nip, merged)
     await audit(store, caller, region, "employee.updated", nip, fields=sorted(changes))
     return record
