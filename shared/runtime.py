@@ -7,6 +7,7 @@ subscriptions of a service, and builds its Litestar app whose lifespan starts an
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -37,7 +38,17 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 DEFAULT_PORTS = {"feedback": 8081, "scoring": 8082, "career": 8083, "notify": 8084}
-VERSION = "0.1.0"
+
+
+def _package_version() -> str:
+    """The installed project's version (pyproject.toml), for the OpenAPI and AsyncAPI documents."""
+    try:
+        return importlib.metadata.version("kinerja")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"
+
+
+VERSION = _package_version()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,21 @@ ALL_EVENTS: tuple[type[Event], ...] = feedback.EVENTS + scoring.EVENTS + career.
 _BY_TYPE: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
 TOPICS: tuple[str, ...] = tuple(dict.fromkeys(cls.TOPIC for cls in ALL_EVENTS))
 DLQ_SUFFIX = ".dlq"
+#: What each topic's record key is (docs/events.md, "Topics"): what a subscriber's ordering follows.
+TOPIC_KEYS: dict[str, str] = {
+    feedback.EMPLOYEES_TOPIC: "The employee's NIP.",
+    feedback.CYCLES_TOPIC: "The cycle id.",
+    feedback.INPUTS_TOPIC: "The NIP of the employee the input is about; the cycle id for citizen "
+    "feedback on a unit.",
+    scoring.SCORES_TOPIC: "The employee's NIP.",
+    career.RECOMMENDATIONS_TOPIC: "The employee's NIP, or `team:<team id>` for a team award.",
+    notify.DELIVERIES_TOPIC: "The notification id: one notification's reports stay in order.",
+}
+
+
+def events_of(topic: str) -> tuple[type[Event], ...]:
+    """Every event type published on ``topic``, whoever handles which."""
+    return tuple(cls for cls in ALL_EVENTS if topic == cls.TOPIC)
 
 
 def event_class(type_name: str) -> type[Event]:

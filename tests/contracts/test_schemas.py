@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import shutil
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Literal
 from jsonschema import Draft202012Validator
 from pydantic import Field
 
-from shared.contracts import SCHEMAS, problems, schema_problems
+from shared.contracts import ROOT, SCHEMAS, problems, schema_problems
 from shared.events.feedback import FeedbackSubmitted
 from shared.events.registry import ALL_EVENTS, TOPICS
 
@@ -77,3 +78,26 @@ def test_committed_schemas_require_the_envelope_and_pin_their_version() -> None:
         )
         assert {"event_id", "type", "schema_version", "occurred_at"} <= set(committed["required"]), cls
         assert committed["properties"]["schema_version"]["const"] == cls.VERSION, cls
+
+
+def test_asyncapi_documents_headers_keys_dead_letters_whole_topics_and_the_version() -> None:
+    career = json.loads((ROOT / "docs" / "asyncapi" / "career.json").read_text())
+    assert career["info"]["version"] == importlib.metadata.version("kinerja")
+    messages = career["components"]["messages"]
+    for name, message in messages.items():
+        assert "headers" in message, name
+        assert message["bindings"]["kafka"]["key"]["type"] == "string", name
+    # Scoring acts on three of the inputs topic's seven event types; its document still lists all
+    # seven, which is what a subscriber reading it needs to know of the topic.
+    scoring = json.loads((ROOT / "docs" / "asyncapi" / "scoring.json").read_text())
+    payload = scoring["components"]["schemas"]["OnKinerjaFeedbackInputsV1:Message:Payload"]
+    assert [ref["$ref"].rsplit("/", 1)[1] for ref in payload["anyOf"]] == [
+        cls.__name__ for cls in ALL_EVENTS if cls.TOPIC == "kinerja.feedback.inputs.v1"
+    ]
+    channels = {c["address"] for c in career["channels"].values()}
+    for topic in ("kinerja.scoring.scores.v1", "kinerja.feedback.employees.v1", "kinerja.feedback.cycles.v1"):
+        assert topic in channels and topic + ".dlq" in channels, topic
+    dead = messages["kinerja.scoring.scores.v1.dlq:DeadLetter"]
+    assert "dlq.reason" in dead["headers"]["required"]
+    sends = [op for op in career["operations"].values() if op["action"] == "send"]
+    assert len(sends) == 1 + 3  # recommendations, and a dead-letter topic per consumed topic
