@@ -224,11 +224,19 @@ class ScoringService:
         return self._stats[cycle_id]
 
     def _compute(
-        self, doc: dict[str, Any], employee: dict[str, Any], stats: RaterStats, revision: int
+        self,
+        doc: dict[str, Any],
+        employee: dict[str, Any],
+        stats: RaterStats,
+        revision: int,
+        *,
+        final: bool = True,
     ) -> tuple[CycleInputs, Score]:
         inputs = to_cycle_inputs(doc, employee)
         spec = self.registry.for_region(employee["region"])
-        score = compute_score(inputs, spec, self.registry.score, stats, self.rules, revision=revision)
+        score = compute_score(
+            inputs, spec, self.registry.score, stats, self.rules, revision=revision, provisional=not final
+        )
         return inputs, score
 
     def _score_write(
@@ -242,7 +250,7 @@ class ScoringService:
         final: bool,
     ) -> tuple[dict[str, Any], Event] | None:
         revision = (current or {}).get("revision", 0) + 1
-        _, score = self._compute(doc, employee, stats, revision)
+        _, score = self._compute(doc, employee, stats, revision, final=final)
         status = "final" if final else "provisional"
         if current and current.get("digest") == score.inputs_digest and current.get("status") == status:
             return None  # nothing new: a replayed or irrelevant input

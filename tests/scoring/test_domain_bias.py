@@ -302,3 +302,20 @@ def test_domain_ratings_that_do_not_fit_the_rubric_are_left_out_with_reasons() -
     assert ("rating:supervisor", "c2: 7 is outside 1-5") in reasons
     assert ("feedback:supervisor", "rated on rubric marelan, scored with uji") in reasons
     assert ("feedback:supervisor", "about another employee or a unit") in reasons
+
+
+def test_domain_a_provisional_score_holds_anonymous_pools_back_until_the_close() -> None:
+    four = peers({"c1": 4}, {"c1": 4}, {"c1": 5}, {"c1": 1})
+    inputs = cycle(feedback=(*four, fb(SUP, A, {"c1": 3}, sid="sup")))
+    echo = Echo()
+    provisional = compute_score(inputs, TEST_SPEC, echo, RaterStats(), ScoringRules(), provisional=True)
+    final = compute_score(inputs, TEST_SPEC, Echo(), RaterStats(), ScoringRules())
+    # The rubric never saw the peers while the cycle was open, and nothing said of them shows.
+    assert PEER not in echo.seen[0].feedback and PEER not in echo.seen[0].raters
+    text = provisional.explanation.model_dump_json()
+    assert "outlier" not in text and "supervisor_peer_divergence" not in text
+    [held] = [lo for lo in provisional.explanation.left_out if lo.kind == "feedback:peer"]
+    assert held.count == 4 and held.reason.startswith("counted from the cycle's close")
+    # Same inputs, same digest: the final score is the one that counts them.
+    assert provisional.inputs_digest == final.inputs_digest
+    assert any(s.startswith("feedback:peer: 4 rater(s) pooled") for s in final.explanation.steps)

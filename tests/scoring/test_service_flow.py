@@ -148,12 +148,16 @@ async def test_inputs_become_provisional_then_final_scores_once_and_officials_ca
 
         async def computed_complete() -> list[dict[str, Any]]:
             found = of_type(await read_topic(scores_topic, 100, timeout=2), "scoring.score_computed")
-            # Plan, achievement, self and supervisor listed; the peers pooled, not listed.
+            # Plan, achievement, self and supervisor listed; the peers held back until the close.
             complete = [
                 e
                 for e in found
                 if len(e["score"]["explanation"]["inputs_used"]) == 4
-                and any(s.startswith("feedback:peer: ") for s in e["score"]["explanation"]["steps"])
+                and any(
+                    lo["kind"] == "feedback:peer"
+                    and lo["reason"].startswith("counted from the cycle's close")
+                    for lo in e["score"]["explanation"]["left_out"]
+                )
             ]
             return found if complete else []
 
@@ -181,6 +185,11 @@ async def test_inputs_become_provisional_then_final_scores_once_and_officials_ca
             lambda: _of(read_topic, scores_topic, "scoring.score_finalized", of_type), timeout=60
         )
         assert finals and {f["score"]["nip"] for f in finals} == {NURSE}
+        # The final score counts the three peers, pooled; the provisional ones did not.
+        assert any(
+            s.startswith("feedback:peer: 3 rater(s) pooled")
+            for s in finals[0]["score"]["explanation"]["steps"]
+        )
         assert finals[0]["unit_predicate"] == "Baik"
         assert finals[0]["score"]["inputs_digest"] == latest["inputs_digest"]
         before = len(await read_topic(scores_topic, 1000, timeout=2))

@@ -104,6 +104,7 @@ def compute_score(
     rules: ScoringRules = DEFAULT_RULES,
     *,
     revision: int = 1,
+    provisional: bool = False,
 ) -> Score:
     """The Score of one employee from their cycle inputs, in any order.
 
@@ -113,6 +114,9 @@ def compute_score(
     :param stats: the cycle's rater statistics, kept up to date by the service.
     :param rules: national and bias rules; defaults are the national ones.
     :param revision: copied into the Score; the service counts recomputations.
+    :param provisional: a score while the cycle is open. Peer, subordinate and citizen feedback
+        then counts toward nothing: a score that moved with each such rating would let the ratee
+        read one rater's rating off the difference (docs/scoring.md). They count from the close.
     """
     prepared = prepare_feedback(
         inputs.feedback,
@@ -122,6 +126,8 @@ def compute_score(
         stats=stats,
         rules=rules.bias,
     )
+    if provisional:
+        _hold_back_anonymous(prepared)
     results = _results_inputs(inputs)
     scoring_inputs = ScoringInputs(
         cycle_id=inputs.cycle_id,
@@ -181,6 +187,31 @@ def compute_score(
         inputs_digest=digest(canonical),
         revision=revision,
     )
+
+
+def _hold_back_anonymous(prepared: PreparedFeedback) -> None:
+    """Take peer, subordinate and citizen pools out of what the rubric sees, saying so. The inputs
+    digest still covers them (``prepared.considered``): a provisional and a final score of the same
+    inputs share it, and the final one is the one that counts them."""
+    for source in sorted(s for s in prepared.feedback if s in ANONYMOUS_SOURCES):
+        prepared.feedback.pop(source)
+        raters = prepared.raters.pop(source, 0)
+        prepared.left_out.append(
+            LeftOut(
+                kind=f"feedback:{source}",
+                count=raters,
+                reason="counted from the cycle's close: a provisional score that moved with each "
+                "peer, subordinate or citizen rating would show that one rating",
+            )
+        )
+    prepared.used = [f for f in prepared.used if f.source not in ANONYMOUS_SOURCES]
+    # Whatever else was said of those pools would move with them too.
+    anonymous = tuple(str(s) for s in ANONYMOUS_SOURCES)
+    prepared.left_out = [
+        lo for lo in prepared.left_out if not lo.kind.startswith(tuple(f"rating:{a}" for a in anonymous))
+    ]
+    prepared.adjustments = [a for a in prepared.adjustments if not a.startswith(anonymous)]
+    prepared.flags = [f for f in prepared.flags if f.code != "supervisor_peer_divergence"]
 
 
 def _feedback_refs(prepared: PreparedFeedback) -> list[InputRef]:
