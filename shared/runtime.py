@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from litestar import Litestar, Request
 from litestar.config.app import AppConfig
 from litestar.openapi import OpenAPIConfig
@@ -38,6 +39,18 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 DEFAULT_PORTS = {"feedback": 8081, "scoring": 8082, "career": 8083, "notify": 8084}
+
+
+def broker_security(settings: Settings) -> BaseSecurity | None:
+    """FastStream's form of the SASL settings (None for PLAINTEXT)."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    use_ssl = settings.kafka_security_protocol == "SASL_SSL"
+    user, password = settings.kafka_username, settings.kafka_password
+    if settings.kafka_sasl_mechanism == "PLAIN":
+        return SASLPlaintext(username=user, password=password, use_ssl=use_ssl)
+    scram = SASLScram512 if settings.kafka_sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
+    return scram(username=user, password=password, use_ssl=use_ssl)
 
 
 def _package_version() -> str:
@@ -78,6 +91,7 @@ class ServiceKit:
         configure_logging(self.service, self.settings.log_level)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap,
+            security=broker_security(self.settings),
             client_id=f"kinerja-{self.service}",
             acks="all",
             enable_idempotence=True,
@@ -158,7 +172,9 @@ class ServiceKit:
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """The next offset to be written, per partition of ``topic`` (its high watermarks)."""
         name = self.settings.topic(topic)
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.settings.kafka_bootstrap, **self.settings.kafka_client_options()
+        )
         await admin.start()
         try:
             described = await admin.describe_topics([name])
@@ -167,7 +183,11 @@ class ServiceKit:
         numbers = sorted(p["partition"] for t in described if t["topic"] == name for p in t["partitions"])
         if not numbers:
             return {}
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            enable_auto_commit=False,
+            **self.settings.kafka_client_options(),
+        )
         await consumer.start()
         try:
             ends = await consumer.end_offsets([TopicPartition(name, n) for n in numbers])
@@ -177,7 +197,9 @@ class ServiceKit:
 
     async def committed_offsets(self, topic: str) -> dict[int, int]:
         """What this service's group has processed and committed, per partition of ``topic``."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.settings.kafka_bootstrap, **self.settings.kafka_client_options()
+        )
         await admin.start()
         try:
             name = self.settings.topic(topic)
@@ -204,7 +226,9 @@ class ServiceKit:
         A cluster managed by the topics job (deploy/) has them all already, and nothing changes.
         """
         wanted = self.own_topics()
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.settings.kafka_bootstrap, **self.settings.kafka_client_options()
+        )
         await admin.start()
         try:
             existing = set(await admin.list_topics())

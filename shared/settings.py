@@ -6,6 +6,9 @@ when a field here has no row there.
 
 from __future__ import annotations
 
+import ssl
+from typing import Any, Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,6 +28,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KINERJA_", extra="ignore")
 
     kafka_bootstrap: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers, comma separated.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description=(
+            "How services connect to Kafka: `PLAINTEXT` (the local stack), or SASL, which a broker"
+            ' with ACLs needs (docs/deployment.md, "Kafka ACLs"); `SASL_SSL` adds TLS.'
+        ),
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism, when the protocol is SASL."
+    )
+    kafka_username: str = Field("", description="SASL user of this service (one per service, for ACLs).")
+    kafka_password: str = Field("", description="SASL password of this service.")
     mongo_url: str = Field("mongodb://127.0.0.1:27018", description="MongoDB (or FerretDB) connection URL.")
     db_prefix: str = Field(
         "kinerja", description="Database name prefix; each service uses `<prefix>_<service>`."
@@ -148,6 +163,20 @@ class Settings(BaseSettings):
     def forwarded_allow_ips(self) -> list[str]:
         """The proxies whose forwarding headers uvicorn believes; none unless configured."""
         return [ip.strip() for ip in self.trusted_proxies.split(",") if ip.strip()]
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """Keyword arguments of aiokafka clients (admin, consumer, producer) for this cluster."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return {}
+        options: dict[str, Any] = {
+            "security_protocol": self.kafka_security_protocol,
+            "sasl_mechanism": self.kafka_sasl_mechanism,
+            "sasl_plain_username": self.kafka_username,
+            "sasl_plain_password": self.kafka_password,
+        }
+        if self.kafka_security_protocol == "SASL_SSL":
+            options["ssl_context"] = ssl.create_default_context()
+        return options
 
     def topic(self, name: str) -> str:
         """Return the topic name as it exists on the cluster."""

@@ -78,7 +78,9 @@ class ClusterView:
 
 async def inspect_cluster(settings: Settings, group: str, topic: str) -> ClusterView:
     """The group's state and member count, and the topic's partitions (without creating it)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="kinerja-cli")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, client_id="kinerja-cli", **settings.kafka_client_options()
+    )
     await admin.start()
     try:
         described = [
@@ -125,6 +127,7 @@ async def replay_topic(plan: ReplayPlan) -> ReplayResult:
         group_id=plan.group,
         enable_auto_commit=False,
         client_id="kinerja-cli",
+        **settings.kafka_client_options(),
     )
     await consumer.start()
     try:
