@@ -41,6 +41,19 @@ log = logging.getLogger(__name__)
 DEFAULT_PORTS = {"feedback": 8081, "scoring": 8082, "career": 8083, "notify": 8084}
 
 
+async def _until_led(admin: AIOKafkaAdminClient, topics: list[str], timeout_s: float = 5.0) -> None:
+    """Wait until every partition of the new ``topics`` has a leader, for a few seconds at most:
+    a consumer that starts before then logs NotLeaderForPartition errors while it retries."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while asyncio.get_running_loop().time() < deadline:
+        described = await admin.describe_topics(topics)
+        if all(p["leader"] >= 0 for t in described for p in t["partitions"]) and len(described) == len(
+            topics
+        ):
+            return
+        await asyncio.sleep(0.1)
+
+
 def broker_security(settings: Settings) -> BaseSecurity | None:
     """FastStream's form of the SASL settings (None for PLAINTEXT)."""
     if settings.kafka_security_protocol == "PLAINTEXT":
@@ -238,6 +251,7 @@ class ServiceKit:
                 for name, code, *_ in response.topic_errors:
                     if code not in (0, TopicAlreadyExistsError.errno):
                         raise for_code(code)(f"creating topic {name}")
+                await _until_led(admin, missing)
         finally:
             await admin.close()
         if missing:
