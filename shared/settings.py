@@ -91,8 +91,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(
         "",
         description=(
-            "Comma-separated addresses of reverse proxies whose `X-Forwarded-For` and"
-            " `X-Forwarded-Proto` headers are believed (`*` for any). Empty: the headers are"
+            "Comma-separated addresses or networks (CIDR) of reverse proxies whose"
+            " `X-Forwarded-For` and `X-Forwarded-Proto` headers are believed (`*` for any). Empty:"
+            " the headers are"
             " ignored and the client is the peer address, so a client cannot pick the address"
             " that the citizen rate limit counts."
         ),
