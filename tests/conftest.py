@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from shared.demo import wait_for
@@ -54,6 +56,23 @@ async def settings(run_id: str) -> AsyncIterator[Settings]:
                 await client.drop_database(f"{session.db_prefix}{variant}_{name}")
     finally:
         client.close()
+    await _delete_topics(session)
+
+
+async def _delete_topics(session: Settings) -> None:
+    """Delete the topics this run created (every test's prefix starts with the session's): services
+    create theirs and their dead-letter topics at start-up, and a developer's broker would keep
+    hundreds of them from run to run."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=session.kafka_bootstrap)
+    try:
+        await admin.start()
+        mine = [t for t in await admin.list_topics() if t.startswith(session.topic_prefix)]
+        for start in range(0, len(mine), 100):
+            await admin.delete_topics(mine[start : start + 100])
+    except Exception as exc:  # a broker that is gone has nothing left to clean
+        warnings.warn(f"test topics under {session.topic_prefix} were not deleted: {exc!r}", stacklevel=1)
+    finally:
+        await admin.close()
 
 
 @pytest.fixture
