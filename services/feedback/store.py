@@ -9,7 +9,7 @@ Everything stays inside what FerretDB supports: no $lookup, no change streams, n
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,8 +34,6 @@ NOTES = "notes"
 AUDIT = "audit"
 RATE_LIMITS = "rate_limits"
 MIGRATIONS = "migrations"
-#: Feedback sources whose raters no reader other than the rater may learn.
-ANONYMOUS_SOURCES = frozenset({"peer", "subordinate", "citizen"})
 
 #: Collections whose documents carry an outbox; the relay sweeps them after a crash.
 OUTBOX_COLLECTIONS = (EMPLOYEES, CYCLES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES)
@@ -246,10 +244,12 @@ class FeedbackStore:
     async def audit(self, entry: dict[str, Any]) -> None:
         await self._insert(AUDIT, entry)
 
-    async def redact_rater_audit(self) -> None:
-        """Once per database: rewrite the audit entries of peer and subordinate feedback that
-        earlier versions wrote with the rater as actor and the (then unkeyed) submission id as
-        target, into the anonymous shape of ``anonymous_audit``.
+    async def redact_rater_audit(
+        self, rewrite: Callable[[Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
+    ) -> None:
+        """Once per database: set ``rewrite(entry, submission)`` on each ``feedback.submitted``
+        audit entry that earlier versions wrote (no ``detail.source``), given the submission its
+        target names (``domain.redacted_audit``: no rater left on anonymous ones).
 
         Idempotent, and safe when several replicas start at once; a marker in ``migrations``
         keeps later starts from scanning the audit collection again.
@@ -262,21 +262,7 @@ class FeedbackStore:
         )
         async for entry in old:
             sub = await self.db[SUBMISSIONS].find_one({"_id": entry["target"]}, {"source": 1, "ratee_nip": 1})
-            source = sub["source"] if sub else "unknown"
-            if source in ANONYMOUS_SOURCES or sub is None:
-                at = entry["at"].replace(hour=0, minute=0, second=0, microsecond=0)
-                change = {
-                    "at": at,
-                    "actor": "anonymous",
-                    "role": "anonymous",
-                    "nip": None,
-                    "target": sub["ratee_nip"] if sub else "unknown",
-                    "detail": {"source": source},
-                    "correlation_id": None,
-                }
-            else:
-                change = {"detail.source": source}
-            await self.db[AUDIT].update_one({"_id": entry["_id"]}, {"$set": change})
+            await self.db[AUDIT].update_one({"_id": entry["_id"]}, {"$set": rewrite(entry, sub)})
         with contextlib.suppress(DuplicateKeyError):
             await self.db[MIGRATIONS].insert_one({"_id": marker, "at": datetime.now(UTC)})
 

@@ -39,6 +39,11 @@ class Source(StrEnum):
     CITIZEN = "citizen"
 
 
+ANONYMOUS_SOURCES = frozenset({Source.PEER, Source.SUBORDINATE, Source.CITIZEN})
+"""Sources whose raters no reader other than the rater may learn: shown only pooled, from the
+cycle's close (feedback's view, scoring's scores and explanations, the audit log)."""
+
+
 class Aspect(StrEnum):
     """Indicator aspects of an SKP result (PermenPANRB 6/2022)."""
 

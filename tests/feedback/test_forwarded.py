@@ -6,7 +6,6 @@ client pick the address the limit counts. These run the real server process, as 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -15,19 +14,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.faults.harness import free_port
+
 URL = "/public/regions/marelan/citizen-feedback"
 BODY = {"cycle_id": "no-such-cycle", "unit_id": "dinkes", "ratings": {"pelayanan": 4}}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _serve(env: dict[str, str], proxies: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**env, "KINERJA_HTTP_PORT": str(port), "KINERJA_TRUSTED_PROXIES": proxies}
     process = subprocess.Popen([sys.executable, "-m", "services.feedback"], env=env)
     base = f"http://127.0.0.1:{port}"

@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.feedback.app import create_app
+from services.feedback.domain import ImportRow, import_problems
 from shared.auth import Role, issue_token
 from shared.events.feedback import EMPLOYEES_TOPIC
 from shared.settings import Settings
@@ -196,3 +197,18 @@ async def test_rows_are_refused_like_single_puts_and_an_unreadable_row_is_only_t
     assert rejected[6] == [f"supervisor {records[2]['nip']} is not an employee of the region"]
     stored = await client.get(f"/regions/marelan/employees/{head}", headers=hr)
     assert stored.status_code == 200
+
+
+def test_an_orphan_chain_is_refused_down_to_its_end() -> None:
+    # a (supervisor: stored) <- b (refused: unknown unit) <- c <- d; e is stored already.
+    def row(nip: str, supervisor: str | None, unit: str = "dinkes") -> ImportRow:
+        return ImportRow(
+            nip=nip, name="P", position="S", unit_id=unit, supervisor_nip=supervisor, employment_type="PNS"
+        )
+
+    a, b, c, d, e = (pns_nip(i) for i in range(5))
+    rows = [(1, row(a, e)), (2, row(b, a, unit="nowhere")), (3, row(c, b)), (4, row(d, c))]
+    problems = import_problems(rows, units={"dinkes"}, teams={}, stored={e}, foreign=set())
+    assert problems[1] == [] and problems[2] == ["unit nowhere does not exist"]
+    assert problems[3] == [f"supervisor {b} is not an employee of the region"]
+    assert problems[4] == [f"supervisor {c} is not an employee of the region"]

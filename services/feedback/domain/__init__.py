@@ -42,6 +42,7 @@ from services.feedback.domain.organisation import (
     Unit,
     UnitCreate,
     employee_problems,
+    import_problems,
     nip_problems,
 )
 from services.feedback.domain.plan import (
@@ -73,6 +74,7 @@ from services.feedback.domain.rating import (
     SourceSummary,
     Submission,
     anonymous_audit,
+    redacted_audit,
     relation_problem,
     submission_id_of,
     summarise,
@@ -128,6 +130,7 @@ __all__ = [
     "UnitCreate",
     "anonymous_audit",
     "employee_problems",
+    "import_problems",
     "indicator_ids",
     "indicator_units",
     "link_problems",
@@ -135,6 +138,7 @@ __all__ = [
     "plan_id_of",
     "plan_problems",
     "realisation_problems",
+    "redacted_audit",
     "relation_problem",
     "split_link",
     "submission_id_of",

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from shared.events.base import NIP_PATTERN
 from shared.events.feedback import (
-    Source,
+    ANONYMOUS_SOURCES,
 )
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -46,7 +46,7 @@ def entries(min_entries: int, max_entries: int, key_schema: dict[str, Any]) -> t
 
 MIN_ANONYMOUS_RATERS = 3
 """Peer, subordinate and citizen feedback is shown only pooled, and only from this many raters."""
-POOLED_SOURCES = frozenset({Source.PEER, Source.SUBORDINATE, Source.CITIZEN})
+POOLED_SOURCES = ANONYMOUS_SOURCES
 ORGANISATION_PREDICATES = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
 CITIZEN_LIMIT = 10
 """Citizen submissions accepted per client address and window (across all replicas)."""

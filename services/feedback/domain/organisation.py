@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Literal
 
@@ -158,3 +158,46 @@ def employee_problems(
         elif record.supervisor_nip not in known_nips:
             problems.append(f"supervisor {record.supervisor_nip} is not an employee of the region")
     return problems
+
+
+def import_problems(
+    rows: Sequence[tuple[int, ImportRow]],
+    *,
+    units: set[str],
+    teams: Mapping[str, str],
+    stored: set[str],
+    foreign: set[str],
+) -> dict[int, list[str]]:
+    """Why each row of an import (by row number) cannot be applied; an empty list when it can.
+
+    The rules of a single ``PUT``, for a file: a supervisor must be an employee of the region
+    after the import, that is one already ``stored`` or a row of the file that is itself
+    accepted; rejecting a row can orphan the rows it supervises, so this repeats until nothing
+    changes. A NIP may appear once, and not be another region's (``foreign``).
+    """
+    in_file = {row.nip for _, row in rows}
+    problems: dict[int, list[str]] = {}
+    seen: set[str] = set()
+    for number, row in rows:
+        problems[number] = employee_problems(
+            row.nip, row, units=units, teams=teams, known_nips=stored | in_file
+        )
+        if row.nip in seen:
+            problems[number].append("the NIP appears earlier in the file")
+        if row.nip in foreign:
+            problems[number].append("the NIP belongs to another region")
+        seen.add(row.nip)
+    while True:
+        known = stored | {row.nip for number, row in rows if not problems[number]}
+        orphaned = [
+            (number, row)
+            for number, row in rows
+            if not problems[number]
+            and row.supervisor_nip is not None
+            and row.supervisor_nip != row.nip
+            and row.supervisor_nip not in known
+        ]
+        if not orphaned:
+            return problems
+        for number, row in orphaned:
+            problems[number].append(f"supervisor {row.supervisor_nip} is not an employee of the region")

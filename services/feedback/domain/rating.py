@@ -224,6 +224,24 @@ def anonymous_audit(region: str, source: Source, target: str, now: datetime) -> 
     }
 
 
+def redacted_audit(entry: Mapping[str, Any], submission: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The fields to set on an audit entry that an earlier version wrote for ``submission`` (with
+    the rater as actor and the unkeyed submission id as target): the shape of
+    :func:`anonymous_audit` for an anonymous source, or an unknown one, else only the source."""
+    source = str(submission["source"]) if submission else "unknown"
+    if submission is not None and Source(source) not in POOLED_SOURCES:
+        return {"detail.source": source}
+    return {
+        "at": entry["at"].replace(hour=0, minute=0, second=0, microsecond=0),
+        "actor": "anonymous",
+        "role": "anonymous",
+        "nip": None,
+        "target": submission["ratee_nip"] if submission else "unknown",
+        "detail": {"source": source},
+        "correlation_id": None,
+    }
+
+
 def window_start(now: datetime, window_s: int = CITIZEN_WINDOW_S) -> int:
     """Start (epoch seconds) of the fixed rate-limit window ``now`` falls in."""
     epoch = int(now.timestamp())

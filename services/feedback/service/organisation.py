@@ -22,6 +22,7 @@ from services.feedback.domain import (
     Unit,
     UnitCreate,
     employee_problems,
+    import_problems,
     utcnow,
 )
 from services.feedback.service.common import (
@@ -137,45 +138,21 @@ async def import_employees(
 ) -> ImportReport:
     """Apply every good row (one upsert with its own event each) and name every bad one.
 
-    Supervisors may be defined anywhere in the same file: they count as known for their staff.
+    Supervisors may be defined anywhere in the same file, as long as their own row is accepted
+    (``domain.import_problems``).
     """
     records = _parse(raw, media_type)
     if len(records) > MAX_IMPORT_ROWS:
         raise ValidationFailed(f"at most {MAX_IMPORT_ROWS} rows per import", slug="too-many-rows")
     rows, rejected = _validate_rows(records)
     units, teams = await store.unit_ids(region), await store.team_units(region)
-    foreign = await store.foreign_nips(region, [row.nip for _, row in rows])
-    stored = await store.region_nips(region)
-    in_file = {row.nip for _, row in rows}
-    problems: dict[int, list[str]] = {}
-    seen: set[str] = set()
-    for number, row in rows:
-        problems[number] = employee_problems(
-            row.nip, row, units=units, teams=teams, known_nips=stored | in_file
-        )
-        if row.nip in seen:
-            problems[number].append("the NIP appears earlier in the file")
-        if row.nip in foreign:
-            problems[number].append("the NIP belongs to another region")
-        seen.add(row.nip)
-    # A supervisor must be an employee of the region after the import, as for a single PUT: one
-    # already stored, or a row of the file that is itself accepted. Rejecting a row can orphan the
-    # rows it supervises, so repeat until nothing changes.
-    while True:
-        accepted = {row.nip for number, row in rows if not problems[number]}
-        known = stored | accepted
-        orphaned = [
-            (number, row)
-            for number, row in rows
-            if not problems[number]
-            and row.supervisor_nip is not None
-            and row.supervisor_nip != row.nip
-            and row.supervisor_nip not in known
-        ]
-        if not orphaned:
-            break
-        for number, row in orphaned:
-            problems[number].append(f"supervisor {row.supervisor_nip} is not an employee of the region")
+    problems = import_problems(
+        rows,
+        units=units,
+        teams=teams,
+        stored=await store.region_nips(region),
+        foreign=await store.foreign_nips(region, [row.nip for _, row in rows]),
+    )
     good: list[tuple[int, Employee]] = []
     for number, row in rows:
         if problems[number]:
