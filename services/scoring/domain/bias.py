@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from services.scoring.domain.inputs import FeedbackInput
 from services.scoring.domain.raters import RaterStats
-from shared.events.feedback import Source
+from shared.events.feedback import ANONYMOUS_SOURCES, Source
 from shared.events.scoring import Flag, LeftOut
 from shared.plugins.model import RubricSpec
 
@@ -52,10 +52,6 @@ class BiasRules:
         ]
 
 
-ANONYMOUS_SOURCES = frozenset({Source.PEER, Source.SUBORDINATE, Source.CITIZEN})
-"""Sources whose raters stay anonymous: the explanation pools them and never lists one input."""
-
-
 @dataclass(slots=True)
 class PreparedFeedback:
     """The outcome of bias handling for one employee."""
@@ -82,7 +78,15 @@ def prepare_feedback(
     spec: RubricSpec,
     stats: RaterStats,
     rules: BiasRules,
+    held_back: frozenset[Source] = frozenset(),
 ) -> PreparedFeedback:
+    """Select, correct and pool the feedback about ``nip``.
+
+    ``held_back`` sources are corrected (their shifts belong to the inputs digest) but not pooled:
+    no mean, no outlier note, no correction note and no divergence flag comes from them, only a
+    ``left_out`` entry. A provisional score holds back the anonymous sources, since a score that
+    moved with each such rating would show that one rating (docs/scoring.md).
+    """
     out = PreparedFeedback()
     valid = _select(items, nip, service_role, spec, out)
     sd = stats.cycle_sd
@@ -104,6 +108,16 @@ def prepare_feedback(
             )
             continue
         corrected = [(item, _correct(item, ratings, spec, stats, sd, rules, out)) for item, ratings in group]
+        if source in held_back:
+            out.left_out.append(
+                LeftOut(
+                    kind=f"feedback:{source}",
+                    count=raters,
+                    reason="counted from the cycle's close: a provisional score that moved with each "
+                    "peer, subordinate or citizen rating would show that one rating",
+                )
+            )
+            continue
         _describe_corrections(source, group, out)
         out.feedback[source] = _aggregate(source, corrected, spec, rules, out)
         out.raters[source] = raters

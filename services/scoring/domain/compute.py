@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from services.scoring.domain.bias import ANONYMOUS_SOURCES, BiasRules, PreparedFeedback, prepare_feedback
+from services.scoring.domain.bias import BiasRules, PreparedFeedback, prepare_feedback
 from services.scoring.domain.digest import canonical_inputs, digest
 from services.scoring.domain.inputs import CycleInputs
 from services.scoring.domain.raters import RaterStats
 from services.scoring.domain.rules import NationalRules
+from shared.events.feedback import ANONYMOUS_SOURCES
 from shared.events.scoring import Explanation, Flag, InputRef, LeftOut, Rating, Score
 from shared.plugins.model import IndicatorOutcome, RubricResult, RubricSpec, ScoringInputs
 
@@ -125,9 +126,8 @@ def compute_score(
         spec=spec,
         stats=stats,
         rules=rules.bias,
+        held_back=ANONYMOUS_SOURCES if provisional else frozenset(),
     )
-    if provisional:
-        _hold_back_anonymous(prepared)
     results = _results_inputs(inputs)
     scoring_inputs = ScoringInputs(
         cycle_id=inputs.cycle_id,
@@ -187,31 +187,6 @@ def compute_score(
         inputs_digest=digest(canonical),
         revision=revision,
     )
-
-
-def _hold_back_anonymous(prepared: PreparedFeedback) -> None:
-    """Take peer, subordinate and citizen pools out of what the rubric sees, saying so. The inputs
-    digest still covers them (``prepared.considered``): a provisional and a final score of the same
-    inputs share it, and the final one is the one that counts them."""
-    for source in sorted(s for s in prepared.feedback if s in ANONYMOUS_SOURCES):
-        prepared.feedback.pop(source)
-        raters = prepared.raters.pop(source, 0)
-        prepared.left_out.append(
-            LeftOut(
-                kind=f"feedback:{source}",
-                count=raters,
-                reason="counted from the cycle's close: a provisional score that moved with each "
-                "peer, subordinate or citizen rating would show that one rating",
-            )
-        )
-    prepared.used = [f for f in prepared.used if f.source not in ANONYMOUS_SOURCES]
-    # Whatever else was said of those pools would move with them too.
-    anonymous = tuple(str(s) for s in ANONYMOUS_SOURCES)
-    prepared.left_out = [
-        lo for lo in prepared.left_out if not lo.kind.startswith(tuple(f"rating:{a}" for a in anonymous))
-    ]
-    prepared.adjustments = [a for a in prepared.adjustments if not a.startswith(anonymous)]
-    prepared.flags = [f for f in prepared.flags if f.code != "supervisor_peer_divergence"]
 
 
 def _feedback_refs(prepared: PreparedFeedback) -> list[InputRef]:
