@@ -102,12 +102,16 @@ class NotifyService:
         self.webhooks = webhooks
         self.nudge = nudge
         self.clock = clock
+        self._regions: set[str] = set()
 
     # ------------------------------------------------------------------ consuming
 
     async def record_person(self, event: EmployeeUpserted) -> None:
         """Keep the directory entry of the employee (only what notify needs to reach them)."""
         await self.store.upsert_person(Person.from_upserted(event), event.occurred_at)
+        if event.region not in self._regions:  # one write per region and process, not per employee
+            await self.store.remember_region(event.region)
+            self._regions.add(event.region)
 
     async def plan_event(self, event: Event) -> int:
         """Write every notification ``event`` causes; returns how many were new."""

@@ -43,6 +43,8 @@ from shared.outbox import DocumentLocks
 PEOPLE = "people"
 SUBSCRIPTIONS = "subscriptions"
 DELIVERIES = "deliveries"
+REGIONS = "regions"
+"""The regions notify has seen an employee of, by ``_id``: so that knowing one is an index read."""
 
 
 @dataclass(frozen=True)
@@ -288,9 +290,19 @@ class NotifyStore:
         doc = await self.db[PEOPLE].find_one({"_id": nip}, {"region": 1})
         return str(doc["region"]) if doc else None
 
+    async def remember_region(self, region: str) -> None:
+        await self.db[REGIONS].update_one({"_id": region}, {"$setOnInsert": {"region": region}}, upsert=True)
+
     async def region_known(self, region: str) -> bool:
-        """Whether any employee of ``region`` reached the directory (through the region index)."""
-        return await self.db[PEOPLE].find_one({"region": region}, {"_id": 1}) is not None
+        """Whether any employee of ``region`` reached the directory: a read by ``_id`` of
+        ``regions``; a directory kept by earlier versions, which had no ``regions``, is looked up
+        once by region and then remembered."""
+        if await self.db[REGIONS].find_one({"_id": region}) is not None:
+            return True
+        if await self.db[PEOPLE].find_one({"region": region}, {"_id": 1}) is None:
+            return False
+        await self.remember_region(region)
+        return True
 
     async def inbox(self, owner: str, *, unread_only: bool, limit: int) -> list[Delivery]:
         query: dict[str, Any] = {"recipient": owner, "channel": "inbox"}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.testing import AsyncTestClient
 
 from services.notify.app import create_app
 from services.notify.config import NotifySettings
 from shared.auth import Role
 from shared.settings import Settings
-from tests.notify.conftest import Auth
+from tests.notify.conftest import Auth, Publish
+from tests.notify.loopback import REGION, people
 
 PROBLEM = "https://kinerja.example.id/problems/"
 
@@ -92,3 +95,27 @@ async def test_subscriptions_are_refused_to_other_roles_regions_and_bad_input(
         assert response.json()["type"] == PROBLEM + slug, (slug, response.text)
     assert [cases[s].status_code for s in cases] == [403, 403, 404, 422, 422, 422, 422, 422]
     assert plaju_deletes.status_code == 404 and still_there.status_code == 200
+
+
+async def test_the_system_role_subscribes_for_a_region_once_notify_has_seen_its_employees(
+    isolated_settings: Settings,
+    notify_settings: NotifySettings,
+    auth: Auth,
+    publish: Publish,
+    mongo: Any,
+    eventually: Any,
+) -> None:
+    system = auth(Role.SYSTEM, region=None)
+    body = {
+        "event_types": ["scoring.score_finalized"],
+        "url": "https://simpeg.example.id/hooks",
+        "region": REGION,
+    }
+    async with AsyncTestClient(create_app(isolated_settings, notify_settings)) as client:
+        before = await client.post("/subscriptions", json=body, headers=system)
+        assert (before.status_code, before.json()["type"]) == (422, PROBLEM + "unknown-region")
+        await publish(*people())
+        regions = mongo[isolated_settings.database("notify")]["regions"]
+        assert await eventually(lambda: regions.find_one({"_id": REGION}), timeout=60)
+        after = await client.post("/subscriptions", json=body, headers=system)
+    assert after.status_code == 201, after.text
