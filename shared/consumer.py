@@ -99,7 +99,16 @@ class BatchProcessor:
         try:
             return decode(record.value or b"")
         except KinerjaError as exc:
-            log.warning("dead-lettering undecodable record: %s", exc.detail)
+            # The detail may quote the record's field values (a rater NIP on the inputs topic):
+            # it goes to the dead-letter record, whose topic is as restricted as the source, not
+            # to the log, which more people read.
+            log.warning(
+                "dead-lettering record %s[%s]@%s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                exc.problem_slug,
+            )
             await send_dead_letter(
                 self.publish_raw, record, service=self.service, slug=exc.problem_slug, reason=exc.detail
             )
