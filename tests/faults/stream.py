@@ -61,6 +61,10 @@ def cycle_id(region: str) -> str:
     return f"{region}-2026"
 
 
+HR_OFFICER = 9_999_999
+"""The index of the HR officer who records the unit heads' assessments; no employee has it."""
+
+
 def nip(region_no: int, i: int) -> str:
     """18 digits, unique per (region, i)."""
     return f"1986{region_no + 1:02d}2011{i % 2 + 1}{i:07d}"
@@ -156,8 +160,9 @@ class Stream:
         first = (i // UNIT_SIZE) * UNIT_SIZE
         raters = [(Source.SELF, who)]
         raters += [(Source.PEER, nip(r, first + (i - first + k) % UNIT_SIZE)) for k in (1, 2, 3)]
-        if i != first:
-            raters.append((Source.SUPERVISOR, nip(r, first)))
+        # A head's assessment is recorded by HR for the official one level up (docs/feedback.md);
+        # without one the head's final score would be held (docs/scoring.md).
+        raters.append((Source.SUPERVISOR, nip(r, first) if i != first else nip(r, HR_OFFICER)))
         raters = [(s, rater) for s, rater in raters if self._criteria[(region, s, i % 2 == 1)]]
         events: list[Event] = [
             PlanApproved.build(

@@ -38,6 +38,10 @@ def nip(region_no: int, unit_no: int, i: int) -> str:
     return f"1985{region_no + 1:02d}{unit_no + 1:02d}2010{i % 2 + 1}1{i:04d}"[:18].ljust(18, "0")
 
 
+HR_OFFICER = "199912312020121999"
+"""The HR officer who records the unit heads' assessments; no employee has this NIP."""
+
+
 class GeneratedCycle:
     def __init__(self, per_unit: int = 20, seed: int = 7) -> None:
         self.rng = random.Random(seed)
@@ -101,8 +105,9 @@ class GeneratedCycle:
                 if e.unit_id == employee.unit_id and self.region_of[n] == region and n != who
             ]
             raters = [(Source.SELF, who)] + [(Source.PEER, p) for p in self.rng.sample(sorted(colleagues), 3)]
-            if employee.supervisor_nip:
-                raters.append((Source.SUPERVISOR, employee.supervisor_nip))
+            # A head's assessment is recorded by HR for the official one level up (docs/feedback.md);
+            # without one the head's final score would be held (docs/scoring.md).
+            raters.append((Source.SUPERVISOR, employee.supervisor_nip or HR_OFFICER))
             for source, rater in raters:
                 event = self._feedback(region, who, source, rater, employee.service_role)
                 if event is not None:
