@@ -63,6 +63,10 @@ def nip(region_no: int, i: int) -> str:
     return f"1985{region_no + 1:02d}2010{i % 2 + 1}{i:07d}"
 
 
+HR_OFFICER = 9_999_999
+"""The index of the HR officer who records the unit heads' assessments; no employee has it."""
+
+
 def unit_of(i: int) -> str:
     return f"unit{i // UNIT_SIZE:04d}"
 
@@ -159,7 +163,9 @@ class Workload:
         return [plan, achieved]
 
     def raters(self, r: int, i: int) -> list[tuple[Source, str]]:
-        """Self, three peers of the same unit and the supervisor (when there is one)."""
+        """Self, three peers of the same unit and the appraising official: the supervisor, or for
+        a unit head (who has none in the region) the HR officer recording the assessment of the
+        official one level up (docs/feedback.md)."""
         first = (i // UNIT_SIZE) * UNIT_SIZE
         size = min(UNIT_SIZE, max(2, -(-self.employees // len(self.regions)) - first))
         out = [(Source.SELF, nip(r, i))]
@@ -167,8 +173,7 @@ class Workload:
             peer = first + (i - first + k) % size
             if peer != i:
                 out.append((Source.PEER, nip(r, peer)))
-        if i != first:
-            out.append((Source.SUPERVISOR, nip(r, first)))
+        out.append((Source.SUPERVISOR, nip(r, first) if i != first else nip(r, HR_OFFICER)))
         return out
 
     def feedback(

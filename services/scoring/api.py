@@ -33,6 +33,17 @@ class CalibrationCreate(BaseModel):
     )
 
 
+class HeldFinalisation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        "",
+        max_length=4000,
+        description="Why the score is final without the missing inputs; required "
+        "(an empty or missing reason is `422 reason-required`).",
+    )
+
+
 def _view(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "cycle_id": doc["cycle_id"],
@@ -44,6 +55,8 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
         "unit_predicate": doc.get("unit_predicate"),
         "violations": doc.get("violations", []),
         "proposed_predicate": doc.get("proposed_predicate"),
+        "missing": doc.get("missing", []),
+        "accepted_incomplete": bool(doc.get("accepted_incomplete")),
         "score": json.loads(doc["score"]),
     }
 
@@ -131,6 +144,40 @@ class ScoreController(Controller):
             "event_id": str(event.event_id),
             "predicate": event.predicate.value,
             "decision": event.decision,
+        }
+
+    @post(
+        "/scores/{nip:str}/finalisation",
+        summary="HR finalises a held score (inputs missing) as it stands, with a reason",
+        guards=[requires(Role.HR_ADMIN)],
+    )
+    async def finalise_held(
+        self,
+        request: Request[Principal, Any, Any],
+        service: ScoringService,
+        cycle_id: CycleId,
+        nip: Nip,
+        data: HeldFinalisation,
+    ) -> dict[str, Any]:
+        who = request.user
+        doc = await service.store.score(cycle_id, nip)
+        if doc is None:
+            raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
+        who.require_region(doc["region"])
+        event = await service.finalise_held(
+            cycle_id,
+            nip,
+            reason=data.reason,
+            decided_by=who.subject,
+            role=str(who.role),
+            correlation_id=correlation_id.get() or "finalisation",
+        )
+        return {
+            "event_id": str(event.event_id),
+            "predicate": event.score.predicate.value,
+            "missing": doc.get("missing", []),
+            "violations": [v.model_dump() for v in event.violations],
+            "proposed_predicate": event.proposed_predicate.value if event.proposed_predicate else None,
         }
 
 

@@ -21,16 +21,17 @@ from typing import Any, Literal
 
 from services.scoring.domain import (
     DEFAULT_RULES,
+    Assessment,
     CurveCheck,
     CurveEntry,
-    CycleInputs,
     FeedbackInput,
     RaterStats,
     ScoringRules,
+    assess,
     check_curve,
-    compute_score,
+    final_status,
 )
-from services.scoring.domain.calibration import calibration_cleared
+from services.scoring.domain.calibration import calibration_cleared, curve_entries
 from services.scoring.mapping import (
     achievement_entry,
     feedback_entry,
@@ -49,7 +50,15 @@ from shared.events.feedback import (
     FeedbackSubmitted,
     PlanApproved,
 )
-from shared.events.scoring import CalibrationApplied, Predicate, Score, ScoreComputed, ScoreFinalized
+from shared.events.scoring import (
+    CalibrationApplied,
+    MissingInput,
+    Predicate,
+    Score,
+    ScoreComputed,
+    ScoreFinalized,
+    ScoreHeld,
+)
 from shared.outbox import OutboxRelay, Record, record_of
 from shared.plugins.manager import RubricRegistry
 
@@ -100,9 +109,12 @@ class _Scored:
     digest: str
     predicate: str
     json_z: bytes = b""
+    status: str = "final"
+    missing: tuple[MissingInput, ...] = ()
 
     @classmethod
-    def of(cls, score: Score, json_z: bytes = b"") -> _Scored:
+    def of(cls, assessed: Assessment, json_z: bytes = b"", status: str = "final") -> _Scored:
+        score = assessed.score
         return cls(
             score.cycle_id,
             score.nip,
@@ -112,6 +124,8 @@ class _Scored:
             score.inputs_digest,
             score.predicate.value,
             json_z,
+            status,
+            assessed.missing,
         )
 
     def document(self, region: str, status: str, score_json: str, **extra: Any) -> dict[str, Any]:
@@ -127,6 +141,7 @@ class _Scored:
             "revision": self.revision,
             "digest": self.digest,
             "predicate": self.predicate,
+            "missing": [m.value for m in self.missing],
             "score": score_json,
             **extra,
         }
@@ -231,13 +246,12 @@ class ScoringService:
         revision: int,
         *,
         final: bool = True,
-    ) -> tuple[CycleInputs, Score]:
+    ) -> Assessment:
         inputs = to_cycle_inputs(doc, employee)
         spec = self.registry.for_region(employee["region"])
-        score = compute_score(
+        return assess(
             inputs, spec, self.registry.score, stats, self.rules, revision=revision, provisional=not final
         )
-        return inputs, score
 
     def _score_write(
         self,
@@ -250,12 +264,25 @@ class ScoringService:
         final: bool,
     ) -> tuple[dict[str, Any], Event] | None:
         revision = (current or {}).get("revision", 0) + 1
-        _, score = self._compute(doc, employee, stats, revision, final=final)
-        status = "final" if final else "provisional"
+        assessed = self._compute(doc, employee, stats, revision, final=final)
+        score = assessed.score
+        accepted = bool((current or {}).get("accepted_incomplete"))
+        status = final_status(assessed, accepted_incomplete=accepted) if final else "provisional"
         if current and current.get("digest") == score.inputs_digest and current.get("status") == status:
             return None  # nothing new: a replayed or irrelevant input
-        if final:
-            event: Event = ScoreFinalized.build(
+        if status == "held":
+            event: Event = ScoreHeld.build(
+                event_id=derived_id("held", score.cycle_id, score.nip, score.inputs_digest, revision),
+                region=ctx.region,
+                correlation_id=ctx.correlation_id,
+                producer=PRODUCER,
+                key=score.nip,
+                score=score,
+                missing=list(assessed.missing),
+                unit_predicate=(current or {}).get("unit_predicate"),
+            )
+        elif final:
+            event = ScoreFinalized.build(
                 event_id=derived_id("finalized", score.cycle_id, score.nip, score.inputs_digest, revision),
                 region=ctx.region,
                 correlation_id=ctx.correlation_id,
@@ -273,11 +300,7 @@ class ScoringService:
                 key=score.nip,
                 score=score,
             )
-        return self._fields(score, ctx.region, status), event
-
-    @staticmethod
-    def _fields(score: Score, region: str, status: str) -> dict[str, Any]:
-        return _Scored.of(score).document(region, status, score.model_dump_json())
+        return _Scored.of(assessed).document(ctx.region, status, score.model_dump_json()), event
 
     def _save(self, staged: Iterable[tuple[str, str, Event]]) -> None:
         for collection, key, event in staged:
@@ -363,7 +386,9 @@ class ScoringService:
                 members = await self._score_unit(units.pop(unit_id), employees, stats, current)
                 scored += len(members)
                 org = close.unit_predicates.get(unit_id)
-                check = check_curve(unit_id, org, [e for e, _ in members]) if org else None
+                # A held score is not in the curve: its predicate stands for missing input only.
+                counted = [e for e, s in members if s.status == "final"]
+                check = check_curve(unit_id, org, counted) if org else None
                 batch += self._final_writes(close, [s for _, s in members], current, check)
                 while len(batch) >= FINAL_BATCH:
                     await hand_over(batch[:FINAL_BATCH])
@@ -430,10 +455,11 @@ class ScoringService:
                 # relay, the batches in flight and the health checks run meanwhile.
                 await asyncio.sleep(0)
             doc = _unpack(blob)
-            revision = current.get((doc["cycle_id"], doc["nip"]), {}).get("revision", 0) + 1
-            score = self._compute(doc, employees[doc["nip"]], stats, revision)[1]
-            json_z = zlib.compress(score.model_dump_json().encode(), 1)
-            members.append((CurveEntry.from_score(score), _Scored.of(score, json_z)))
+            state = current.get((doc["cycle_id"], doc["nip"]), {})
+            assessed = self._compute(doc, employees[doc["nip"]], stats, state.get("revision", 0) + 1)
+            json_z = zlib.compress(assessed.score.model_dump_json().encode(), 1)
+            status = final_status(assessed, accepted_incomplete=bool(state.get("accepted_incomplete")))
+            members.append((CurveEntry.from_score(assessed.score), _Scored.of(assessed, json_z, status)))
         return members
 
     async def _publish_then_save(
@@ -466,9 +492,13 @@ class ScoringService:
         now = utcnow()
         for s in scored:
             old = current.get((s.cycle_id, s.nip))
-            if old and old.get("status") == "final" and old.get("digest") == s.digest:
-                continue  # a redelivered CycleClosed: this final score stands
+            if old and old.get("status") == s.status and old.get("digest") == s.digest:
+                continue  # a redelivered CycleClosed: this final (or held) score stands
             org = event.unit_predicates.get(s.unit_id)
+            score_json = zlib.decompress(s.json_z)
+            if s.status == "held":
+                writes.append(self._held_write(event, s, score_json, now, org))
+                continue
             violations = list(check.violations) if check else []
             proposed = check.proposed.get(s.nip) if check else None
             # Without ``score``, which to_bytes_with adds as the JSON it already is.
@@ -485,7 +515,6 @@ class ScoringService:
                 violations=violations,
                 proposed_predicate=proposed,
             )
-            score_json = zlib.decompress(s.json_z)
             fields = s.document(
                 event.region,
                 "final",
@@ -496,6 +525,26 @@ class ScoringService:
             )
             writes.append((fields, record_of(finalized, finalized.to_bytes_with(score=score_json))))
         return writes
+
+    @staticmethod
+    def _held_write(
+        event: CycleClosed, s: _Scored, score_json: bytes, now: Any, org: str | None
+    ) -> tuple[dict[str, Any], Record]:
+        held = ScoreHeld.model_construct(  # type: ignore[call-arg]
+            event_id=derived_id("held", s.cycle_id, s.nip, s.digest, s.revision),
+            type="scoring.score_held",
+            schema_version=ScoreHeld.VERSION,
+            occurred_at=now,
+            region=event.region,
+            correlation_id=event.correlation_id,
+            producer=PRODUCER,
+            key=s.nip,
+            missing=list(s.missing),
+            unit_predicate=org,
+        )
+        extra: dict[str, Any] = {"unit_predicate": org, "violations": [], "proposed_predicate": None}
+        fields = s.document(event.region, "held", score_json.decode(), **extra)
+        return fields, record_of(held, held.to_bytes_with(score=score_json))
 
     # ------------------------------------------------------------------ calibration
     async def calibrate(
@@ -558,8 +607,73 @@ class ScoringService:
             "role": role,
             "reason": reason,
         }
-        await self.store.record_calibration(
+        await self.store.record_decision(
             doc["_in"], doc["_id"], {"predicate": chosen.value, "calibrated": True}, event, audit
         )
+        self.relay.written(doc["_in"], doc["_id"], [event])
+        return event
+
+    # ------------------------------------------------------------------ held scores
+    async def finalise_held(
+        self,
+        cycle_id: str,
+        nip: str,
+        *,
+        reason: str,
+        decided_by: str,
+        correlation_id: str,
+        role: str | None = None,
+    ) -> ScoreFinalized:
+        """HR finalises a held score as it stands, inputs still missing, with a reason.
+
+        The score joins its unit's curve: the check runs again over the unit's final scores with
+        this one, and the event carries its result. Other members' final events are not issued
+        again; the distribution view always shows the check as it stands (docs/scoring.md).
+        """
+        doc = await self.store.score(cycle_id, nip)
+        if doc is None:
+            raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
+        if doc["status"] != "held":
+            raise Conflict(
+                f"only a held score is finalised this way; this one is {doc['status']}", slug="not-held"
+            )
+        if not reason.strip():
+            raise ValidationFailed("finalising a held score needs a reason", slug="reason-required")
+        score = Score.model_validate_json(doc["score"])
+        org = doc.get("unit_predicate")
+        violations: list[Any] = []
+        proposed: Predicate | None = None
+        if org:
+            unit = await self.store.cycle_scores(cycle_id, doc["unit_id"])
+            others = [d for d in unit if d["status"] == "final" and d["nip"] != nip]
+            check = check_curve(doc["unit_id"], org, [*curve_entries(others), CurveEntry.from_score(score)])
+            violations, proposed = list(check.violations), check.proposed.get(nip)
+        event: ScoreFinalized = ScoreFinalized.build(
+            event_id=derived_id("finalized", cycle_id, nip, doc["digest"], doc["revision"]),
+            region=doc["region"],
+            correlation_id=correlation_id,
+            producer=PRODUCER,
+            key=nip,
+            score=score,
+            unit_predicate=org,
+            violations=violations,
+            proposed_predicate=proposed,
+        )
+        audit = {
+            "decision": "finalised_incomplete",
+            "from": doc["predicate"],
+            "to": doc["predicate"],
+            "by": decided_by,
+            "role": role,
+            "reason": reason,
+            "missing": doc.get("missing", []),
+        }
+        fields = {
+            "status": "final",
+            "accepted_incomplete": True,
+            "violations": [v.model_dump() for v in violations],
+            "proposed_predicate": proposed.value if proposed else None,
+        }
+        await self.store.record_decision(doc["_in"], doc["_id"], fields, event, audit, calibration=False)
         self.relay.written(doc["_in"], doc["_id"], [event])
         return event

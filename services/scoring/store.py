@@ -11,8 +11,10 @@ Collections (database ``<prefix>_scoring``):
 - ``scores``: one document per cycle and employee with the latest provisional score, its
   revision, digest and the outbox of its score events.
 - ``finals``: one document per cycle and employee with the final score, in the same shape
-  (status ``final``). Closing a cycle *inserts* these: FerretDB inserts a document in a tenth of
-  the time it takes to update one (0.07 ms against 1.0 ms), and a close writes one per employee.
+  (status ``final``, or ``held`` while it lacks inputs; ``accepted_incomplete`` records HR's
+  decision to finalise it all the same). Closing a cycle *inserts* these: FerretDB inserts a
+  document in a tenth of the time it takes to update one (0.07 ms against 1.0 ms), and a close
+  writes one per employee.
   Calibration decisions are audited inside the final document (``audit``), in the same write.
 
 An employee's score in a cycle is whichever of the two documents has the higher revision: a
@@ -49,6 +51,7 @@ SCORE_STATE_FIELDS = {
     "digest": 1,
     "predicate": 1,
     "calibrated": 1,
+    "accepted_incomplete": 1,
 }
 
 
@@ -57,8 +60,9 @@ def doc_id(cycle_id: str, nip: str) -> str:
 
 
 def collection_of(status: str) -> str:
-    """The collection a score document of ``status`` is written to."""
-    return FINALS if status == "final" else SCORES
+    """The collection a score document of ``status`` is written to: a closed cycle's, final or
+    held, goes to ``finals``."""
+    return FINALS if status in ("final", "held") else SCORES
 
 
 def latest(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -238,16 +242,24 @@ class ScoringStore:
             async with self.locks.hold_all((FINALS, doc["_id"]) for doc in replacing):
                 await self.db[FINALS].bulk_write(ops, ordered=False)
 
-    async def record_calibration(
-        self, collection: str, key: str, fields: Mapping[str, Any], event: Event, audit: Mapping[str, Any]
+    async def record_decision(
+        self,
+        collection: str,
+        key: str,
+        fields: Mapping[str, Any],
+        event: Event,
+        audit: Mapping[str, Any],
+        *,
+        calibration: bool = True,
     ) -> None:
-        """The decision, its audit entry and its event in one write of the final document."""
+        """An official's decision on a final or held score (a calibration, or HR finalising a held
+        one), its audit entry and its event in one write of the document; ``calibration`` counts it
+        among the calibrations, whose number derives the next calibration's event id."""
+        update: dict[str, Any] = {
+            "$set": {**fields, **outbox.stage([event])},
+            "$push": {"audit": {**audit, "at": datetime.now(UTC)}},
+        }
+        if calibration:
+            update["$inc"] = {"calibrations": 1}
         async with self.locks.hold(collection, key):
-            await self.db[collection].update_one(
-                {"_id": key},
-                {
-                    "$set": {**fields, **outbox.stage([event])},
-                    "$inc": {"calibrations": 1},
-                    "$push": {"audit": {**audit, "at": datetime.now(UTC)}},
-                },
-            )
+            await self.db[collection].update_one({"_id": key}, update)

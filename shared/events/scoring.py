@@ -33,6 +33,21 @@ class Predicate(StrEnum):
     SANGAT_KURANG = "sangat_kurang"
 
 
+class MissingInput(StrEnum):
+    """An input the national rules need before a score may be final (docs/scoring.md, "Held scores").
+
+    A missing input is not misconduct: a closed cycle holds such a score rather than finalise it as
+    below expectation, until the input arrives (the cycle reopened) or HR finalises it explicitly.
+    """
+
+    SUPERVISOR_ASSESSMENT = "supervisor_assessment"
+    """No usable assessment by the appraising official, whose rating PermenPANRB 6/2022 requires."""
+    RESULTS = "results"
+    """No usable results input: no approved plan, or no realised value of any of its indicators."""
+    BEHAVIOUR = "behaviour"
+    """No usable behaviour input from any source."""
+
+
 class InputRef(Model):
     event_id: str = Field(description="Id of the input event.")
     kind: str = Field(description="Input kind: plan, achievement, feedback:<source>, ...")
@@ -115,6 +130,20 @@ class ScoreFinalized(Event):
     )
 
 
+class ScoreHeld(Event):
+    """A closed cycle's score that lacks inputs: not final, not in the unit's curve, not calibrable.
+
+    It becomes a ``scoring.score_finalized`` when the missing input arrives (a late input, or the
+    cycle reopened and closed again), or when HR finalises it explicitly as it stands.
+    """
+
+    TOPIC = SCORES_TOPIC
+    type: Literal["scoring.score_held"] = Field("scoring.score_held", description="Event type name.")
+    score: Score = Field(description="The score as the inputs stand; not final.")
+    missing: list[MissingInput] = Field(description="What the score lacks.", min_length=1)
+    unit_predicate: str | None = Field(None, description="Organisation predicate of the unit's curve.")
+
+
 class CalibrationApplied(Event):
     """The appraising official confirmed or overrode a final predicate."""
 
@@ -132,4 +161,4 @@ class CalibrationApplied(Event):
     reason: str = Field(description="Reason given.", max_length=4000)
 
 
-EVENTS: tuple[type[Event], ...] = (ScoreComputed, ScoreFinalized, CalibrationApplied)
+EVENTS: tuple[type[Event], ...] = (ScoreComputed, ScoreFinalized, ScoreHeld, CalibrationApplied)

@@ -15,11 +15,14 @@ from typing import Any
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from bench.workload import closing, cycle_id, provisional_scores, stored_inputs
+from bench.workload import UNIT_SIZE, closing, cycle_id, provisional_scores, stored_inputs, unit_of
+from bench.workload import nip as workload_nip
 from services.scoring.domain.calibration import calibrations_for, distribution_now
+from services.scoring.mapping import to_feedback
 from services.scoring.service import ScoringService
 from services.scoring.store import FINALS, SCORES, ScoringStore, doc_id, latest
-from shared.events.feedback import FeedbackSubmitted
+from shared.errors import Conflict, ValidationFailed
+from shared.events.feedback import FeedbackSubmitted, Source
 from shared.events.scoring import Predicate, Score, ScoreFinalized
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import build_registry
@@ -284,3 +287,96 @@ async def test_the_unit_distribution_reflects_calibrations(db: Any, service: Sco
     after = distribution_now(broken, await service.store.cycle_scores(cid, broken))
     assert after["violations"] == [] and after["proposed"] == {}, after
     assert after["calibrated"] == sorted(before["proposed"])
+
+
+async def _without_supervisor_assessment(db: Any, cid: str, nip: str) -> None:
+    key = doc_id(cid, nip)
+    doc = await db["inputs"].find_one({"_id": key})
+    gone = [k for k, v in doc["feedback"].items() if to_feedback(v).source is Source.SUPERVISOR]
+    assert gone, "the workload gives every employee a supervisor assessment"
+    await db["inputs"].update_one({"_id": key}, {"$unset": {f"feedback.{k}": "" for k in gone}})
+
+
+async def test_a_score_without_the_supervisor_assessment_is_held_out_of_the_curve_until_hr_finalises_it(
+    db: Any, service: ScoringService, published: Published
+) -> None:
+    """Issue 16, item 9: a missing assessment is not misconduct. The close holds the score
+    (``scoring.score_held``), keeps it out of the unit's curve and refuses to calibrate it; HR
+    finalises it explicitly with a reason, and a second close leaves that decision standing."""
+    cid = cycle_id("marelan")
+    nip = workload_nip(0, UNIT_SIZE + 7)  # a member of the unit that breaks its curve
+    await _without_supervisor_assessment(db, cid, nip)
+
+    await service.finalize_cycle(closing(EMPLOYEES))
+
+    events = published.events()
+    held = [e for e in events if e["type"] == "scoring.score_held"]
+    assert [(e["score"]["nip"], e["missing"]) for e in held] == [(nip, ["supervisor_assessment"])]
+    finals = [e for e in events if e["type"] == "scoring.score_finalized"]
+    assert len(finals) == EMPLOYEES - 1 and nip not in {e["score"]["nip"] for e in finals}
+    unit_events = [e for e in finals if e["score"]["unit_id"] == unit_of(UNIT_SIZE)]
+    stored = await service.store.score(cid, nip)
+    assert stored is not None and (stored["status"], stored["_in"]) == ("held", FINALS)
+    unit = await service.store.cycle_scores(cid, unit_of(UNIT_SIZE))
+    now = distribution_now(unit_of(UNIT_SIZE), unit)
+    assert now["held"] == [nip] and sum(now["predicates"].values()) == len(unit) - 1
+    # The curve as checked at the close is the curve of the unit's other members.
+    assert now["violations"] == unit_events[0]["violations"] and now["violations"]
+    with pytest.raises(Conflict, match="final"):
+        await service.calibrate(
+            cid, nip, decision="confirmed", predicate=None, reason="x", decided_by="p", correlation_id="c"
+        )
+
+    with pytest.raises(ValidationFailed, match="reason"):
+        await service.finalise_held(cid, nip, reason=" ", decided_by="hr", correlation_id="c")
+    published.clear()
+    event = await service.finalise_held(
+        cid, nip, reason="Atasan berhalangan tetap; dinilai dari capaian", decided_by="hr", correlation_id="c"
+    )
+    assert event.score.nip == nip and event.unit_predicate == unit_events[0]["unit_predicate"]
+    done = await service.store.score(cid, nip)
+    assert done is not None and (done["status"], done["accepted_incomplete"]) == ("final", True)
+    assert [a["decision"] for a in done["audit"]] == ["finalised_incomplete"]
+    assert done["audit"][0]["missing"] == ["supervisor_assessment"]
+    with pytest.raises(Conflict, match="held"):
+        await service.finalise_held(cid, nip, reason="again", decided_by="hr", correlation_id="c")
+    await service.calibrate(
+        cid, nip, decision="confirmed", predicate=None, reason="Sesuai", decided_by="p", correlation_id="c"
+    )
+
+    # A second close of the same inputs: HR's decision stands, nothing new for this employee.
+    published.clear()
+    await db["cycles"].update_one({"_id": cid}, {"$set": {"status": "closing"}})
+    await service.finalize(cid)
+    assert nip not in {e["score"]["nip"] for e in published.events()}
+
+
+async def test_a_held_score_becomes_final_when_the_assessment_arrives(
+    db: Any, service: ScoringService, published: Published
+) -> None:
+    cid = cycle_id("marelan")
+    nip = workload_nip(0, 3)
+    await _without_supervisor_assessment(db, cid, nip)
+    await service.finalize_cycle(closing(EMPLOYEES))
+    held = await service.store.score(cid, nip)
+    assert held is not None and held["status"] == "held"
+
+    assessment = FeedbackSubmitted.build(
+        region="marelan",
+        correlation_id="late",
+        producer="feedback",
+        key=nip,
+        cycle_id=cid,
+        submission_id="late-supervisor",
+        source="supervisor",
+        ratee_nip=nip,
+        rater_nip=workload_nip(0, 0),
+        rubric_id="marelan",
+        ratings={"pencapaian_target": 4, "kontribusi_tim": 4, "perilaku_profesional": 4},
+    )
+    await service.record_inputs([assessment])
+
+    final = await db[FINALS].find_one({"_id": doc_id(cid, nip)})
+    assert final is not None and (final["status"], final["revision"]) == ("final", held["revision"] + 1)
+    staged = [json.loads(entry["value"]) for entry in final["_outbox"].values()]
+    assert [e["type"] for e in staged] == ["scoring.score_finalized"] and final["missing"] == []

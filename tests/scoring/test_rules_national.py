@@ -11,9 +11,10 @@ from services.scoring.domain import (
     RaterStats,
     RatingBands,
     ScoringRules,
+    assess,
     compute_score,
 )
-from shared.events.scoring import Predicate, Rating, Score
+from shared.events.scoring import MissingInput, Predicate, Rating, Score
 from shared.plugins import RubricResult, RubricSpec, ScoringInputs
 from tests.scoring.support import RATEE, TEST_SPEC
 
@@ -88,8 +89,12 @@ def test_rules_missing_component_is_rated_below_and_flagged() -> None:
     score = score_with(None, 50.0)
     assert score.results_score == 0.0
     assert score.results_rating is B
-    assert [f.code for f in score.explanation.flags] == ["incomplete_results"]
+    assert [f.code for f in score.explanation.flags] == ["incomplete_results", "no_supervisor_assessment"]
     assert score.predicate is Predicate.BUTUH_PERBAIKAN
+    # Rated below while the cycle is open, but held at the close, not finalised (docs/scoring.md).
+    inputs = CycleInputs(cycle_id="uji-2026", nip=RATEE, unit_id="dinas")
+    assessed = assess(inputs, TEST_SPEC, fixed(None, 50.0), RaterStats())
+    assert assessed.missing == (MissingInput.SUPERVISOR_ASSESSMENT, MissingInput.RESULTS)
 
 
 def test_rules_indices_are_clamped_and_rounded() -> None:

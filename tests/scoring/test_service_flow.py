@@ -262,6 +262,14 @@ async def _api_checks(client: AsyncTestClient[Any], settings: Settings) -> None:
     confused = {"decision": "confirmed", "predicate": "sangat_baik", "reason": "Sesuai"}
     refused = await client.post(f"{url}/calibration", json=confused, headers=boss_headers)
     assert (refused.status_code, refused.json()["type"]) == (422, PROBLEM + "confirm-predicate")
+    # Only a held score (inputs missing) is finalised by HR; only HR may, with a reason.
+    finalise = {"reason": "Atasan berhalangan"}
+    not_hr = await client.post(f"{url}/finalisation", json=finalise, headers=boss_headers)
+    assert (not_hr.status_code, not_hr.json()["type"]) == (403, PROBLEM + "role")
+    not_held = await client.post(
+        f"{url}/finalisation", json=finalise, headers=_auth(settings, Role.HR_ADMIN, None)
+    )
+    assert (not_held.status_code, not_held.json()["type"]) == (409, PROBLEM + "not-held")
     done = await client.post(f"{url}/calibration", json=body, headers=_auth(settings, Role.SUPERVISOR, BOSS))
     assert done.status_code == 201 and done.json()["predicate"] == "sangat_baik"
     audited = await client.get(url, headers=_auth(settings, Role.HR_ADMIN, None))

@@ -7,7 +7,16 @@ registry and the cycle's :class:`RaterStats`) and :func:`check_curve` per unit a
 from __future__ import annotations
 
 from services.scoring.domain.bias import BiasRules
-from services.scoring.domain.compute import DEFAULT_RULES, ScoreRubric, ScoringRules, compute_score
+from services.scoring.domain.compute import (
+    DEFAULT_RULES,
+    Assessment,
+    ScoreRubric,
+    ScoringRules,
+    assess,
+    compute_score,
+    final_status,
+    missing_inputs,
+)
 from services.scoring.domain.curve import CurveCheck, CurveEntry, check_curve
 from services.scoring.domain.inputs import AchievementInput, CycleInputs, FeedbackInput, PlanInput
 from services.scoring.domain.raters import RaterStats
@@ -16,6 +25,7 @@ from services.scoring.domain.rules import NationalRules, OrganisationPredicate, 
 __all__ = [
     "DEFAULT_RULES",
     "AchievementInput",
+    "Assessment",
     "BiasRules",
     "CurveCheck",
     "CurveEntry",
@@ -28,6 +38,9 @@ __all__ = [
     "RatingBands",
     "ScoreRubric",
     "ScoringRules",
+    "assess",
     "check_curve",
     "compute_score",
+    "final_status",
+    "missing_inputs",
 ]

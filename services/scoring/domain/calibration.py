@@ -68,35 +68,43 @@ def _role_of(entry: Mapping[str, Any]) -> str:
     return OFFICIAL_ROLES.get(role, role) if role else "appraising official"
 
 
+def curve_entries(docs: Sequence[Mapping[str, Any]]) -> list[CurveEntry]:
+    """What the curve check needs of stored score documents (store.py's shape)."""
+    entries = []
+    for d in docs:
+        score = json.loads(d["score"])
+        entries.append(
+            CurveEntry(d["nip"], Predicate(d["predicate"]), score["results_score"], score["behaviour_score"])
+        )
+    return entries
+
+
 def distribution_now(unit_id: str, docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """A unit's predicates and curve check as they stand, calibrations included.
 
     The check stored at the close reflects the predicates before any calibration; an override that
     brings the unit within its curve must clear the violation, so the check runs again here over
-    the current predicates.
+    the current predicates. Held scores (inputs missing) are listed apart and are not in the check
+    or the counts: their predicate stands for missing input, not for performance.
     """
-    counts = Counter(d["predicate"] for d in docs)
+    held = sorted(d["nip"] for d in docs if d["status"] == "held")
+    counted = [d for d in docs if d["status"] != "held"]
+    counts = Counter(d["predicate"] for d in counted)
     org = docs[0].get("unit_predicate") if docs else None
+    final = all(d["status"] == "final" for d in counted)
     violations: list[dict[str, Any]] = []
     proposed: dict[str, str] = {}
-    if org and all(d["status"] == "final" for d in docs):
-        entries = []
-        for d in docs:
-            score = json.loads(d["score"])
-            entries.append(
-                CurveEntry(
-                    d["nip"], Predicate(d["predicate"]), score["results_score"], score["behaviour_score"]
-                )
-            )
-        check = check_curve(unit_id, org, entries)
+    if org and final and counted:
+        check = check_curve(unit_id, org, curve_entries(counted))
         violations = [v.model_dump() for v in check.violations]
         proposed = {nip: p.value for nip, p in sorted(check.proposed.items())}
     return {
         "employees": len(docs),
-        "final": all(d["status"] == "final" for d in docs),
+        "final": final and bool(counted),
         "predicates": {p.value: counts.get(p.value, 0) for p in Predicate},
         "unit_predicate": org,
         "violations": violations,
         "proposed": proposed,
-        "calibrated": sorted(d["nip"] for d in docs if d.get("calibrated")),
+        "calibrated": sorted(d["nip"] for d in counted if d.get("calibrated")),
+        "held": held,
     }

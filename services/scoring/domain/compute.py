@@ -12,8 +12,8 @@ from services.scoring.domain.digest import canonical_inputs, digest
 from services.scoring.domain.inputs import CycleInputs
 from services.scoring.domain.raters import RaterStats
 from services.scoring.domain.rules import NationalRules
-from shared.events.feedback import ANONYMOUS_SOURCES
-from shared.events.scoring import Explanation, Flag, InputRef, LeftOut, Rating, Score
+from shared.events.feedback import ANONYMOUS_SOURCES, Source
+from shared.events.scoring import Explanation, Flag, InputRef, LeftOut, MissingInput, Rating, Score
 from shared.plugins.model import IndicatorOutcome, RubricResult, RubricSpec, ScoringInputs
 
 ScoreRubric = Callable[[RubricSpec, ScoringInputs], RubricResult]
@@ -90,11 +90,20 @@ def _index(value: float | None, component: str, flags: list[Flag]) -> float:
         flags.append(
             Flag.model_construct(
                 code=f"incomplete_{component}",
-                message=f"no usable input for {component} yet: rated below expectation until there is",
+                message=f"no usable input for {component} yet: rated below expectation while the cycle "
+                "is open; once it closes the score is held until there is, or until HR finalises it",
             )
         )
         return 0.0
     return round(min(max(value, 0.0), 100.0), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """A score and what it lacks before it may be final (:func:`final_status`)."""
+
+    score: Score
+    missing: tuple[MissingInput, ...] = ()
 
 
 def compute_score(
@@ -107,7 +116,21 @@ def compute_score(
     revision: int = 1,
     provisional: bool = False,
 ) -> Score:
-    """The Score of one employee from their cycle inputs, in any order.
+    """The Score of one employee from their cycle inputs, in any order (see :func:`assess`)."""
+    return assess(inputs, spec, score_rubric, stats, rules, revision=revision, provisional=provisional).score
+
+
+def assess(
+    inputs: CycleInputs,
+    spec: RubricSpec,
+    score_rubric: ScoreRubric,
+    stats: RaterStats,
+    rules: ScoringRules = DEFAULT_RULES,
+    *,
+    revision: int = 1,
+    provisional: bool = False,
+) -> Assessment:
+    """The Score of one employee from their cycle inputs, in any order, with what it lacks.
 
     :param inputs: plan, achievement reports (all versions) and feedback (all versions).
     :param spec: the rubric of the employee's region (``RubricRegistry.for_region``).
@@ -171,7 +194,16 @@ def compute_score(
         flags=flags,
         steps=steps,
     )
-    return Score.model_construct(
+    missing = missing_inputs(inputs, spec, prepared, outcome.results_score, outcome.behaviour_score)
+    if MissingInput.SUPERVISOR_ASSESSMENT in missing:
+        flags.append(
+            Flag.model_construct(
+                code="no_supervisor_assessment",
+                message="the appraising official has not assessed this employee: once the cycle "
+                "closes the score is held until they do, or until HR finalises it",
+            )
+        )
+    score = Score.model_construct(
         cycle_id=inputs.cycle_id,
         nip=inputs.nip,
         unit_id=inputs.unit_id,
@@ -187,6 +219,41 @@ def compute_score(
         inputs_digest=digest(canonical),
         revision=revision,
     )
+    return Assessment(score, missing)
+
+
+def supervisor_required(spec: RubricSpec, service_role: bool) -> bool:
+    """Whether the rubric asks the appraising official (the supervisor source) for any criterion
+    that applies to the employee. A regional rubric without one is not held for its lack."""
+    return any(
+        Source.SUPERVISOR in c.sources for c in spec.criteria if service_role or not c.service_role_only
+    )
+
+
+def missing_inputs(
+    inputs: CycleInputs,
+    spec: RubricSpec,
+    prepared: PreparedFeedback,
+    results_index: float | None,
+    behaviour_index: float | None,
+) -> tuple[MissingInput, ...]:
+    """What the score lacks before it may be final (PermenPANRB 6/2022: the appraising official
+    rates results and behaviour; a rating that defaults to below expectation for want of input
+    would be a predicate of misconduct for someone else's omission)."""
+    out: list[MissingInput] = []
+    if Source.SUPERVISOR not in prepared.feedback and supervisor_required(spec, inputs.service_role):
+        out.append(MissingInput.SUPERVISOR_ASSESSMENT)
+    if results_index is None:
+        out.append(MissingInput.RESULTS)
+    if behaviour_index is None:
+        out.append(MissingInput.BEHAVIOUR)
+    return tuple(out)
+
+
+def final_status(assessment: Assessment, *, accepted_incomplete: bool) -> str:
+    """``final``, or ``held`` for a closed cycle's score that lacks inputs and that HR has not
+    finalised explicitly (docs/scoring.md, "Held scores")."""
+    return "held" if assessment.missing and not accepted_incomplete else "final"
 
 
 def _feedback_refs(prepared: PreparedFeedback) -> list[InputRef]:
