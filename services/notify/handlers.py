@@ -15,7 +15,7 @@ from shared.consumer import Subscription, set_correlation
 from shared.events.base import Event
 from shared.events.career import RECOMMENDATIONS_TOPIC, RecommendationDecided, RecommendationIssued
 from shared.events.feedback import CYCLES_TOPIC, EMPLOYEES_TOPIC, CycleClosed, CycleOpened, EmployeeUpserted
-from shared.events.scoring import SCORES_TOPIC, CalibrationApplied, ScoreComputed, ScoreFinalized
+from shared.events.scoring import SCORES_TOPIC, CalibrationApplied, ScoreComputed, ScoreFinalized, ScoreHeld
 
 
 class NotifyHandlers:
@@ -52,9 +52,10 @@ class NotifyHandlers:
             ),
             Subscription(
                 SCORES_TOPIC,
-                (ScoreComputed, ScoreFinalized, CalibrationApplied),
+                (ScoreComputed, ScoreFinalized, ScoreHeld, CalibrationApplied),
                 self.on_event,
                 "Tells employees their final score and calibration, their supervisors a summary; "
+                "a held score (inputs missing) to the employee, the supervisor and HR; "
                 "provisional scores go to webhooks only.",
             ),
             Subscription(

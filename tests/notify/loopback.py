@@ -20,7 +20,16 @@ from aiosmtpd.controller import Controller
 
 from services.notify.channel import SIGNATURE_HEADER, verify
 from shared.events.feedback import CycleKind, CycleOpened, Employee, EmployeeUpserted, EmploymentType
-from shared.events.scoring import Explanation, InputRef, Predicate, Rating, Score, ScoreFinalized
+from shared.events.scoring import (
+    Explanation,
+    InputRef,
+    MissingInput,
+    Predicate,
+    Rating,
+    Score,
+    ScoreFinalized,
+    ScoreHeld,
+)
 
 REGION = "marelan"
 SITI = "198503122010011002"  # the employee scored
@@ -125,7 +134,27 @@ def people() -> list[EmployeeUpserted]:
 
 
 def score_finalized(nip: str = SITI) -> ScoreFinalized:
-    score = Score(
+    event: ScoreFinalized = ScoreFinalized.build(
+        region=REGION, correlation_id="req-score", producer="scoring", key=nip, score=_score(nip)
+    )
+    return event
+
+
+def score_held(nip: str = SITI) -> ScoreHeld:
+    """A closed cycle's score without the supervisor's assessment (docs/scoring.md, held scores)."""
+    event: ScoreHeld = ScoreHeld.build(
+        region=REGION,
+        correlation_id="req-held",
+        producer="scoring",
+        key=nip,
+        score=_score(nip),
+        missing=[MissingInput.SUPERVISOR_ASSESSMENT],
+    )
+    return event
+
+
+def _score(nip: str) -> Score:
+    return Score(
         cycle_id="marelan-2026",
         nip=nip,
         unit_id="dinkes",
@@ -143,10 +172,6 @@ def score_finalized(nip: str = SITI) -> ScoreFinalized:
         ),
         inputs_digest="cd" * 32,
     )
-    event: ScoreFinalized = ScoreFinalized.build(
-        region=REGION, correlation_id="req-score", producer="scoring", key=nip, score=score
-    )
-    return event
 
 
 def cycle_opened() -> CycleOpened:

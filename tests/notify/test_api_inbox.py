@@ -13,7 +13,7 @@ from services.notify.config import NotifySettings
 from shared.auth import Role
 from shared.settings import Settings
 from tests.notify.conftest import Auth, Publish
-from tests.notify.loopback import ANI, BUDI, SITI, cycle_opened, people, score_finalized
+from tests.notify.loopback import ANI, BUDI, SITI, cycle_opened, people, score_finalized, score_held
 
 Eventually = Callable[..., Awaitable[Any]]
 PROBLEM = "https://kinerja.example.id/problems/"
@@ -94,6 +94,38 @@ async def test_owners_read_and_mark_their_inbox_and_others_are_denied(
 
     doc = await db["deliveries"].find_one({"_id": score["notification_id"]})
     assert doc is not None and doc["read_at"] is not None
+
+
+async def test_a_held_score_reaches_the_employee_the_supervisor_and_the_hr_desk(
+    isolated_settings: Settings,
+    notify_settings: NotifySettings,
+    publish: Publish,
+    auth: Auth,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    eventually: Eventually,
+) -> None:
+    """Issue 16, item 9: HR and the supervisor are told which input a held score waits for."""
+    db = mongo[isolated_settings.database("notify")]
+    async with AsyncTestClient(create_app(isolated_settings, notify_settings)) as client:
+        await publish(*people())
+        assert await eventually(lambda: _at_least(db["people"], {}, 3), timeout=60)
+        await publish(score_held())
+        assert await eventually(lambda: _at_least(db["deliveries"], {"channel": "inbox"}, 3), timeout=60)
+
+        async def held(owner: str, headers: dict[str, str]) -> dict[str, Any]:
+            messages = (await client.get(f"/inbox/{owner}/messages", headers=headers)).json()
+            [message] = [m for m in messages if m["event_type"] == "scoring.score_held"]
+            return dict(message)
+
+        desk = await held("hr:marelan", auth(Role.HR_ADMIN))
+        assert desk["subject"].startswith("[SDM]") and SITI in desk["text"]
+        assert "atasan langsung" in desk["text"]  # the missing input, in words
+        boss = await held(BUDI, auth(Role.SUPERVISOR, nip=BUDI))
+        assert "Siti Rahmawati" in boss["text"] and "atasan langsung" in boss["text"]
+        own = await held(SITI, auth(Role.EMPLOYEE, nip=SITI))
+        assert own["language"] == "en" and "not misconduct" in own["text"]
+        peer = (await client.get(f"/inbox/{ANI}/messages", headers=auth(Role.EMPLOYEE, nip=ANI))).json()
+        assert peer == []
 
 
 async def _at_least(collection: Any, query: dict[str, Any], n: int) -> bool:

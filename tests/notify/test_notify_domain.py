@@ -53,11 +53,13 @@ from shared.events.scoring import (
     Flag,
     InputRef,
     LeftOut,
+    MissingInput,
     Predicate,
     Rating,
     Score,
     ScoreComputed,
     ScoreFinalized,
+    ScoreHeld,
 )
 
 REGION = "marelan"
@@ -180,6 +182,12 @@ def samples() -> dict[str, Event]:
         "cycle_closed": CycleClosed.build(**ENV, producer="feedback", cycle_id="marelan-2026"),
         "score_computed": ScoreComputed.build(**ENV, producer="scoring", score=score()),
         "score_finalized": ScoreFinalized.build(**ENV, producer="scoring", score=score()),
+        "score_held": ScoreHeld.build(
+            **ENV,
+            producer="scoring",
+            score=score(Predicate.KURANG),
+            missing=[MissingInput.SUPERVISOR_ASSESSMENT],
+        ),
         "calibration_applied": CalibrationApplied.build(
             **ENV,
             producer="scoring",
@@ -234,6 +242,27 @@ def test_final_score_goes_to_employee_supervisor_and_matching_webhook_only() -> 
         "report_nip",
     }
     assert by_role[(Role.SYSTEM, "webhook")].address == "https://simpeg.example.id/hooks"
+
+
+def test_a_held_score_tells_the_employee_the_supervisor_and_hr_what_is_missing_not_a_predicate() -> None:
+    notes = plan_notifications(samples()["score_held"], directory())
+    assert {(n.role, n.channel, n.recipient) for n in notes if n.channel != "webhook"} == {
+        (Role.EMPLOYEE, "inbox", SITI),
+        (Role.EMPLOYEE, "email", "siti@example.id"),
+        (Role.SUPERVISOR, "inbox", BUDI),
+        (Role.SUPERVISOR, "email", "budi@example.id"),
+        (Role.HR, "inbox", f"hr:{REGION}"),
+        (Role.HR, "email", "sdm@marelan.go.id"),
+    }
+    for note in notes:
+        if note.channel == "webhook":
+            continue
+        assert "predicate" not in note.context  # held for missing input: no verdict to tell
+        text = render(note).text
+        words = "atasan langsung" if note.language == "id" else "direct supervisor"
+        assert words in text and "supervisor_assessment" not in text
+    hr = next(n for n in notes if n.role is Role.HR and n.channel == "inbox")
+    assert render(hr).subject.startswith("[SDM]") and hr.context["report_nip"] == SITI
 
 
 @pytest.mark.parametrize("kind", sorted(samples()))

@@ -4,7 +4,8 @@ Privacy rules, applied here and nowhere else:
 
 - an employee is told only about their own score and recommendations;
 - a supervisor is told about direct reports only, and only a summary (predicate, kind, status);
-- HR is told region-level facts (cycles opened and closed);
+- HR is told region-level facts (cycles opened and closed) and, since it must act on them, which
+  scores a closed cycle holds for missing input (``ScoreHeld``: whose, and what is missing);
 - nothing from a score's ``explanation`` (inputs, raters, adjustments) reaches any channel, not
   even webhooks: :func:`public_payload` strips it before anything else sees the event;
 - free text written about other people (calibration reasons, who decided) is never passed on.
@@ -33,7 +34,7 @@ from services.notify.domain.model import (
 from shared.events.base import Event, Model
 from shared.events.career import RecommendationDecided, RecommendationIssued
 from shared.events.feedback import CycleClosed, CycleOpened
-from shared.events.scoring import CalibrationApplied, ScoreComputed, ScoreFinalized
+from shared.events.scoring import CalibrationApplied, ScoreComputed, ScoreFinalized, ScoreHeld
 
 #: Event types notify consumes; outside systems may subscribe to exactly these.
 HANDLED_TYPES: frozenset[str] = frozenset(
@@ -43,6 +44,7 @@ HANDLED_TYPES: frozenset[str] = frozenset(
         CycleClosed,
         ScoreComputed,
         ScoreFinalized,
+        ScoreHeld,
         CalibrationApplied,
         RecommendationIssued,
         RecommendationDecided,
@@ -78,7 +80,7 @@ def audience(event: Event) -> Audience:
     nip = _subject_nip(event)
     if nip is None or isinstance(event, ScoreComputed):
         return Audience()
-    return Audience(nips=frozenset({nip}), supervisors=True)
+    return Audience(nips=frozenset({nip}), supervisors=True, hr=isinstance(event, ScoreHeld))
 
 
 def plan_notifications(event: Event, directory: Directory) -> list[Notification]:
@@ -135,6 +137,8 @@ def _messages(event: Event, d: Directory) -> list[_Message]:
         }
         summary: dict[str, ContextValue] = {"cycle_id": s.cycle_id, "predicate": s.predicate.value}
         return _personal(d, s.nip, "score_finalized", own, summary)
+    if isinstance(event, ScoreHeld):
+        return _held(event, d)
     if isinstance(event, CalibrationApplied):
         own = {
             "cycle_id": event.cycle_id,
@@ -159,6 +163,19 @@ def _messages(event: Event, d: Directory) -> list[_Message]:
         summary = {"recommendation_id": event.recommendation_id, "status": event.status}
         return _personal(d, event.nip, "recommendation_decided", own, summary)
     return []  # ScoreComputed: webhooks only (see module docstring)
+
+
+def _held(event: ScoreHeld, d: Directory) -> list[_Message]:
+    """The employee, their supervisor and HR: the score waits for an input, not a verdict."""
+    s = event.score
+    missing = ",".join(m.value for m in event.missing)
+    ctx: dict[str, ContextValue] = {"cycle_id": s.cycle_id, "missing": missing}
+    msgs = _personal(d, s.nip, "score_held", ctx, ctx)
+    employee = d.employees.get(s.nip)
+    if employee is not None and _reachable(employee, d):
+        hr_ctx = {**ctx, "region": d.region, "report_name": employee.name, "report_nip": s.nip}
+        msgs.append(_Message(role=Role.HR, template="score_held.hr", context=hr_ctx))
+    return msgs
 
 
 def _region_wide(d: Directory, name: str, ctx: Mapping[str, ContextValue]) -> list[_Message]:
@@ -266,7 +283,7 @@ def _webhooks(event: Event, d: Directory) -> list[Notification]:
 
 
 def _subject_nip(event: Event) -> str | None:
-    if isinstance(event, ScoreComputed | ScoreFinalized):
+    if isinstance(event, ScoreComputed | ScoreFinalized | ScoreHeld):
         return event.score.nip
     if isinstance(event, CalibrationApplied):
         return event.nip

@@ -58,6 +58,17 @@ LABELS: dict[str, dict[str, dict[Language, str]]] = {
         "confirmed": {"id": "dikonfirmasi", "en": "confirmed"},
         "overridden": {"id": "diubah", "en": "changed"},
     },
+    "missing": {
+        "supervisor_assessment": {
+            "id": "penilaian oleh pejabat penilai kinerja (atasan langsung)",
+            "en": "the appraising official's (direct supervisor's) assessment",
+        },
+        "results": {
+            "id": "capaian hasil kerja (SKP yang disetujui dan realisasinya)",
+            "en": "results (an approved plan and its realised values)",
+        },
+        "behaviour": {"id": "penilaian perilaku kerja", "en": "a behaviour assessment"},
+    },
     "status": {
         "accepted": {"id": "diterima", "en": "accepted"},
         "rejected": {"id": "ditolak", "en": "rejected"},
