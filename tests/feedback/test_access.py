@@ -62,7 +62,7 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
     ("GET", C + "/achievements/{nip:str}"): (ALL, None),
     ("PUT", C + "/achievements/{nip:str}"): ({"employee", "supervisor"}, PROGRESS),
     ("GET", C + "/feedback/{nip:str}"): (ALL, None),
-    ("PUT", C + "/feedback/{nip:str}"): ({"employee", "supervisor"}, FEEDBACK),
+    ("PUT", C + "/feedback/{nip:str}"): ({"employee", "supervisor", "hr_admin"}, FEEDBACK),
     ("POST", "/public/regions/{region:str}/citizen-feedback"): (PUBLIC, CITIZEN),
     ("GET", R + "/employees/{nip:str}/notes"): (ALL, None),
     ("POST", R + "/employees/{nip:str}/notes"): ({"supervisor"}, NOTE),

@@ -65,6 +65,26 @@ async def test_raters_must_be_what_the_organisation_data_says(
     assert response.json()["type"] == PROBLEM + slug
 
 
+async def test_hr_gives_a_heads_supervisor_assessment_and_no_other_rating(
+    client: Client, auth: Any, seed: Any, isolated_settings: Settings, read_topic: Any
+) -> None:
+    """A unit head has no supervisor in the region; without this nobody could give the assessment
+    the national rules need, and the head's final score would be held for ever (docs/scoring.md)."""
+    await seed()
+    hr = auth(Role.HR_ADMIN, nip=E)
+    given = await client.put(f"{BASE}/feedback/{HEAD}", json=rating("supervisor"), headers=hr)
+    assert given.status_code == 200, given.text
+    for ratee, source in [(A, "supervisor"), (HEAD, "peer"), (E, "self")]:
+        refused = await client.put(f"{BASE}/feedback/{ratee}", json=rating(source), headers=hr)
+        assert (refused.status_code, refused.json()["type"]) == (403, PROBLEM + "hr-heads-only"), ratee
+    no_nip = await client.put(
+        f"{BASE}/feedback/{HEAD}", json=rating("supervisor"), headers=auth(Role.HR_ADMIN)
+    )
+    assert (no_nip.status_code, no_nip.json()["type"]) == (403, PROBLEM + "no-nip")
+    events = await read_events(read_topic, isolated_settings.topic(INPUTS_TOPIC), 1)
+    assert [(e["source"], e["rater_nip"], e["ratee_nip"]) for e in events] == [("supervisor", E, HEAD)]
+
+
 async def test_subordinates_rate_their_supervisor_where_the_rubric_asks_them(
     client: Client, auth: Any, seed: Any
 ) -> None:

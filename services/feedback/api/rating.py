@@ -34,7 +34,7 @@ from services.feedback.domain import (
     NoteCreate,
     Submission,
 )
-from shared.auth import requires
+from shared.auth import Role, requires
 
 
 class FeedbackController(Controller):
@@ -44,8 +44,9 @@ class FeedbackController(Controller):
 
     @put(
         "/{nip:str}",
-        guards=[requires(*STAFF)],
-        summary="Rate an employee (self, supervisor, peer, subordinate)",
+        guards=[requires(*STAFF, Role.HR_ADMIN)],
+        summary="Rate an employee (self, supervisor, peer, subordinate); HR only a unit head's "
+        "supervisor assessment",
     )
     async def submit_feedback(
         self,

@@ -109,12 +109,22 @@ def submission_id_of(cycle_id: str, rater_nip: str, ratee_nip: str, key: bytes |
     return str(uuid.UUID(digest[:32]))
 
 
-def relation_problem(source: Source, rater: EmployeeRecord, ratee: EmployeeRecord) -> str | None:
+def relation_problem(
+    source: Source, rater: EmployeeRecord, ratee: EmployeeRecord, *, hr: bool = False
+) -> str | None:
     """Why ``rater`` may not rate ``ratee`` as ``source`` (a problem slug), or None.
 
     Peers are employees with the same direct supervisor: PP 30/2019 asks for peers at the same
     level, and a shared supervisor says that; a team may mix levels (a head and their staff).
+
+    ``hr``: the rater is an HR officer. HR gives one assessment only: the supervisor assessment of
+    an employee with no supervisor in the region (the head of a unit), recording that of the
+    appraising official one level up (PermenPANRB 6/2022), as it records the decision on the
+    head's plan (docs/feedback.md).
     """
+    if hr:
+        head = ratee.supervisor_nip is None and rater.nip != ratee.nip
+        return None if source is Source.SUPERVISOR and head else "hr-heads-only"
     if source is Source.SELF:
         return None if rater.nip == ratee.nip else "not-self"
     if rater.nip == ratee.nip:

@@ -43,7 +43,7 @@ from services.feedback.service.common import (
 )
 from services.feedback.service.cycle import list_cycles
 from services.feedback.store import NOTES, SUBMISSIONS, UNITS, FeedbackStore
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound, RateLimited
 from shared.events.feedback import ContinuousFeedbackNoted, FeedbackSubmitted, Source
 from shared.outbox import OutboxRelay
@@ -55,6 +55,8 @@ _RELATION_DETAIL = {
     "not-supervisor": "only the recorded supervisor gives the supervisor assessment",
     "not-peer": "peers share the same direct supervisor",
     "not-subordinate": "only direct subordinates rate as subordinates",
+    "hr-heads-only": "HR gives only the supervisor assessment of an employee without a supervisor in "
+    "the region (a unit head), for the appraising official one level up",
 }
 
 
@@ -85,7 +87,7 @@ async def submit_feedback(
     rater, ratee = cast(EmployeeRecord, results[0]), cast(EmployeeRecord, results[1])
     cycle = cast(Cycle, results[2])
     source = Source(body.source)
-    if (slug := relation_problem(source, rater, ratee)) is not None:
+    if (slug := relation_problem(source, rater, ratee, hr=caller.role is Role.HR_ADMIN)) is not None:
         raise Forbidden(_RELATION_DETAIL[slug], slug=slug)
     spec = registry.for_region(region)
     problems = spec.rating_problems(source, body.ratings, service_role=ratee.service_role)
