@@ -343,6 +343,11 @@ def _score_fields(doc: dict[str, Any], event: ScoreEvent) -> dict[str, Any] | No
     fields: dict[str, Any] = {slot: ScoreInput.from_event(event).model_dump_json()}
     if slot == "final":
         fields["final_team_id"] = event.score.team_id
+        if doc.get("calibration") and doc.get("final"):
+            # A calibration is a decision on the final score it was made on: scoring clears it when
+            # a cycle reopened for corrections is finalised again (docs/scoring.md), so a newer
+            # final score here means the computed predicate stands until the official decides again.
+            fields["calibration"] = None
     return fields
 
 

@@ -80,3 +80,17 @@ async def test_team_award_moves_to_the_better_team_and_calibration_changes_rewar
         assert sorted(by_id.values()) == ["proposed", "proposed", "superseded"]
         bonus = await recs.find_one({"nip": TEAM_A[0], "status": "proposed", "data": {"$regex": "bonus"}})
         assert bonus is not None and str(calibration.event_id) in bonus["data"]
+
+        # The cycle is reopened and finalised again from changed inputs: scoring clears the
+        # calibration (docs/scoring.md), and so does career: the computed Baik is in force again.
+        await publish(settings, [scored(TEAM_A[0], "tim-a", 84.0, revision=2)])
+
+        async def bonus_withdrawn() -> bool:
+            proposed = [
+                d async for d in recs.find({"nip": TEAM_A[0], "kind": "reward", "status": "proposed"})
+            ]
+            return bool(proposed) and all("bonus_kinerja" not in d["data"] for d in proposed)
+
+        assert await eventually(bonus_withdrawn), "the cleared calibration still decides the reward"
+        doc = await mongo[settings.database("career")]["scores"].find_one({"nip": TEAM_A[0]})
+        assert doc is not None and doc["calibration"] is None
