@@ -72,6 +72,15 @@ async def _authorise_person(service: ScoringService, who: Principal, nip: str, r
     raise Forbidden("you may see your own scores, and a supervisor those of the team", slug="not-yours")
 
 
+async def _decided_on(service: ScoringService, who: Principal, cycle_id: str, nip: str) -> dict[str, Any]:
+    """The score an official decides on, if it exists and is of the caller's region."""
+    doc = await service.store.score(cycle_id, nip)
+    if doc is None:
+        raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
+    who.require_region(doc["region"])
+    return doc
+
+
 class ScoreController(Controller):
     path = "/cycles/{cycle_id:str}"
     tags = ["scores"]
@@ -122,10 +131,7 @@ class ScoreController(Controller):
         data: CalibrationCreate,
     ) -> dict[str, Any]:
         who = request.user
-        doc = await service.store.score(cycle_id, nip)
-        if doc is None:
-            raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
-        who.require_region(doc["region"])
+        await _decided_on(service, who, cycle_id, nip)
         if who.role is Role.SUPERVISOR:
             employee = await service.store.employee(nip)
             if not employee or employee.get("supervisor_nip") != who.nip:
@@ -160,10 +166,7 @@ class ScoreController(Controller):
         data: HeldFinalisation,
     ) -> dict[str, Any]:
         who = request.user
-        doc = await service.store.score(cycle_id, nip)
-        if doc is None:
-            raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
-        who.require_region(doc["region"])
+        doc = await _decided_on(service, who, cycle_id, nip)
         event = await service.finalise_held(
             cycle_id,
             nip,
