@@ -216,6 +216,7 @@ class ScoringService:
         current = await self.store.scores(keys)
         cycles = {c: await self.store.cycle(c) for c in {c for c, _ in keys}}
         writes: list[tuple[dict[str, Any], Event]] = []
+        cleared: dict[str, dict[str, Any]] = {}
         for key, ctx in sorted(contexts.items()):
             employee = employees.get(key[1])
             if key not in inputs or employee is None:
@@ -223,10 +224,16 @@ class ScoringService:
             cycle = cycles.get(key[0]) or {}
             stats = await self._cycle_stats(key[0])
             final = cycle.get("status") == "closed"
-            write = self._score_write(inputs[key], employee, stats, current.get(key), ctx, final=final)
-            if write is not None:
-                writes.append(write)
-        self._save(await self.store.save_scores(writes))
+            old = current.get(key)
+            write = self._score_write(inputs[key], employee, stats, old, ctx, final=final)
+            if write is None:
+                continue
+            writes.append(write)
+            if final and old and old.get("calibrated"):
+                # A late input changed a calibrated final score: as at a second close, the decision
+                # was made on other evidence (docs/scoring.md).
+                cleared[write[0]["_id"]] = calibration_cleared(old["predicate"], write[0]["predicate"])
+        self._save(await self.store.save_scores(writes, cleared))
 
     async def _cycle_stats(self, cycle_id: str) -> RaterStats:
         if cycle_id not in self._stats:

@@ -196,17 +196,24 @@ class ScoringStore:
         return sorted((await self.find_scores({"nip": nip})).values(), key=lambda d: str(d["cycle_id"]))
 
     async def save_scores(
-        self, writes: Iterable[tuple[dict[str, Any], Event]]
+        self,
+        writes: Iterable[tuple[dict[str, Any], Event]],
+        cleared: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> list[tuple[str, str, Event]]:
         """Write score documents, each with its event staged in the same document write, into the
-        collection of its status; returns (collection, ``_id``, event) of each."""
+        collection of its status; returns (collection, ``_id``, event) of each. ``cleared`` maps
+        the ``_id`` of a calibrated score that no longer holds to the audit entry saying so: its
+        flag is reset in the same write."""
+        cleared = cleared or {}
         ops: dict[str, list[UpdateOne]] = {}
         staged: list[tuple[str, str, Event]] = []
         for fields, event in writes:
             name, key = collection_of(fields["status"]), fields["_id"]
-            ops.setdefault(name, []).append(
-                UpdateOne({"_id": key}, {"$set": {**fields, **outbox.stage([event])}}, upsert=True)
-            )
+            update: dict[str, Any] = {"$set": {**fields, **outbox.stage([event])}}
+            if key in cleared:
+                update["$set"]["calibrated"] = False
+                update["$push"] = {"audit": dict(cleared[key])}
+            ops.setdefault(name, []).append(UpdateOne({"_id": key}, update, upsert=True))
             staged.append((name, key, event))
         for name, batch in ops.items():
             async with self.locks.hold_all((n, k) for n, k, _ in staged if n == name):

@@ -259,8 +259,49 @@ async def test_a_reclose_from_changed_inputs_clears_the_calibration_and_says_so(
     ]
     shown = calibrations_for(doc, full=False)
     assert shown[0]["official_role"] == "appraising official (supervisor)" and "by" not in shown[0]
-    assert shown[1]["reason"].startswith("the cycle was reopened and the score finalised again")
+    assert shown[1]["reason"].startswith("the score was finalised again from changed inputs")
     assert calibrations_for(doc, full=True)[0]["by"] == "pejabat-penilai"
+
+
+async def test_a_late_input_that_changes_a_calibrated_final_score_clears_the_calibration(
+    db: Any, service: ScoringService
+) -> None:
+    """As at a second close: the score, the flag and the audit agree on the computed predicate."""
+    cid = cycle_id("marelan")
+    await service.finalize_cycle(closing(EMPLOYEES))
+    final = await db[FINALS].find_one({})
+    nip, computed = final["nip"], final["predicate"]
+    other = next(p for p in ("sangat_baik", "baik", "butuh_perbaikan") if p != computed)
+    await service.calibrate(
+        cid,
+        nip,
+        decision="overridden",
+        predicate=Predicate(other),
+        reason="Inovasi layanan",
+        decided_by="pejabat-penilai",
+        correlation_id="c",
+    )
+    late = FeedbackSubmitted.build(
+        region="marelan",
+        correlation_id="late",
+        producer="feedback",
+        key=nip,
+        cycle_id=cid,
+        submission_id="late-self-2",
+        source="self",
+        ratee_nip=nip,
+        rater_nip=nip,
+        rubric_id="marelan",
+        ratings={"pencapaian_target": 2, "kontribusi_tim": 2, "perilaku_profesional": 2},
+    )
+
+    await service.record_inputs([late])
+
+    doc = await service.store.score(cid, nip)
+    assert doc is not None and doc["revision"] == final["revision"] + 1
+    assert doc["calibrated"] is False and doc["predicate"] != other
+    assert [a["decision"] for a in doc["audit"]] == ["overridden", "cleared"]
+    assert doc["audit"][1]["from"] == other and doc["audit"][1]["to"] == doc["predicate"]
 
 
 async def test_the_unit_distribution_reflects_calibrations(db: Any, service: ScoringService) -> None:

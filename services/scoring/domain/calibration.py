@@ -21,8 +21,9 @@ OFFICIAL_ROLES = {
 
 
 CLEARED_REASON = (
-    "the cycle was reopened and the score finalised again from changed inputs: the earlier decision "
-    "was made on other evidence, so the computed predicate stands until the official decides again"
+    "the score was finalised again from changed inputs (the cycle reopened, or an input that reached "
+    "scoring after the close): the earlier decision was made on other evidence, so the computed "
+    "predicate stands until the official decides again"
 )
 
 
