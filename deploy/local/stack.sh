@@ -18,8 +18,12 @@ FERRETDB_VERSION="v1.24.2"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 
 LIBS="$CACHE/kafka-libs"
-# The suffix names our patch level (see patch_ferretdb); bump it when the patch changes.
-FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION-idx3"
+# Our patches to FerretDB, applied in name order (deploy/local/ferretdb/README.md says what each does
+# and which test proves it). The cached binary is named by a hash of the version and the patches,
+# so that any change to either builds anew.
+FERRETDB_PATCHES="$HERE/ferretdb"
+FERRETDB_KEY="$( { echo "$FERRETDB_VERSION"; cat "$FERRETDB_PATCHES"/*.patch; } | sha256sum | cut -c1-16)"
+FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION-$FERRETDB_KEY"
 LOGS="$STATE/logs"
 RUN="$STATE/run"
 
@@ -50,103 +54,20 @@ fetch_kafka() {
   touch "$LIBS/.complete"
 }
 
-# FerretDB v1's SQLite backend creates its unique _id index on `_ferretdb_sjson->"_id"` but looks
-# documents up by `_ferretdb_sjson->'$._id'`, an expression SQLite does not match to that index, so
-# every update, delete and find by _id scans the whole table (measured: 22 ms per update at 10,000
-# documents). It also pushes an _id lookup down only when _id is the filter's only key. The patch
-# makes the lookup expression the indexed one and pushes _id down whatever else the filter holds
-# (the handlers filter every fetched document again, so the result is unchanged). Both edits are
-# checked: a FerretDB version whose source differs stops the build instead of building unpatched.
-#
-# A third edit fixes a hang: the update command closes each statement's read cursor only when the
-# whole command returns (a `defer` inside its loop), and a statement that matched a document leaves
-# its SQLite connection open. One update command of 100 or more statements that match documents
-# (a bulk_write of updates) takes every connection of the pool and waits for one forever, and
-# the whole server with it. The patch closes each statement's cursor once that statement is done.
-#
-# A fourth pushes `_id: {$in: [...]}` down to the _id index too (up to 1,000 string or ObjectId
-# values, as `IN (...)`); without it every `$in` on _id scans the collection (measured: 68 ms for
-# ten ids among 2,000 documents), and scoring reads a batch's inputs, employees and scores so.
+# Apply deploy/local/ferretdb/*.patch, in name order, to the FerretDB source in "$1". Every patch is
+# checked with `patch --dry-run` first: a FerretDB source that differs stops the build instead of
+# building unpatched or half patched.
 patch_ferretdb() {
-  local src="$1" meta="$1/internal/backends/sqlite/metadata/metadata.go" coll="$1/internal/backends/sqlite/collection.go"
-  local upd="$1/internal/handler/msg_update.go" call='result, err := common.UpdateDocument(ctx, c, "update", iter, \&u)'
-  grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$meta" && grep -q 'params.Filter.Len() == 1 {' "$coll" \
-    && [[ "$(grep -c "${call//\\/}" "$upd")" == 1 ]] \
-    || die "FerretDB $FERRETDB_VERSION source is not the one patch_ferretdb knows; review the patch."
-  sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$meta"
-  sed -i 's|params.Filter.Len() == 1 {|params.Filter.Len() >= 1 {|' "$coll"
-  sed -i "s|$call|$call\n\t\tcloser.Close() // patched: release this statement's connection now|" "$upd"
-  patch_ferretdb_in "$coll"
-}
-
-# The `_id: {$in: [...]}` pushdown: a case after the Query method's `_id` equality case, and the
-# function it calls appended to the file.
-patch_ferretdb_in() {
-  local coll="$1"
-  PYTHONDONTWRITEBYTECODE=1 python3 - "$coll" <<'PY' || die "FerretDB $FERRETDB_VERSION source is not the one patch_ferretdb_in knows; review the patch."
-import sys
-path = sys.argv[1]
-src = open(path).read()
-eq = (
-    "\t\tcase string, types.ObjectID:\n"
-    "\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n"
-    "\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n"
-)
-explain = (
-    "\t\tcase string, types.ObjectID:\n"
-    "\t\t\tfilterPushdown = true\n"
-    "\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n"
-    "\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n"
-)
-assert src.count(eq) == 1 and src.count(explain) == 1, "the Query and Explain methods' _id cases"
-# Explain reports the pushdown (explain's filterPushdown), which is how the tests see it.
-src = src.replace(explain, explain + (
-    "\t\tcase *types.Document: // patched: as in Query\n"
-    "\t\t\tif ids := idsIn(v.(*types.Document)); ids != nil {\n"
-    "\t\t\t\tfilterPushdown = true\n"
-    "\t\t\t\twhereClause = fmt.Sprintf(` WHERE %s IN (?%s)`, metadata.IDColumn, strings.Repeat(\", ?\", len(ids)-1))\n"
-    "\t\t\t\targs = ids\n"
-    "\t\t\t}\n"
-))
-src = src.replace(eq, eq + (
-    "\t\tcase *types.Document: // patched: _id: {$in: [...]} through the _id index\n"
-    "\t\t\tif ids := idsIn(v.(*types.Document)); ids != nil {\n"
-    "\t\t\t\twhereClause = fmt.Sprintf(` WHERE %s IN (?%s)`, metadata.IDColumn, strings.Repeat(\", ?\", len(ids)-1))\n"
-    "\t\t\t\targs = ids\n"
-    "\t\t\t}\n"
-))
-src += """
-// idsIn (patched in by the local stack) returns the values of an `{$in: [...]}` filter on _id as
-// the _id column holds them, or nil unless $in is its only operator and it holds 1 to 1,000
-// strings or ObjectIDs. The handler filters every fetched document again, so the rows only need
-// to include the matching ones.
-func idsIn(d *types.Document) []any {
-\tif d.Len() != 1 {
-\t\treturn nil
-\t}
-\tv, err := d.Get("$in")
-\tif err != nil {
-\t\treturn nil
-\t}
-\tarr, ok := v.(*types.Array)
-\tif !ok || arr.Len() == 0 || arr.Len() > 1000 {
-\t\treturn nil
-\t}
-\tids := make([]any, 0, arr.Len())
-\tfor i := 0; i < arr.Len(); i++ {
-\t\tel := must.NotFail(arr.Get(i))
-\t\tswitch el.(type) {
-\t\tcase string, types.ObjectID:
-\t\t\tids = append(ids, string(must.NotFail(sjson.MarshalSingleValue(el))))
-\t\tdefault:
-\t\t\treturn nil
-\t\t}
-\t}
-\treturn ids
-}
-"""
-open(path, "w").write(src)
-PY
+  local src="$1" p
+  need patch "Install patch (Debian: apt-get install patch)."
+  for p in "$FERRETDB_PATCHES"/*.patch; do
+    patch --dry-run --forward --silent -p1 -d "$src" < "$p" >/dev/null \
+      || die "$(basename "$p") does not apply to FerretDB $FERRETDB_VERSION; review the patch."
+  done
+  for p in "$FERRETDB_PATCHES"/*.patch; do
+    patch --forward --silent -p1 -d "$src" < "$p" || die "applying $(basename "$p") failed"
+    log "applied $(basename "$p")"
+  done
 }
 
 build_ferretdb() {

@@ -79,6 +79,9 @@ async def test_an_in_on_ids_goes_through_the_id_index_and_finds_exactly_its_docu
         return bool((await db.command("explain", {"find": name, "filter": query})).get("filterPushdown"))
 
     assert await explained({"_id": {"$in": ids}})
+    # The first patch: the lookup expression is the one the _id index is built on.
+    by_id = await db.command("explain", {"find": name, "filter": {"_id": "k1", "odd": 1}})
+    assert "USING INDEX" in " ".join(by_id["queryPlanner"]["Plan"]), by_id["queryPlanner"]
     assert {d["_id"] async for d in db[name].find({"_id": {"$in": ids}})} == {"k1", "k2", "k3", "k150"}
     assert {d["_id"] async for d in db[name].find({"_id": {"$in": ids}, "odd": 1})} == {"k1", "k3"}
     # Values the _id column cannot be compared with as they are stay with the scan, and still match.
@@ -87,3 +90,70 @@ async def test_an_in_on_ids_goes_through_the_id_index_and_finds_exactly_its_docu
     result = await db[name].update_many({"_id": {"$in": ids}}, {"$set": {"seen": True}})
     assert result.modified_count == 4
     assert await db[name].count_documents({"seen": True}) == 4
+
+
+async def test_equality_and_in_on_indexed_fields_go_through_their_indexes_and_find_exactly_their_documents(
+    mongo: AsyncIOMotorClient[dict[str, Any]], settings: Settings
+) -> None:
+    """Unpatched FerretDB 1.24 pushes nothing but ``_id`` down to SQLite: a find by an indexed
+    field read and decoded the whole collection (docs/ferretdb.md). The stack's third patch
+    answers equality and ``$in`` of strings on the top-level keys of any index, and compound-index
+    prefixes, through the SQLite index built on the same expression. The handler filters the rows
+    again, so the rest of a filter still holds, and unindexed fields keep the scan."""
+    db = mongo[settings.database("stack")]
+    name = f"idx_{uuid.uuid4().hex[:6]}"
+    coll = db[name]
+    await coll.create_index([("nip", 1)])
+    await coll.create_index([("cycle_id", 1), ("unit_id", 1)])
+    await coll.insert_many(
+        [
+            {
+                "_id": f"d{i}",
+                "nip": f"n{i % 50}",
+                "cycle_id": f"c{i % 4}",
+                "unit_id": f"u{i % 5}",
+                "odd": i % 2,
+            }
+            for i in range(400)
+        ]
+    )
+
+    async def plan(query: dict[str, Any]) -> tuple[bool, str]:
+        found = await db.command("explain", {"find": name, "filter": query})
+        return bool(found.get("filterPushdown")), " ".join(found["queryPlanner"]["Plan"])
+
+    def ids(i_s: range | list[int], keep: Any) -> set[str]:
+        return {f"d{i}" for i in i_s if keep(i)}
+
+    cases: list[tuple[dict[str, Any], str, set[str]]] = [
+        ({"nip": "n7"}, "_nip_1", ids(range(400), lambda i: i % 50 == 7)),
+        ({"nip": {"$in": ["n7", "n8"]}}, "_nip_1", ids(range(400), lambda i: i % 50 in (7, 8))),
+        ({"nip": "n7", "odd": 1}, "_nip_1", ids(range(400), lambda i: i % 50 == 7 and i % 2)),
+        ({"cycle_id": "c1"}, "_cycle_id_1_unit_id_1", ids(range(400), lambda i: i % 4 == 1)),
+        (
+            {"cycle_id": "c1", "unit_id": "u2"},
+            "_cycle_id_1_unit_id_1",
+            ids(range(400), lambda i: i % 4 == 1 and i % 5 == 2),
+        ),
+    ]
+    for query, index, expected in cases:
+        pushed, detail = await plan(query)
+        assert (
+            pushed and "USING INDEX" in detail and detail.split("USING INDEX ")[1].split()[0].endswith(index)
+        ), (
+            query,
+            detail,
+        )
+        assert {d["_id"] async for d in coll.find(query)} == expected, query
+        assert await coll.count_documents(query) == len(expected), query
+    # An unindexed field, and values the index expression cannot be compared with, keep the scan.
+    for query in ({"odd": 1}, {"nip": 7}, {"nip": {"$in": ["n7", 7]}}, {"nip": {"$ne": "n7"}}):
+        pushed, detail = await plan(query)
+        assert not pushed and "SCAN" in detail, (query, detail)
+    assert {d["_id"] async for d in coll.find({"nip": {"$in": ["n7", 7]}})} == ids(
+        range(400), lambda i: i % 50 == 7
+    )
+    # Updates and deletes take the same path.
+    assert (await coll.update_many({"nip": "n9"}, {"$set": {"seen": True}})).modified_count == 8
+    assert await coll.count_documents({"seen": True}) == 8
+    assert (await coll.delete_many({"cycle_id": "c3", "unit_id": "u0"})).deleted_count == 20
