@@ -63,6 +63,9 @@ class FeedbackStore:
     async def ensure_indexes(self) -> None:
         await self.db[EMPLOYEES].create_index([("region", ASCENDING), ("supervisor_nip", ASCENDING)])
         await self.db[CYCLES].create_index([("region", ASCENDING)])
+        # The organisation a request checks an employee against is read by region.
+        await self.db[UNITS].create_index([("region", ASCENDING)])
+        await self.db[TEAMS].create_index([("region", ASCENDING)])
         await self.db[SUBMISSIONS].create_index([("cycle_id", ASCENDING), ("ratee_nip", ASCENDING)])
         await self.db[PROGRESS].create_index([("cycle_id", ASCENDING), ("nip", ASCENDING)])
         await self.db[NOTES].create_index([("nip", ASCENDING)])

@@ -1,0 +1,111 @@
+"""The feedback API's per-request reads go through indexes, whatever history the database holds.
+
+Years of other cycles' plans, reports, submissions and notes, other regions' organisation and
+employees are seeded into every collection a request reads; then a cycle's requests are made
+through the API, and every filter the store sends must be one the database answers through an
+index (explain; tests/indexes/recorder.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from motor.motor_asyncio import AsyncIOMotorClient
+
+from services.feedback.store import (
+    ACHIEVEMENTS,
+    CYCLES,
+    EMPLOYEES,
+    NOTES,
+    PLANS,
+    PROGRESS,
+    SUBMISSIONS,
+    TEAMS,
+    UNITS,
+)
+from shared.auth import Role
+from shared.settings import Settings
+from tests.feedback.org import SUP, A, B, plan_body
+from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
+
+HISTORY = 20_000
+BASE = "/regions/marelan/cycles/marelan-2026"
+FORM = {"pencapaian_target": 4, "kontribusi_tim": 3, "perilaku_profesional": 5}
+
+
+async def _seed_history(db: Any) -> None:
+    at = datetime.now(UTC) - timedelta(days=800)
+    docs: dict[str, list[dict[str, Any]]] = {
+        name: [] for name in (EMPLOYEES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES, UNITS, TEAMS)
+    }
+    for i in range(HISTORY):
+        cycle, nip = f"marelan-{2000 + i % 20}", f"{197001012000000000 + i}"
+        docs[EMPLOYEES].append(
+            {"_id": nip, "region": "plaju", "unit_id": f"u{i % 40}", "supervisor_nip": None}
+        )
+        docs[PLANS].append({"_id": f"{cycle}:{nip}", "cycle_id": cycle, "nip": nip, "region": "marelan"})
+        docs[PROGRESS].append({"_id": f"p-{i}", "cycle_id": cycle, "nip": nip, "reported_at": at})
+        docs[ACHIEVEMENTS].append({"_id": f"{cycle}:{nip}", "cycle_id": cycle, "nip": nip})
+        docs[SUBMISSIONS].append({"_id": f"s-{i}", "cycle_id": cycle, "ratee_nip": nip, "source": "peer"})
+        docs[NOTES].append({"_id": f"n-{i}", "nip": nip, "written_at": at})
+        docs[UNITS].append({"_id": f"plaju:u{i}", "region": "plaju", "unit_id": f"u{i}"})
+        docs[TEAMS].append({"_id": f"plaju:t{i}", "region": "plaju", "team_id": f"t{i}"})
+    for name, batch in docs.items():
+        for k in range(0, len(batch), 5000):
+            await db[name].insert_many(batch[k : k + 5000])
+    await db[CYCLES].insert_many(
+        [
+            {"_id": f"plaju:plaju-{2000 + y}", "region": "plaju", "cycle_id": f"plaju-{2000 + y}"}
+            for y in range(20)
+        ]
+    )
+
+
+async def test_a_cycles_requests_read_only_through_indexes(
+    app: Litestar,
+    client: AsyncTestClient[Litestar],
+    auth: Any,
+    seed: Any,
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+) -> None:
+    store = app.dependencies["store"].dependency()
+    db = mongo[isolated_settings.database("feedback")]
+    await _seed_history(db)
+    recorded = Recorded()
+    store.db = RecordingDatabase(store.db, recorded)
+
+    await seed()
+    a, sup, b, hr = (
+        auth(Role.EMPLOYEE, nip=A),
+        auth(Role.SUPERVISOR, nip=SUP),
+        auth(Role.EMPLOYEE, nip=B),
+        auth(Role.HR_ADMIN),
+    )
+    calls = [
+        ("PUT", f"{BASE}/plans/{A}", plan_body(), a),
+        ("POST", f"{BASE}/plans/{A}/approve", None, sup),
+        ("GET", f"{BASE}/plans/{A}", None, a),
+        ("POST", f"{BASE}/progress/{A}", {"realisations": [{"indicator_id": "iki-1", "value": 40}]}, a),
+        ("GET", f"{BASE}/progress/{A}", None, sup),
+        ("PUT", f"{BASE}/achievements/{A}", {"realisations": [{"indicator_id": "iki-1", "value": 90}]}, a),
+        ("PUT", f"{BASE}/feedback/{A}", {"source": "self", "ratings": FORM}, a),
+        ("PUT", f"{BASE}/feedback/{A}", {"source": "peer", "ratings": FORM}, b),
+        ("PUT", f"{BASE}/feedback/{A}", {"source": "supervisor", "ratings": {**FORM, "pelayanan": 4}}, sup),
+        ("GET", f"{BASE}/feedback/{A}", None, a),
+        ("POST", f"/regions/marelan/employees/{A}/notes", {"text": "Tepat waktu"}, sup),
+        ("GET", f"/regions/marelan/employees/{A}/notes", None, a),
+        ("GET", "/regions/marelan/cycles", None, hr),
+        ("GET", "/regions/marelan/units", None, hr),
+        ("GET", "/regions/marelan/teams", None, hr),
+        ("GET", f"/regions/marelan/employees/{A}", None, hr),
+    ]
+    for method, url, body, headers in calls:
+        response = await client.request(method, url, json=body, headers=headers)
+        assert response.status_code < 300, (method, url, response.text)
+
+    assert len(recorded.queries) >= 10, recorded.queries
+    assert await unindexed(db, recorded) == [], recorded.queries
