@@ -9,6 +9,12 @@ publish and the ``$unset``, the event is published again with the same id and co
 the repeat (see :mod:`shared.consumer`). Exactly once in effect.
 
 Entry states: present in ``_outbox`` = not yet published (or in flight); removed = published.
+
+The sweep finds such documents through an index, not by reading every document of a collection
+that grows for years: staging sets ``_outbox_pending`` (a string, so that FerretDB answers it
+through its index, docs/ferretdb.md) beside the entries, and the sweep clears it from documents
+whose outbox it finds empty. Documents staged before the marker existed are marked once per
+collection by a scan recorded in ``outbox_markers``.
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "_outbox"
+#: Set while a document may hold unpublished entries; indexed, for the sweep.
+PENDING_FIELD = "_outbox_pending"
+PENDING = "1"
+#: One document per collection whose documents staged before PENDING_FIELD existed are marked.
+MARKERS_COLLECTION = "outbox_markers"
 #: (topic, value, key, headers) records; sends them in order and returns once all are confirmed.
 Record = tuple[str, bytes, bytes, dict[str, str]]
 """A Kafka record as the publisher takes it: topic, value, key, headers."""
@@ -110,12 +121,25 @@ def _entry(record: Record) -> dict[str, Any]:
 
 def stage(events: Iterable[Event]) -> dict[str, Any]:
     """``$set`` fields that put ``events`` into a document's outbox in the same write."""
-    return {f"{OUTBOX_FIELD}.{e.event_id}": outbox_entry(e) for e in events}
+    fields: dict[str, Any] = {f"{OUTBOX_FIELD}.{e.event_id}": outbox_entry(e) for e in events}
+    if fields:
+        fields[PENDING_FIELD] = PENDING
+    return fields
 
 
 def initial(events: Iterable[Event]) -> dict[str, Any]:
-    """The ``_outbox`` field of a document being inserted."""
-    return {OUTBOX_FIELD: {str(e.event_id): outbox_entry(e) for e in events}}
+    """The ``_outbox`` field of a document being inserted (and its pending mark)."""
+    entries = {str(e.event_id): outbox_entry(e) for e in events}
+    return {OUTBOX_FIELD: entries, PENDING_FIELD: PENDING} if entries else {OUTBOX_FIELD: entries}
+
+
+_UNMARK = {"$unset": {PENDING_FIELD: ""}}
+
+
+def _if_empty(doc_id: Any) -> dict[str, Any]:
+    """The filter that clears a document's pending mark only if no entry is left in its outbox
+    (one staged meanwhile keeps it)."""
+    return {"_id": doc_id, PENDING_FIELD: PENDING, OUTBOX_FIELD: {}}
 
 
 @dataclass(frozen=True)
@@ -147,6 +171,7 @@ class OutboxRelay:
         self._retry: list[_Pending] = []
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._prepared: set[str] = set()
         self.locks = DocumentLocks()
 
     def watch(self, collection: str) -> None:
@@ -244,17 +269,42 @@ class OutboxRelay:
             raise
 
     async def sweep(self) -> int:
-        """Publish entries older than one sweep interval; returns how many were published."""
+        """Publish what documents marked pending still hold, and unmark those found empty;
+        returns how many entries were published. Every read goes through the marker's index."""
         published = 0
         for collection in list(self.collections):
-            cursor = (
-                self.db[collection]
-                .find({OUTBOX_FIELD: {"$exists": True, "$ne": {}}}, {OUTBOX_FIELD: 1})
-                .limit(self.batch)
-            )
-            pending = [_Pending(collection, doc["_id"], doc[OUTBOX_FIELD]) async for doc in cursor]
+            await self._prepare(collection)
+            cursor = self.db[collection].find({PENDING_FIELD: PENDING}, {OUTBOX_FIELD: 1}).limit(self.batch)
+            docs = [doc async for doc in cursor]
+            pending = [
+                _Pending(collection, doc["_id"], doc[OUTBOX_FIELD]) for doc in docs if doc.get(OUTBOX_FIELD)
+            ]
             published += await self._flush(pending)
+            for doc in docs:
+                if not doc.get(OUTBOX_FIELD):
+                    await self._unmark(collection, doc["_id"])
         return published
+
+    async def _prepare(self, collection: str) -> None:
+        """Once per collection and process: the marker's index and, once per database, the marks
+        of documents staged before the marker existed (one scan, recorded in ``outbox_markers``)."""
+        if collection in self._prepared:
+            return
+        await self.db[collection].create_index([(PENDING_FIELD, 1)])
+        if await self.db[MARKERS_COLLECTION].find_one({"_id": collection}) is None:
+            await self.db[collection].update_many(
+                {OUTBOX_FIELD: {"$exists": True, "$ne": {}}}, {"$set": {PENDING_FIELD: PENDING}}
+            )
+            await self.db[MARKERS_COLLECTION].update_one(
+                {"_id": collection}, {"$set": {"at": datetime.now(UTC)}}, upsert=True
+            )
+        self._prepared.add(collection)
+
+    async def _unmark(self, collection: str, doc_id: Any) -> None:
+        """Clear the pending mark of a document whose outbox is empty, unless an entry was staged
+        meanwhile (the filter then misses)."""
+        async with self.locks.hold(collection, doc_id):
+            await self.db[collection].update_one(_if_empty(doc_id), _UNMARK)
 
     async def _flush(self, pending: list[_Pending]) -> int:
         """Publish ``pending`` in order, then mark it published; returns how many were.
@@ -322,15 +372,18 @@ class OutboxRelay:
                 for _, _, e in entries
             ]
         )
-        # Marked with one bulk write per collection rather than a round trip per document.
+        # Marked with one bulk write per collection rather than a round trip per document; in
+        # order, so that the pending mark is cleared only where no entry is left.
         marks: dict[str, list[UpdateOne]] = {}
         for p in pending:
             unset = {f"{OUTBOX_FIELD}.{eid}": "" for eid in p.entries}
-            marks.setdefault(p.collection, []).append(UpdateOne({"_id": p.doc_id}, {"$unset": unset}))
+            marks.setdefault(p.collection, []).extend(
+                [UpdateOne({"_id": p.doc_id}, {"$unset": unset}), UpdateOne(_if_empty(p.doc_id), _UNMARK)]
+            )
         try:
             async with self.locks.hold_all((p.collection, p.doc_id) for p in pending):
                 for collection, ops in marks.items():
-                    await self.db[collection].bulk_write(ops, ordered=False)
+                    await self.db[collection].bulk_write(ops, ordered=True)
         except TRANSIENT_DB_ERRORS:
             # Published but not marked: the sweep publishes them again, consumers drop repeats.
             log.warning("could not mark the outbox entries of %d documents as published", len(pending))

@@ -109,7 +109,7 @@ class Settings(BaseSettings):
         300.0,
         description=(
             "How often the outbox relay sweeps for events left unpublished (it also sweeps at start;"
-            " a sweep reads every document of the outbox collections)."
+            " a sweep reads only the documents marked pending, through an index)."
         ),
     )
     reference_cache_s: float = Field(

@@ -38,7 +38,7 @@ MIGRATIONS = "migrations"
 #: Collections whose documents carry an outbox; the relay sweeps them after a crash.
 OUTBOX_COLLECTIONS = (EMPLOYEES, CYCLES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES)
 BULK_CHUNK = 500
-_NO_OUTBOX = {outbox.OUTBOX_FIELD: 0}
+_NO_OUTBOX = {outbox.OUTBOX_FIELD: 0, outbox.PENDING_FIELD: 0}
 #: Collections whose documents every request checks (who is whose supervisor, is the cycle open),
 #: kept for a few seconds (see :meth:`FeedbackStore.reference`).
 REFERENCE_COLLECTIONS = frozenset({EMPLOYEES, CYCLES})

@@ -34,7 +34,7 @@ from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database, insert_new, read_ahead
 from shared.outbox import OUTBOX_FIELD as OUTBOX
-from shared.outbox import DocumentLocks
+from shared.outbox import PENDING_FIELD, DocumentLocks
 
 EMPLOYEES, CYCLES, INPUTS, SCORES, FINALS = "employees", "cycles", "inputs", "scores", "finals"
 #: Where a score document lives, provisional first: the merge prefers the later on equal revision.
@@ -146,7 +146,7 @@ class ScoringStore:
     async def _find(self, query: Mapping[str, Any], fields: Mapping[str, int] | None) -> list[dict[str, Any]]:
         """Score documents of both collections matching ``query``, each marked with the collection
         it was read from (``_in``, not stored)."""
-        projection: dict[str, int] = {**fields, "revision": 1} if fields else {OUTBOX: 0}
+        projection: dict[str, int] = {**fields, "revision": 1} if fields else {OUTBOX: 0, PENDING_FIELD: 0}
         docs: list[dict[str, Any]] = []
         for name in SCORE_COLLECTIONS:
             async for doc in self.db[name].find(dict(query), projection).batch_size(5000):

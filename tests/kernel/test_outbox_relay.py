@@ -162,3 +162,36 @@ async def test_a_bulk_job_s_refused_record_is_set_aside_and_the_others_published
     assert {r.key.decode() for r in records} == {"a", "c"} and len(records) in (2, 3)
     assert refused is not None and (refused["collection"], refused["doc_id"]) == ("finals", "b")
     assert refused["_id"] == str(events["b"].event_id) and "MessageSizeTooLarge" in refused["reason"]
+
+
+async def test_the_sweep_reads_only_documents_marked_pending_through_an_index(
+    isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]]
+) -> None:
+    """A sweep used to read every document of the outbox collections, years of them; it now reads
+    those marked pending, through the mark's index. A document staged before the mark existed is
+    marked once, by a scan recorded per collection; a published document loses its mark."""
+    db = mongo[isolated_settings.database("writer")]
+    published: list[str] = []
+
+    async def publish(records: list[Record]) -> None:
+        published.extend(ProgressReported.model_validate_json(value).key for _, value, _, _ in records)
+
+    history = [{"_id": f"old-{i}", OUTBOX_FIELD: {}} for i in range(5000)]
+    await db["reports"].insert_many(history)
+    legacy = report("198503122010011001", 1)  # staged by a version without the mark
+    await db["reports"].insert_one({"_id": legacy.key, OUTBOX_FIELD: outbox.initial([legacy])[OUTBOX_FIELD]})
+    relay = OutboxRelay(db, publish, isolated_settings, ["reports"])
+
+    assert await relay.sweep() == 1 and published == [legacy.key]
+    assert await db[outbox.MARKERS_COLLECTION].find_one({"_id": "reports"}) is not None
+
+    unnudged = report("198503122010011002", 2)  # staged, and its writer died before the nudge
+    await db["reports"].insert_one({"_id": unnudged.key, **outbox.initial([unnudged])})
+    assert await relay.sweep() == 1 and published == [legacy.key, unnudged.key]
+    for key in (legacy.key, unnudged.key):
+        doc = await db["reports"].find_one({"_id": key})
+        assert doc is not None and doc[OUTBOX_FIELD] == {} and outbox.PENDING_FIELD not in doc, doc
+    assert await relay.sweep() == 0
+
+    plan = await db.command("explain", {"find": "reports", "filter": {outbox.PENDING_FIELD: outbox.PENDING}})
+    assert plan["filterPushdown"] and "USING INDEX" in " ".join(plan["queryPlanner"]["Plan"]), plan
