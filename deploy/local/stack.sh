@@ -54,17 +54,16 @@ fetch_kafka() {
   touch "$LIBS/.complete"
 }
 
-# Apply deploy/local/ferretdb/*.patch, in name order, to the FerretDB source in "$1". Every patch is
-# checked with `patch --dry-run` first: a FerretDB source that differs stops the build instead of
-# building unpatched or half patched.
+# Apply deploy/local/ferretdb/*.patch, in name order, to the FerretDB source in "$1". Each patch is
+# checked with `patch --dry-run` before it is applied: a FerretDB source that differs stops the
+# build instead of building unpatched or half patched.
 patch_ferretdb() {
   local src="$1" p
   need patch "Install patch (Debian: apt-get install patch)."
+  # In order: a patch may build on the ones before it.
   for p in "$FERRETDB_PATCHES"/*.patch; do
     patch --dry-run --forward --silent -p1 -d "$src" < "$p" >/dev/null \
       || die "$(basename "$p") does not apply to FerretDB $FERRETDB_VERSION; review the patch."
-  done
-  for p in "$FERRETDB_PATCHES"/*.patch; do
     patch --forward --silent -p1 -d "$src" < "$p" || die "applying $(basename "$p") failed"
     log "applied $(basename "$p")"
   done

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -157,3 +158,46 @@ async def test_equality_and_in_on_indexed_fields_go_through_their_indexes_and_fi
     assert (await coll.update_many({"nip": "n9"}, {"$set": {"seen": True}})).modified_count == 8
     assert await coll.count_documents({"seen": True}) == 8
     assert (await coll.delete_many({"cycle_id": "c3", "unit_id": "u0"})).deleted_count == 20
+
+
+async def test_a_one_field_sort_with_a_limit_reads_only_the_first_rows_of_the_index(
+    mongo: AsyncIOMotorClient[dict[str, Any]], settings: Settings
+) -> None:
+    """A newest-first list with a limit (an audit log, an inbox) read every matching document and
+    sorted them in memory, so a page cost what the whole history cost. The stack's fourth patch
+    lets SQLite walk the index in order and stop at the limit, when the filter is answered whole
+    by the index; otherwise (another condition, a skip) FerretDB sorts as before."""
+    db = mongo[settings.database("stack")]
+    name = f"sorted_{uuid.uuid4().hex[:6]}"
+    coll = db[name]
+    await coll.create_index([("region", 1), ("at", -1)])
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    docs = [
+        {
+            "_id": f"e{i}",
+            "region": "marelan" if i % 3 else "plaju",
+            "at": start + timedelta(minutes=(i * 7919) % 5000),
+        }
+        for i in range(600)
+    ]
+    await coll.insert_many(docs)
+    newest = sorted((d for d in docs if d["region"] == "marelan"), key=lambda d: d["at"], reverse=True)
+
+    plan = await db.command(
+        "explain", {"find": name, "filter": {"region": "marelan"}, "sort": {"at": -1}, "limit": 20}
+    )
+    assert plan["sortPushdown"] and plan["limitPushdown"], plan
+    detail = " ".join(plan["queryPlanner"]["Plan"])
+    assert "USING INDEX" in detail and "TEMP B-TREE" not in detail, detail
+    page = [d["_id"] async for d in coll.find({"region": "marelan"}).sort("at", -1).limit(20)]
+    assert page == [d["_id"] for d in newest[:20]]
+
+    # Not answered whole by the index, or skipped into: sorted by FerretDB, still right.
+    other = await db.command(
+        "explain", {"find": name, "filter": {"region": "marelan", "x": None}, "sort": {"at": -1}, "limit": 20}
+    )
+    assert not other["sortPushdown"], other
+    oldest = [d["_id"] async for d in coll.find({"region": "marelan", "x": None}).sort("at", 1).limit(5)]
+    assert oldest == [d["_id"] for d in newest[::-1][:5]]
+    skipped = [d["_id"] async for d in coll.find({"region": "marelan"}).sort("at", -1).skip(20).limit(5)]
+    assert skipped == [d["_id"] for d in newest[20:25]]
