@@ -17,6 +17,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 
 from services.feedback.store import (
     ACHIEVEMENTS,
+    AUDIT,
     CYCLES,
     EMPLOYEES,
     NOTES,
@@ -28,10 +29,10 @@ from services.feedback.store import (
 )
 from shared.auth import Role
 from shared.settings import Settings
-from tests.feedback.org import SUP, A, B, plan_body
+from tests.feedback.org import SUP, A, B, C, D, plan_body
 from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
 
-HISTORY = 20_000
+HISTORY = 50_000
 BASE = "/regions/marelan/cycles/marelan-2026"
 FORM = {"pencapaian_target": 4, "kontribusi_tim": 3, "perilaku_profesional": 5}
 
@@ -39,7 +40,8 @@ FORM = {"pencapaian_target": 4, "kontribusi_tim": 3, "perilaku_profesional": 5}
 async def _seed_history(db: Any) -> None:
     at = datetime.now(UTC) - timedelta(days=800)
     docs: dict[str, list[dict[str, Any]]] = {
-        name: [] for name in (EMPLOYEES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES, UNITS, TEAMS)
+        name: []
+        for name in (EMPLOYEES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES, UNITS, TEAMS, AUDIT)
     }
     for i in range(HISTORY):
         cycle, nip = f"marelan-{2000 + i % 20}", f"{197001012000000000 + i}"
@@ -53,6 +55,18 @@ async def _seed_history(db: Any) -> None:
         docs[NOTES].append({"_id": f"n-{i}", "nip": nip, "written_at": at})
         docs[UNITS].append({"_id": f"plaju:u{i}", "region": "plaju", "unit_id": f"u{i}"})
         docs[TEAMS].append({"_id": f"plaju:t{i}", "region": "plaju", "team_id": f"t{i}"})
+        docs[AUDIT].append(
+            {
+                "_id": f"a-{i}",
+                "region": "marelan",
+                "at": at + timedelta(minutes=i),
+                "actor": "hr",
+                "role": "hr_admin",
+                "action": "plan.submitted",
+                "target": nip,
+                "detail": {},
+            }
+        )
     for name, batch in docs.items():
         for k in range(0, len(batch), 5000):
             await db[name].insert_many(batch[k : k + 5000])
@@ -102,10 +116,24 @@ async def test_a_cycles_requests_read_only_through_indexes(
         ("GET", "/regions/marelan/units", None, hr),
         ("GET", "/regions/marelan/teams", None, hr),
         ("GET", f"/regions/marelan/employees/{A}", None, hr),
+        # Newest-first and paged lists: the index walked in order, up to the page.
+        ("GET", "/regions/marelan/audit?limit=20", None, hr),
+        ("GET", "/regions/marelan/employees?limit=3&offset=3", None, hr),
+        ("GET", "/regions/marelan/employees?limit=3&offset=2", None, sup),
+        ("GET", "/regions/marelan/employees", None, a),
     ]
+    answers = {}
     for method, url, body, headers in calls:
         response = await client.request(method, url, json=body, headers=headers)
         assert response.status_code < 300, (method, url, response.text)
+        answers[(url, headers["Authorization"])] = response.json()
+
+    audit = answers[("/regions/marelan/audit?limit=20", hr["Authorization"])]
+    assert len(audit) == 20 and audit == sorted(audit, key=lambda e: e["at"], reverse=True)
+    # A supervisor's list: themselves, then their reports by NIP (A < B < C < D), paged as one list.
+    team = answers[("/regions/marelan/employees?limit=3&offset=2", sup["Authorization"])]
+    assert [e["nip"] for e in team] == [B, C, D]
+    assert [e["nip"] for e in answers[("/regions/marelan/employees", a["Authorization"])]] == [A]
 
     assert len(recorded.queries) >= 10, recorded.queries
     assert await unindexed(db, recorded) == [], recorded.queries

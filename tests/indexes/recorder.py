@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bson import Int64
+
 #: Collection methods whose first argument is a filter.
 FILTERED = (
     "find",
@@ -28,18 +30,75 @@ FILTERED = (
 
 
 @dataclass
+class Query:
+    """One read or write as the store sent it: its filter and, for a find, its sort and limit."""
+
+    collection: str
+    filter: dict[str, Any]
+    sort: list[tuple[str, int]] = field(default_factory=list)
+    limit: int = 0
+    skip: int = 0
+
+    def key(self) -> tuple[str, str]:
+        return self.collection, repr((self.filter, self.sort, self.limit, self.skip))
+
+
+@dataclass
 class Recorded:
-    """The (collection, filter) pairs sent, in order, without repeats."""
+    """The queries sent, in order, without repeats."""
 
-    queries: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    queries: list[Query] = field(default_factory=list)
 
-    def add(self, collection: str, query: Mapping[str, Any] | None) -> None:
-        entry = (collection, dict(query or {}))
-        if entry not in self.queries:
-            self.queries.append(entry)
+    def add(self, query: Query) -> Query:
+        for known in self.queries:
+            if known.key() == query.key():
+                return known
+        self.queries.append(query)
+        return query
 
     def clear(self) -> None:
         self.queries.clear()
+
+
+class RecordingCursor:
+    """A find cursor that notes the sort, skip and limit chained onto it."""
+
+    def __init__(self, cursor: Any, query: Query, recorded: Recorded) -> None:
+        self._cursor = cursor
+        self._query = query
+        self._recorded = recorded
+
+    def _renote(self, **change: Any) -> None:
+        self._recorded.queries = [q for q in self._recorded.queries if q is not self._query]
+        for name, value in change.items():
+            setattr(self._query, name, value)
+        self._query = self._recorded.add(self._query)
+
+    def sort(self, key: Any, direction: int | None = None) -> RecordingCursor:
+        pairs = [(key, direction if direction is not None else 1)] if isinstance(key, str) else list(key)
+        self._renote(sort=pairs)
+        self._cursor = self._cursor.sort(key, direction) if direction is not None else self._cursor.sort(key)
+        return self
+
+    def limit(self, n: int) -> RecordingCursor:
+        self._renote(limit=n)
+        self._cursor = self._cursor.limit(n)
+        return self
+
+    def skip(self, n: int) -> RecordingCursor:
+        self._renote(skip=n)
+        self._cursor = self._cursor.skip(n)
+        return self
+
+    def batch_size(self, n: int) -> RecordingCursor:
+        self._cursor = self._cursor.batch_size(n)
+        return self
+
+    def __aiter__(self) -> Any:
+        return self._cursor.__aiter__()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
 
 
 class RecordingCollection:
@@ -47,12 +106,20 @@ class RecordingCollection:
         self._collection = collection
         self._recorded = recorded
 
+    def _note(self, query: Mapping[str, Any] | None, **extra: Any) -> Query:
+        return self._recorded.add(Query(self._collection.name, dict(query or {}), **extra))
+
+    def find(self, query: Mapping[str, Any] | None = None, *args: Any, **kwargs: Any) -> RecordingCursor:
+        noted = self._note(query)
+        return RecordingCursor(self._collection.find(query, *args, **kwargs), noted, self._recorded)
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._collection, name)
         if name in FILTERED:
 
             def call(query: Mapping[str, Any] | None = None, *args: Any, **kwargs: Any) -> Any:
-                self._recorded.add(self._collection.name, query)
+                sort = kwargs.get("sort")
+                self._note(query, sort=list(sort) if sort else [])
                 return attr(query, *args, **kwargs)
 
             return call
@@ -61,7 +128,7 @@ class RecordingCollection:
             def bulk(ops: list[Any], *args: Any, **kwargs: Any) -> Any:
                 for op in ops:
                     if hasattr(op, "_filter"):
-                        self._recorded.add(self._collection.name, op._filter)
+                        self._note(op._filter)
                 return attr(ops, *args, **kwargs)
 
             return bulk
@@ -83,11 +150,29 @@ class RecordingDatabase:
 
 
 async def unindexed(db: Any, recorded: Recorded) -> list[str]:
-    """Each recorded query the database would answer without an index, with its plan."""
+    """Each recorded query the database would not answer through an index, with its plan.
+
+    A filter must be pushed down and searched through an index. A sorted read with a limit must
+    also have its sort and limit pushed down (the index walked in order, stopped at the limit):
+    otherwise every match is read and sorted to return the first few.
+    """
     out = []
-    for collection, query in recorded.queries:
-        plan = await db.command("explain", {"find": collection, "filter": query})
+    for q in recorded.queries:
+        command: dict[str, Any] = {"find": q.collection, "filter": q.filter}
+        if q.sort:
+            command["sort"] = dict(q.sort)
+        if q.limit:
+            command["limit"] = Int64(q.limit)
+        if q.skip:
+            command["skip"] = Int64(q.skip)
+        plan = await db.command("explain", command)
         detail = " ".join(plan.get("queryPlanner", {}).get("Plan", []))
-        if not plan.get("filterPushdown") or "USING INDEX" not in detail:
-            out.append(f"{collection} {query}: {detail or plan}")
+        indexed = bool(plan.get("filterPushdown")) and "USING INDEX" in detail
+        if not q.filter and q.sort and q.limit:
+            indexed = "USING INDEX" in detail  # a whole collection's first rows, in index order
+        if q.sort and q.limit and not (plan.get("sortPushdown") and plan.get("limitPushdown")):
+            indexed = False
+        if not indexed:
+            shown = f"{q.collection} {q.filter} sort={q.sort} limit={q.limit} skip={q.skip}"
+            out.append(f"{shown}: {detail or plan}")
     return out

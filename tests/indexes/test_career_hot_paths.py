@@ -23,7 +23,7 @@ from shared.settings import Settings
 from tests.career.scenario import envelope, finalized, score
 from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
 
-HISTORY = 20_000
+HISTORY = 50_000
 """Documents of earlier cycles seeded into each collection career reads per event."""
 REGION, CYCLE = "siulak", "siulak-2026"
 TEAM = ("199001012015031001", "199001022015031002", "199001032015031003")

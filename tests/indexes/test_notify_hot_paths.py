@@ -19,7 +19,7 @@ from shared.settings import Settings
 from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
 from tests.notify.loopback import SITI, people, score_finalized, score_held
 
-HISTORY = 20_000
+HISTORY = 50_000
 
 
 async def _seed(db: Any) -> None:

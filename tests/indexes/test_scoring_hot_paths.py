@@ -18,7 +18,7 @@ from shared.settings import Settings
 from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
 from tests.scoring.test_service_flow import BOSS, CYCLE, NURSE, PEERS, UNIT, employee, envelope, inputs
 
-HISTORY = 20_000
+HISTORY = 50_000
 
 
 async def _seed(db: Any) -> None:

@@ -75,16 +75,23 @@ async def list_teams(store: FeedbackStore, region: str) -> list[Team]:
 async def list_employees(
     store: FeedbackStore, caller: Principal, region: str, offset: int, limit: int
 ) -> list[EmployeeRecord]:
-    """Admins page through the region; a supervisor sees themselves and their direct reports;
-    an employee only themselves."""
+    """Admins page through the region by NIP; a supervisor sees themselves, then their direct
+    reports by NIP; an employee only themselves. Each read is answered by an index, walked in
+    order up to the page (docs/ferretdb.md)."""
     caller.require_region(region)
-    query: dict[str, Any] = {"region": region}
-    if caller.role not in ADMINS:
-        mine: list[dict[str, Any]] = [{"_id": caller.nip}]
-        if caller.role is Role.SUPERVISOR:
-            mine.append({"supervisor_nip": caller.nip})
-        query["$or"] = mine
-    docs = await store.find(EMPLOYEES, query, sort="_id", skip=offset, limit=limit)
+    if caller.role in ADMINS:
+        docs = await store.find(EMPLOYEES, {"region": region}, sort="_id", skip=offset, limit=limit)
+        return [_record(d) for d in docs]
+    own = await store.find(EMPLOYEES, {"_id": caller.nip, "region": region})
+    docs = own[offset : offset + limit]
+    if caller.role is Role.SUPERVISOR and len(docs) < limit:
+        docs += await store.find(
+            EMPLOYEES,
+            {"region": region, "supervisor_nip": caller.nip},
+            sort="_id",
+            skip=max(0, offset - len(own)),
+            limit=limit - len(docs),
+        )
     return [_record(d) for d in docs]
 
 
