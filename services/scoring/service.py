@@ -147,6 +147,22 @@ class _Scored:
         }
 
 
+def _closing_envelope(
+    cls: type[Event], kind: str, close: CycleClosed, s: _Scored, now: Any
+) -> dict[str, Any]:
+    """The envelope of a score event a close publishes, its id derived from what it says."""
+    return {
+        "event_id": derived_id(kind, s.cycle_id, s.nip, s.digest, s.revision),
+        "type": cls.model_fields["type"].default,
+        "schema_version": cls.VERSION,
+        "occurred_at": now,
+        "region": close.region,
+        "correlation_id": close.correlation_id,
+        "producer": PRODUCER,
+        "key": s.nip,
+    }
+
+
 class ScoringService:
     def __init__(
         self,
@@ -510,14 +526,7 @@ class ScoringService:
             proposed = check.proposed.get(s.nip) if check else None
             # Without ``score``, which to_bytes_with adds as the JSON it already is.
             finalized = ScoreFinalized.model_construct(  # type: ignore[call-arg]
-                event_id=derived_id("finalized", s.cycle_id, s.nip, s.digest, s.revision),
-                type="scoring.score_finalized",
-                schema_version=ScoreFinalized.VERSION,
-                occurred_at=now,
-                region=event.region,
-                correlation_id=event.correlation_id,
-                producer=PRODUCER,
-                key=s.nip,
+                **_closing_envelope(ScoreFinalized, "finalized", event, s, now),
                 unit_predicate=org,
                 violations=violations,
                 proposed_predicate=proposed,
@@ -538,14 +547,7 @@ class ScoringService:
         event: CycleClosed, s: _Scored, score_json: bytes, now: Any, org: str | None
     ) -> tuple[dict[str, Any], Record]:
         held = ScoreHeld.model_construct(  # type: ignore[call-arg]
-            event_id=derived_id("held", s.cycle_id, s.nip, s.digest, s.revision),
-            type="scoring.score_held",
-            schema_version=ScoreHeld.VERSION,
-            occurred_at=now,
-            region=event.region,
-            correlation_id=event.correlation_id,
-            producer=PRODUCER,
-            key=s.nip,
+            **_closing_envelope(ScoreHeld, "held", event, s, now),
             missing=list(s.missing),
             unit_predicate=org,
         )

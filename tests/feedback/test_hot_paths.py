@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Litestar
+from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 from motor.motor_asyncio import AsyncIOMotorClient
 
@@ -30,7 +31,7 @@ from services.feedback.store import (
 from shared.auth import Role
 from shared.settings import Settings
 from tests.feedback.org import SUP, A, B, C, D, plan_body
-from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
+from tests.indexes.recorder import Recorded, RecordingDatabase, seed, unindexed
 
 HISTORY = 50_000
 BASE = "/regions/marelan/cycles/marelan-2026"
@@ -67,9 +68,7 @@ async def _seed_history(db: Any) -> None:
                 "detail": {},
             }
         )
-    for name, batch in docs.items():
-        for k in range(0, len(batch), 5000):
-            await db[name].insert_many(batch[k : k + 5000])
+    await seed(db, docs)
     await db[CYCLES].insert_many(
         [
             {"_id": f"plaju:plaju-{2000 + y}", "region": "plaju", "cycle_id": f"plaju-{2000 + y}"}
@@ -86,7 +85,9 @@ async def test_a_cycles_requests_read_only_through_indexes(
     isolated_settings: Settings,
     mongo: AsyncIOMotorClient[dict[str, Any]],
 ) -> None:
-    store = app.dependencies["store"].dependency()
+    provider = app.dependencies["store"]
+    assert isinstance(provider, Provide)
+    store = provider.dependency()
     db = mongo[isolated_settings.database("feedback")]
     await _seed_history(db)
     recorded = Recorded()

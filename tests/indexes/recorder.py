@@ -176,3 +176,14 @@ async def unindexed(db: Any, recorded: Recorded) -> list[str]:
             shown = f"{q.collection} {q.filter} sort={q.sort} limit={q.limit} skip={q.skip}"
             out.append(f"{shown}: {detail or plan}")
     return out
+
+
+async def seed(db: Any, docs: Mapping[str, list[dict[str, Any]]]) -> None:
+    """Insert the history documents of each collection, 5,000 at a time."""
+    for name, batch in docs.items():
+        for k in range(0, len(batch), 5000):
+            await db[name].insert_many(batch[k : k + 5000])
+
+
+async def nowhere(records: list[Any]) -> None:
+    """An outbox relay's publisher for tests that look at reads only."""

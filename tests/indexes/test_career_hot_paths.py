@@ -21,7 +21,7 @@ from services.career.store import CareerStore
 from shared.events.scoring import CalibrationApplied, Predicate
 from shared.settings import Settings
 from tests.career.scenario import envelope, finalized, score
-from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
+from tests.indexes.recorder import Recorded, RecordingDatabase, seed, unindexed
 
 HISTORY = 50_000
 """Documents of earlier cycles seeded into each collection career reads per event."""
@@ -63,9 +63,7 @@ async def _seed(db: Any) -> None:
             {"_id": f"{cycle}|{nip}", "cycle_id": cycle, "nip": nip, "region": REGION}
         )
         batches["employees"].append({"_id": nip, "region": REGION, "supervisor_nip": None, "unit_id": unit})
-    for name, docs in batches.items():
-        for k in range(0, len(docs), 5000):
-            await db[name].insert_many(docs[k : k + 5000])
+    await seed(db, batches)
     await db["cycles"].insert_many(
         [
             {"_id": f"siulak-{2000 + y}", "region": REGION, "period_end": f"{2000 + y}-12-31"}

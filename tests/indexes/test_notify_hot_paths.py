@@ -16,7 +16,7 @@ from services.notify.service import NotifyService
 from services.notify.store import DELIVERIES, PEOPLE, NotifyStore
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
-from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
+from tests.indexes.recorder import Recorded, RecordingDatabase, nowhere, seed, unindexed
 from tests.notify.loopback import SITI, people, score_finalized, score_held
 
 HISTORY = 50_000
@@ -41,9 +41,7 @@ async def _seed(db: Any) -> None:
                 "event_type": "scoring.score_finalized",
             }
         )
-    for name, docs in ((PEOPLE, people_docs), (DELIVERIES, deliveries)):
-        for k in range(0, len(docs), 5000):
-            await db[name].insert_many(docs[k : k + 5000])
+    await seed(db, {PEOPLE: people_docs, DELIVERIES: deliveries})
 
 
 async def test_planning_delivering_and_reading_an_inbox_go_through_indexes(
@@ -56,10 +54,7 @@ async def test_planning_delivering_and_reading_an_inbox_go_through_indexes(
     await store.ensure_indexes()
     await _seed(db)
 
-    async def publish(records: list[Any]) -> None:
-        return None
-
-    relay = OutboxRelay(recording, publish, isolated_settings)  # type: ignore[arg-type]
+    relay = OutboxRelay(recording, nowhere, isolated_settings)  # type: ignore[arg-type]
     config = NotifySettings()
     service = NotifyService(
         store,

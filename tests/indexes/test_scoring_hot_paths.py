@@ -15,7 +15,7 @@ from shared.events.feedback import CycleOpened
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import build_registry
 from shared.settings import Settings
-from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
+from tests.indexes.recorder import Recorded, RecordingDatabase, nowhere, seed, unindexed
 from tests.scoring.test_service_flow import BOSS, CYCLE, NURSE, PEERS, UNIT, employee, envelope, inputs
 
 HISTORY = 50_000
@@ -31,9 +31,7 @@ async def _seed(db: Any) -> None:
         docs[SCORES].append({**shape, "status": "provisional"})
         docs[FINALS].append({**shape, "status": "final", "revision": 2})
         docs[EMPLOYEES].append({"_id": nip, "region": "plaju", "unit_id": unit})
-    for name, batch in docs.items():
-        for k in range(0, len(batch), 5000):
-            await db[name].insert_many(batch[k : k + 5000])
+    await seed(db, docs)
     await db[CYCLES].insert_many(
         [{"_id": f"marelan-{2000 + y}", "region": "marelan", "status": "closed"} for y in range(20)]
     )
@@ -49,10 +47,7 @@ async def test_inputs_and_score_reads_go_through_indexes(
     await store.ensure_indexes()
     await _seed(db)
 
-    async def publish(records: list[Any]) -> None:
-        return None
-
-    service = ScoringService(store, OutboxRelay(recording, publish, isolated_settings), build_registry())  # type: ignore[arg-type]
+    service = ScoringService(store, OutboxRelay(recording, nowhere, isolated_settings), build_registry())  # type: ignore[arg-type]
     people = [employee(BOSS, None), employee(NURSE, BOSS, service_role=True)] + [
         employee(p, BOSS) for p in PEERS
     ]

@@ -200,19 +200,7 @@ async def test_an_input_that_arrives_after_the_close_makes_a_new_final_revision(
     await service.finalize_cycle(closing(EMPLOYEES))
     final = await db[FINALS].find_one({})
     nip, key = final["nip"], final["_id"]
-    late = FeedbackSubmitted.build(
-        region="marelan",
-        correlation_id="late",
-        producer="feedback",
-        key=nip,
-        cycle_id=cid,
-        submission_id="late-self",
-        source="self",
-        ratee_nip=nip,
-        rater_nip=nip,
-        rubric_id="marelan",
-        ratings={"pencapaian_target": 1, "kontribusi_tim": 1, "perilaku_profesional": 1},
-    )
+    late = _late(cid, nip, "self", nip, rating=1)
 
     await service.record_inputs([late])
 
@@ -226,17 +214,33 @@ async def test_an_input_that_arrives_after_the_close_makes_a_new_final_revision(
     ]
 
 
-async def test_a_reclose_from_changed_inputs_clears_the_calibration_and_says_so(
-    db: Any, service: ScoringService
-) -> None:
-    cid = cycle_id("marelan")
+def _late(cid: str, nip: str, source: str, rater: str, *, rating: int) -> FeedbackSubmitted:
+    """A submission that reaches scoring after the close, every criterion rated ``rating``."""
+    event: FeedbackSubmitted = FeedbackSubmitted.build(
+        region="marelan",
+        correlation_id="late",
+        producer="feedback",
+        key=nip,
+        cycle_id=cid,
+        submission_id=f"late-{source}-{rating}",
+        source=source,
+        ratee_nip=nip,
+        rater_nip=rater,
+        rubric_id="marelan",
+        ratings=dict.fromkeys(("pencapaian_target", "kontribusi_tim", "perilaku_profesional"), rating),
+    )
+    return event
+
+
+async def _finalised_and_overridden(db: Any, service: ScoringService) -> tuple[dict[str, Any], str]:
+    """Finalise the workload's cycle and have the supervisor override one final predicate:
+    that final document as it was, and the predicate chosen."""
     await service.finalize_cycle(closing(EMPLOYEES))
-    final = await db[FINALS].find_one({})
-    nip, computed = final["nip"], final["predicate"]
-    other = next(p for p in ("sangat_baik", "baik", "butuh_perbaikan") if p != computed)
+    final: dict[str, Any] = await db[FINALS].find_one({})
+    other = next(p for p in ("sangat_baik", "baik", "butuh_perbaikan") if p != final["predicate"])
     await service.calibrate(
-        cid,
-        nip,
+        cycle_id("marelan"),
+        final["nip"],
         decision="overridden",
         predicate=Predicate(other),
         reason="Inovasi layanan",
@@ -244,6 +248,15 @@ async def test_a_reclose_from_changed_inputs_clears_the_calibration_and_says_so(
         correlation_id="c",
         role="supervisor",
     )
+    return final, other
+
+
+async def test_a_reclose_from_changed_inputs_clears_the_calibration_and_says_so(
+    db: Any, service: ScoringService
+) -> None:
+    cid = cycle_id("marelan")
+    final, other = await _finalised_and_overridden(db, service)
+    nip, computed = final["nip"], final["predicate"]
     # Reopened, corrected, closed again: the new final score comes from other inputs.
     await db[SCORES].update_one({"_id": doc_id(cid, nip)}, {"$set": {"revision": 5, "digest": "corrected"}})
     await db["cycles"].update_one({"_id": cid}, {"$set": {"status": "closing"}})
@@ -268,32 +281,9 @@ async def test_a_late_input_that_changes_a_calibrated_final_score_clears_the_cal
 ) -> None:
     """As at a second close: the score, the flag and the audit agree on the computed predicate."""
     cid = cycle_id("marelan")
-    await service.finalize_cycle(closing(EMPLOYEES))
-    final = await db[FINALS].find_one({})
-    nip, computed = final["nip"], final["predicate"]
-    other = next(p for p in ("sangat_baik", "baik", "butuh_perbaikan") if p != computed)
-    await service.calibrate(
-        cid,
-        nip,
-        decision="overridden",
-        predicate=Predicate(other),
-        reason="Inovasi layanan",
-        decided_by="pejabat-penilai",
-        correlation_id="c",
-    )
-    late = FeedbackSubmitted.build(
-        region="marelan",
-        correlation_id="late",
-        producer="feedback",
-        key=nip,
-        cycle_id=cid,
-        submission_id="late-self-2",
-        source="self",
-        ratee_nip=nip,
-        rater_nip=nip,
-        rubric_id="marelan",
-        ratings={"pencapaian_target": 2, "kontribusi_tim": 2, "perilaku_profesional": 2},
-    )
+    final, other = await _finalised_and_overridden(db, service)
+    nip = final["nip"]
+    late = _late(cid, nip, "self", nip, rating=2)
 
     await service.record_inputs([late])
 
@@ -402,19 +392,7 @@ async def test_a_held_score_becomes_final_when_the_assessment_arrives(
     held = await service.store.score(cid, nip)
     assert held is not None and held["status"] == "held"
 
-    assessment = FeedbackSubmitted.build(
-        region="marelan",
-        correlation_id="late",
-        producer="feedback",
-        key=nip,
-        cycle_id=cid,
-        submission_id="late-supervisor",
-        source="supervisor",
-        ratee_nip=nip,
-        rater_nip=workload_nip(0, 0),
-        rubric_id="marelan",
-        ratings={"pencapaian_target": 4, "kontribusi_tim": 4, "perilaku_profesional": 4},
-    )
+    assessment = _late(cid, nip, "supervisor", workload_nip(0, 0), rating=4)
     await service.record_inputs([assessment])
 
     final = await db[FINALS].find_one({"_id": doc_id(cid, nip)})
