@@ -293,36 +293,26 @@ class ScoringService:
         status = final_status(assessed, accepted_incomplete=accepted) if final else "provisional"
         if current and current.get("digest") == score.inputs_digest and current.get("status") == status:
             return None  # nothing new: a replayed or irrelevant input
+        env = {
+            "region": ctx.region,
+            "correlation_id": ctx.correlation_id,
+            "producer": PRODUCER,
+            "key": score.nip,
+        }
+        unit_predicate = (current or {}).get("unit_predicate")
+        ids = (score.cycle_id, score.nip, score.inputs_digest)
+        event: Event
         if status == "held":
-            event: Event = ScoreHeld.build(
-                event_id=derived_id("held", score.cycle_id, score.nip, score.inputs_digest, revision),
-                region=ctx.region,
-                correlation_id=ctx.correlation_id,
-                producer=PRODUCER,
-                key=score.nip,
-                score=score,
-                missing=list(assessed.missing),
-                unit_predicate=(current or {}).get("unit_predicate"),
+            missing = list(assessed.missing)
+            held_id = derived_id("held", *ids, revision)
+            event = ScoreHeld.build(
+                event_id=held_id, **env, score=score, missing=missing, unit_predicate=unit_predicate
             )
         elif final:
-            event = ScoreFinalized.build(
-                event_id=derived_id("finalized", score.cycle_id, score.nip, score.inputs_digest, revision),
-                region=ctx.region,
-                correlation_id=ctx.correlation_id,
-                producer=PRODUCER,
-                key=score.nip,
-                score=score,
-                unit_predicate=(current or {}).get("unit_predicate"),
-            )
+            final_id = derived_id("finalized", *ids, revision)
+            event = ScoreFinalized.build(event_id=final_id, **env, score=score, unit_predicate=unit_predicate)
         else:
-            event = ScoreComputed.build(
-                event_id=derived_id("computed", score.cycle_id, score.nip, score.inputs_digest),
-                region=ctx.region,
-                correlation_id=ctx.correlation_id,
-                producer=PRODUCER,
-                key=score.nip,
-                score=score,
-            )
+            event = ScoreComputed.build(event_id=derived_id("computed", *ids), **env, score=score)
         return _Scored.of(assessed).document(ctx.region, status, score.model_dump_json()), event
 
     def _save(self, staged: Iterable[tuple[str, str, Event]]) -> None:
