@@ -61,7 +61,11 @@ class FeedbackStore:
         self._reference_writes = 0
 
     async def ensure_indexes(self) -> None:
-        await self.db[EMPLOYEES].create_index([("region", ASCENDING), ("supervisor_nip", ASCENDING)])
+        # Lists page by NIP: a region's employees, a supervisor's direct reports (docs/ferretdb.md).
+        await self.db[EMPLOYEES].create_index([("region", ASCENDING), ("_id", ASCENDING)])
+        await self.db[EMPLOYEES].create_index(
+            [("region", ASCENDING), ("supervisor_nip", ASCENDING), ("_id", ASCENDING)]
+        )
         await self.db[CYCLES].create_index([("region", ASCENDING)])
         # The organisation a request checks an employee against is read by region.
         await self.db[UNITS].create_index([("region", ASCENDING)])

@@ -153,8 +153,8 @@ async def unindexed(db: Any, recorded: Recorded) -> list[str]:
     """Each recorded query the database would not answer through an index, with its plan.
 
     A filter must be pushed down and searched through an index. A sorted read with a limit must
-    also have its sort and limit pushed down (the index walked in order, stopped at the limit):
-    otherwise every match is read and sorted to return the first few.
+    also have its sort and limit pushed down, and SQLite must walk an index in that order (no
+    temporary B-tree): otherwise every match is read and sorted to return the first few.
     """
     out = []
     for q in recorded.queries:
@@ -172,6 +172,8 @@ async def unindexed(db: Any, recorded: Recorded) -> list[str]:
             indexed = "USING INDEX" in detail  # a whole collection's first rows, in index order
         if q.sort and q.limit and not (plan.get("sortPushdown") and plan.get("limitPushdown")):
             indexed = False
+        if q.sort and q.limit and "TEMP B-TREE" in detail:
+            indexed = False  # every match read and sorted by SQLite before the limit
         if not indexed:
             shown = f"{q.collection} {q.filter} sort={q.sort} limit={q.limit} skip={q.skip}"
             out.append(f"{shown}: {detail or plan}")
