@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.scoring.domain.calibration import calibrations_for, distribution_now
+from services.scoring.domain.calibration import calibrations_for
 from services.scoring.service import ScoringService
 from shared.auth import Principal, Role, requires
 from shared.errors import Forbidden, NotFound
@@ -111,11 +111,9 @@ class ScoreController(Controller):
         cycle_id: CycleId,
         unit_id: UnitId,
     ) -> dict[str, Any]:
-        docs = await service.store.cycle_scores(cycle_id, unit_id)
-        if not docs:
-            raise NotFound(f"no scores for unit {unit_id} in cycle {cycle_id}", slug="unit-not-found")
-        request.user.require_region(docs[0]["region"])
-        return {"cycle_id": cycle_id, "unit_id": unit_id, **distribution_now(unit_id, docs)}
+        region, now = await service.unit_distribution(cycle_id, unit_id)
+        request.user.require_region(region)
+        return {"cycle_id": cycle_id, "unit_id": unit_id, **now}
 
     @post(
         "/scores/{nip:str}/calibration",

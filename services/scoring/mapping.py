@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.scoring.domain import AchievementInput, CycleInputs, FeedbackInput, PlanInput
+from services.scoring.domain import AchievementInput, CurveEntry, CycleInputs, FeedbackInput, PlanInput
+from services.scoring.domain.calibration import UnitMember
 from shared.events.feedback import (
     AchievementReported,
     Aspect,
@@ -24,6 +25,7 @@ from shared.events.feedback import (
     ResultKind,
     Source,
 )
+from shared.events.scoring import Predicate
 from shared.plugins.model import IndicatorOutcome
 
 
@@ -134,3 +136,12 @@ def to_cycle_inputs(doc: dict[str, Any], employee: dict[str, Any]) -> CycleInput
 
 def feedback_of(doc: dict[str, Any]) -> list[FeedbackInput]:
     return [to_feedback(f) for f in (doc.get("feedback") or {}).values()]
+
+
+def unit_member(doc: dict[str, Any]) -> UnitMember:
+    """A stored score document (store.py) as the unit's distribution view needs it."""
+    score = json.loads(doc["score"])
+    entry = CurveEntry(
+        doc["nip"], Predicate(doc["predicate"]), score["results_score"], score["behaviour_score"]
+    )
+    return UnitMember(entry, doc["status"], bool(doc.get("calibrated")))

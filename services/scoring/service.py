@@ -31,13 +31,14 @@ from services.scoring.domain import (
     check_curve,
     final_status,
 )
-from services.scoring.domain.calibration import calibration_cleared, curve_entries
+from services.scoring.domain.calibration import calibration_cleared, distribution_now
 from services.scoring.mapping import (
     achievement_entry,
     feedback_entry,
     feedback_of,
     plan_entry,
     to_cycle_inputs,
+    unit_member,
 )
 from services.scoring.store import FINALS, ScoringStore, doc_id
 from shared.errors import Conflict, NotFound, ValidationFailed
@@ -612,6 +613,18 @@ class ScoringService:
         self.relay.written(doc["_in"], doc["_id"], [event])
         return event
 
+    # ------------------------------------------------------------------ reads
+    async def unit_distribution(self, cycle_id: str, unit_id: str) -> tuple[str, dict[str, Any]]:
+        """The unit's region and its predicates and curve check as they stand now.
+
+        :raises NotFound: no score of the unit in the cycle.
+        """
+        docs = await self.store.cycle_scores(cycle_id, unit_id)
+        if not docs:
+            raise NotFound(f"no scores for unit {unit_id} in cycle {cycle_id}", slug="unit-not-found")
+        members = [unit_member(d) for d in docs]
+        return docs[0]["region"], distribution_now(unit_id, docs[0].get("unit_predicate"), members)
+
     # ------------------------------------------------------------------ held scores
     async def finalise_held(
         self,
@@ -644,8 +657,8 @@ class ScoringService:
         proposed: Predicate | None = None
         if org:
             unit = await self.store.cycle_scores(cycle_id, doc["unit_id"])
-            others = [d for d in unit if d["status"] == "final" and d["nip"] != nip]
-            check = check_curve(doc["unit_id"], org, [*curve_entries(others), CurveEntry.from_score(score)])
+            others = [unit_member(d).entry for d in unit if d["status"] == "final" and d["nip"] != nip]
+            check = check_curve(doc["unit_id"], org, [*others, CurveEntry.from_score(score)])
             violations, proposed = list(check.violations), check.proposed.get(nip)
         event: ScoreFinalized = ScoreFinalized.build(
             event_id=derived_id("finalized", cycle_id, nip, doc["digest"], doc["revision"]),

@@ -17,7 +17,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 
 from bench.workload import UNIT_SIZE, closing, cycle_id, provisional_scores, stored_inputs, unit_of
 from bench.workload import nip as workload_nip
-from services.scoring.domain.calibration import calibrations_for, distribution_now
+from services.scoring.domain.calibration import calibrations_for
 from services.scoring.mapping import to_feedback
 from services.scoring.service import ScoringService
 from services.scoring.store import FINALS, SCORES, ScoringStore, doc_id, latest
@@ -300,7 +300,7 @@ async def test_the_unit_distribution_reflects_calibrations(db: Any, service: Sco
     units = sorted({d["unit_id"] async for d in db[FINALS].find({}, {"unit_id": 1})})
     broken = None
     for unit in units:
-        now = distribution_now(unit, await service.store.cycle_scores(cid, unit))
+        _, now = await service.unit_distribution(cid, unit)
         if now["violations"]:
             broken, before = unit, now
     assert broken is not None, "the workload's second unit breaks its curve"
@@ -315,7 +315,7 @@ async def test_the_unit_distribution_reflects_calibrations(db: Any, service: Sco
             decided_by="pejabat-penilai",
             correlation_id="c",
         )
-    after = distribution_now(broken, await service.store.cycle_scores(cid, broken))
+    _, after = await service.unit_distribution(cid, broken)
     assert after["violations"] == [] and after["proposed"] == {}, after
     assert after["calibrated"] == sorted(before["proposed"])
 
@@ -349,7 +349,7 @@ async def test_a_score_without_the_supervisor_assessment_is_held_out_of_the_curv
     stored = await service.store.score(cid, nip)
     assert stored is not None and (stored["status"], stored["_in"]) == ("held", FINALS)
     unit = await service.store.cycle_scores(cid, unit_of(UNIT_SIZE))
-    now = distribution_now(unit_of(UNIT_SIZE), unit)
+    _, now = await service.unit_distribution(cid, unit_of(UNIT_SIZE))
     assert now["held"] == [nip] and sum(now["predicates"].values()) == len(unit) - 1
     # The curve as checked at the close is the curve of the unit's other members.
     assert now["violations"] == unit_events[0]["violations"] and now["violations"]

@@ -1,13 +1,14 @@
 """What readers see of the appraising official's decisions: the audit, and the unit's curve now.
 
-Pure: the API hands over the stored final documents (store.py's shape) and shows the result.
+Pure: the audit is read from the stored final document's ``audit`` entries; the unit's curve from
+:class:`UnitMember` values that ``mapping.unit_member`` makes of the stored scores.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,18 +70,18 @@ def _role_of(entry: Mapping[str, Any]) -> str:
     return OFFICIAL_ROLES.get(role, role) if role else "appraising official"
 
 
-def curve_entries(docs: Sequence[Mapping[str, Any]]) -> list[CurveEntry]:
-    """What the curve check needs of stored score documents (store.py's shape)."""
-    entries = []
-    for d in docs:
-        score = json.loads(d["score"])
-        entries.append(
-            CurveEntry(d["nip"], Predicate(d["predicate"]), score["results_score"], score["behaviour_score"])
-        )
-    return entries
+@dataclass(frozen=True, slots=True)
+class UnitMember:
+    """One employee's current score in a unit, as the distribution view needs it."""
+
+    entry: CurveEntry
+    status: str
+    calibrated: bool = False
 
 
-def distribution_now(unit_id: str, docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def distribution_now(
+    unit_id: str, unit_predicate: str | None, members: Sequence[UnitMember]
+) -> dict[str, Any]:
     """A unit's predicates and curve check as they stand, calibrations included.
 
     The check stored at the close reflects the predicates before any calibration; an override that
@@ -88,24 +89,23 @@ def distribution_now(unit_id: str, docs: Sequence[Mapping[str, Any]]) -> dict[st
     the current predicates. Held scores (inputs missing) are listed apart and are not in the check
     or the counts: their predicate stands for missing input, not for performance.
     """
-    held = sorted(d["nip"] for d in docs if d["status"] == "held")
-    counted = [d for d in docs if d["status"] != "held"]
-    counts = Counter(d["predicate"] for d in counted)
-    org = docs[0].get("unit_predicate") if docs else None
-    final = all(d["status"] == "final" for d in counted)
+    held = sorted(m.entry.nip for m in members if m.status == "held")
+    counted = [m for m in members if m.status != "held"]
+    counts = Counter(m.entry.predicate.value for m in counted)
+    final = all(m.status == "final" for m in counted)
     violations: list[dict[str, Any]] = []
     proposed: dict[str, str] = {}
-    if org and final and counted:
-        check = check_curve(unit_id, org, curve_entries(counted))
+    if unit_predicate and final and counted:
+        check = check_curve(unit_id, unit_predicate, [m.entry for m in counted])
         violations = [v.model_dump() for v in check.violations]
         proposed = {nip: p.value for nip, p in sorted(check.proposed.items())}
     return {
-        "employees": len(docs),
+        "employees": len(members),
         "final": final and bool(counted),
         "predicates": {p.value: counts.get(p.value, 0) for p in Predicate},
-        "unit_predicate": org,
+        "unit_predicate": unit_predicate,
         "violations": violations,
         "proposed": proposed,
-        "calibrated": sorted(d["nip"] for d in counted if d.get("calibrated")),
+        "calibrated": sorted(m.entry.nip for m in counted if m.calibrated),
         "held": held,
     }
