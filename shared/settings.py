@@ -61,7 +61,12 @@ class Settings(BaseSettings):
         ),
     )
     topic_partitions: int = Field(
-        0, description="Partitions of a topic a service creates; 0 takes the broker's default.", ge=0
+        12,
+        description=(
+            "Partitions of a topic a service creates (docs/scale-out.md: 12 lets a consumer group"
+            " grow to 12 replicas); 0 takes the broker's default."
+        ),
+        ge=0,
     )
     topic_replication: int = Field(
         0, description="Replication factor of a topic a service creates; 0 takes the broker's default.", ge=0

@@ -47,6 +47,9 @@ async def settings(run_id: str) -> AsyncIterator[Settings]:
         retry_budget_s=30.0,
         outbox_sweep_s=0.5,
         log_level="WARNING",
+        # A suite creates hundreds of topics; 4 partitions each keep the broker small while still
+        # spreading keys (tests/scale and tests/faults choose their own counts).
+        topic_partitions=4,
     )
     yield session
     client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(session.mongo_url)

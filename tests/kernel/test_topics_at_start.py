@@ -99,3 +99,22 @@ def test_the_rubrics_loaded_are_logged(caplog: pytest.LogCaptureFixture) -> None
 )
 def test_a_topic_prefix_without_a_separator_gets_a_dot(given: str, used: str) -> None:
     assert Settings(topic_prefix=given).topic("kinerja.x.v1") == f"{used}kinerja.x.v1"
+
+
+async def test_topics_get_the_documented_partition_count_by_default(isolated_settings: Settings) -> None:
+    """docs/scale-out.md: 12 partitions per topic, so `make run` and a compose start create them so."""
+    default = Settings.model_fields["topic_partitions"].default
+    assert default == 12
+    settings = isolated_settings.model_copy(update={"topic_partitions": default})
+    async with AsyncTestClient(scoring_app(settings)):
+        pass
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([settings.topic(t) for t in (SCORES_TOPIC, INPUTS_TOPIC)])
+    finally:
+        await admin.close()
+    assert {d["topic"]: len(d["partitions"]) for d in described} == {
+        settings.topic(SCORES_TOPIC): 12,
+        settings.topic(INPUTS_TOPIC): 12,
+    }
