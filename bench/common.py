@@ -32,7 +32,8 @@ from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".cache" / "bench-logs"
-PARTITIONS = 6
+#: As many as the services create (docs/scale-out.md).
+PARTITIONS = 12
 SERVICES = ("feedback", "scoring", "career", "notify")
 
 _prefixes: list[str] = []

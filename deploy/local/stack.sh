@@ -162,7 +162,7 @@ start_ferretdb() {
   log "starting ferretdb on 127.0.0.1:$MONGO_PORT"
   setsid nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb-data/" \
     --state-dir="$STATE/ferretdb-state" --listen-addr="127.0.0.1:$MONGO_PORT" \
-    --debug-addr=- --telemetry=disable --log-level=warn >"$LOGS/ferretdb.log" 2>&1 &
+    --debug-addr="${KINERJA_FERRETDB_DEBUG_ADDR:--}" --telemetry=disable --log-level=warn >"$LOGS/ferretdb.log" 2>&1 &
   echo $! > "$RUN/ferretdb.pid"
 }
 
