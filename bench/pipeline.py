@@ -1,6 +1,6 @@
 """Sustained throughput of scoring, then career, then notify, as separate processes.
 
-One run: fresh topics (6 partitions) and databases; the services start as processes; the
+One run: fresh topics (``bench.common.PARTITIONS``, 12) and databases; the services start as processes; the
 directory (employees, cycles opened) is fed and consumed first, unmeasured; then every input
 event of the generated cycle is produced as fast as one producer goes, and the clock runs from
 the first produce until
