@@ -31,8 +31,10 @@ small and drains within about the same time as scoring; one that does not shows 
 grows for the whole run.
 
 Scoring coalesces a ratee's inputs within one batch into one score event, which carries the last
-one's correlation id; submissions go round-robin over 120 ratees so that this is rare, and the
-ones it hides are counted ("coalesced"), not guessed.
+one's correlation id; submissions go round-robin over 960 ratees, so a ratee's next rating comes
+about 5 s after its last and this is rare; the ones it hides are counted ("coalesced"), not
+guessed. (With the 120 ratees of earlier runs it folded half of them, which also halved the work
+of career and notify.)
 """
 
 from __future__ import annotations
@@ -57,7 +59,11 @@ from shared.events.scoring import SCORES_TOPIC
 from shared.settings import Settings
 
 PORTS = {"feedback": 18781, "scoring": 18782, "career": 18783, "notify": 18784}
-PEOPLE = 120
+#: Employees of the run, all peers under one head. A national peak is many employees submitting
+#: a few ratings each, not a few receiving hundreds: 12,000 submissions over 960 ratees give each
+#: about 12 ratings, a realistic 360 round, and keep each ratee's inputs document the size it has
+#: in a real cycle (scoring rewrites it with every input). staff_nip() numbers up to 999.
+PEOPLE = 960
 #: What each service's group consumes, for its lag and its drain.
 CONSUMES = {
     "scoring": [INPUTS_TOPIC],
