@@ -18,6 +18,7 @@ from shared.events.feedback import ProgressReported, Realisation
 from shared.outbox import OUTBOX_FIELD, REFUSED_COLLECTION, OutboxRelay, record_of
 from shared.runtime import ServiceKit
 from shared.settings import Settings
+from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
 
 Record = tuple[str, bytes, bytes, dict[str, str]]
 
@@ -195,3 +196,100 @@ async def test_the_sweep_reads_only_documents_marked_pending_through_an_index(
 
     plan = await db.command("explain", {"find": "reports", "filter": {outbox.PENDING_FIELD: outbox.PENDING}})
     assert plan["filterPushdown"] and "USING INDEX" in " ".join(plan["queryPlanner"]["Plan"]), plan
+
+
+class CountingDatabase:
+    """Counts the documents the relay's updates address (a bulk write counts each operation)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.updates = 0
+
+    def __getitem__(self, name: str) -> Any:
+        counter, collection = self, self.db[name]
+
+        class Counting:
+            def __getattr__(self, attr: str) -> Any:
+                method = getattr(collection, attr)
+                if attr == "bulk_write":
+
+                    def bulk(ops: list[Any], *args: Any, **kwargs: Any) -> Any:
+                        counter.updates += len(ops)
+                        return method(ops, *args, **kwargs)
+
+                    return bulk
+                if attr in ("update_one", "update_many"):
+
+                    def one(*args: Any, **kwargs: Any) -> Any:
+                        counter.updates += 1
+                        return method(*args, **kwargs)
+
+                    return one
+                return method
+
+        return Counting()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+async def test_a_document_holding_only_the_entry_published_is_cleared_by_one_update(
+    isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]]
+) -> None:
+    """On FerretDB an update costs per document, and marking took two per published document.
+    One update clears a document whose outbox is exactly what was published; an entry staged
+    meanwhile makes it miss, and that document keeps the new entry and its pending mark."""
+    db = mongo[isolated_settings.database("writer")]
+    late = report("198503122010011000", 99)  # staged into the first document while publishing
+
+    async def publish(records: list[Record]) -> None:
+        await db["reports"].update_one(
+            {"_id": late.key}, {"$set": {f"{OUTBOX_FIELD}.{late.event_id}": outbox.outbox_entry(late)}}
+        )
+
+    recorded = Recorded()
+    counted = CountingDatabase(RecordingDatabase(db, recorded))
+    relay = OutboxRelay(counted, publish, isolated_settings, ["reports"])  # type: ignore[arg-type]
+    assert await relay.sweep() == 0  # the collection's one-time preparation
+    staged = {f"1985031220100110{i:02d}": report(f"1985031220100110{i:02d}", i) for i in range(40)}
+    for nip, event in staged.items():
+        await db["reports"].insert_one({"_id": nip, "n": 1, **outbox.initial([event])})
+        relay.written("reports", nip, [event])  # the writer's nudge: entries rebuilt in memory
+    counted.updates = 0
+    recorded.clear()
+    pending = []
+    while not relay._queue.empty():
+        pending.append(relay._queue.get_nowait())
+    assert await relay._flush(pending) == 40
+
+    # 40 single updates, of which one misses; that document then takes the two steps.
+    assert counted.updates == 40 + 2, counted.updates
+    assert await unindexed(db, recorded) == []
+    async for doc in db["reports"].find({"_id": {"$in": list(staged)}}):
+        if doc["_id"] == late.key:
+            assert list(doc[OUTBOX_FIELD]) == [str(late.event_id)] and doc[outbox.PENDING_FIELD] == "1"
+        else:
+            assert doc[OUTBOX_FIELD] == {} and outbox.PENDING_FIELD not in doc and doc["n"] == 1, doc
+
+
+async def test_a_quiet_batch_costs_one_update_per_document(
+    isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]]
+) -> None:
+    db = mongo[isolated_settings.database("writer")]
+
+    async def publish(records: list[Record]) -> None:
+        return None
+
+    counted = CountingDatabase(db)
+    relay = OutboxRelay(counted, publish, isolated_settings, ["reports"])  # type: ignore[arg-type]
+    assert await relay.sweep() == 0
+    staged = {f"1985031220100110{i:02d}": report(f"1985031220100110{i:02d}", i) for i in range(40)}
+    for nip, event in staged.items():
+        await db["reports"].insert_one({"_id": nip, **outbox.initial([event])})
+        relay.written("reports", nip, [event])
+    pending = [relay._queue.get_nowait() for _ in range(40)]
+    counted.updates = 0
+    assert await relay._flush(pending) == 40
+    assert counted.updates == 40, counted.updates
+    assert await db["reports"].count_documents({outbox.PENDING_FIELD: outbox.PENDING}) == 0
+    assert await relay.sweep() == 0  # nothing left to publish again
