@@ -8,10 +8,12 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import history
 from bench.common import Figure
 from bench.feedback_api import HEADER as API_HEADER
 from bench.feedback_api import ApiRun
 from bench.finalize import FinalizeRun
+from bench.history import HistoryRun
 from bench.latency import LatencyRun, pct
 from bench.pipeline import PipelineRun
 from bench.profile import Profile
@@ -61,6 +63,7 @@ class Results:
     api_submissions: int = 0
     finalize_employees: int = 0
     finalize: FinalizeRun | None = None
+    history: HistoryRun | None = None
 
 
 def loadavg() -> str:
@@ -217,6 +220,7 @@ def write(r: Results, md: Path, png: Path) -> None:
     for name, values in sorted(peaks.items()):
         f = Figure(values)
         add(row(f"peak RSS (VmHWM) {name}", f, "MB", "< 150 MB", f.high < 150))
+    lines += history_rows(r.history)
     add("")
 
     add(
@@ -285,6 +289,7 @@ def write(r: Results, md: Path, png: Path) -> None:
             )
         if fin.profile:
             add(fin.profile.markdown("py-spy of the scoring process during finalisation"))
+    lines += history_section(r.history)
     if r.api_rows:
         add("## Feedback API runs\n")
         add(
@@ -317,6 +322,40 @@ def write(r: Results, md: Path, png: Path) -> None:
         },
         {"submit->score p50": submit, "submit->score p99": submit99, "published->score p99": pub99},
     )
+
+
+def history_rows(run: HistoryRun | None) -> list[str]:
+    """Rows of the main table: each workload's cost at the largest history over the smallest."""
+    if run is None or len(run.levels) < 2:
+        return []
+    low, high = run.levels[0].documents, run.levels[-1].documents
+    return [
+        row(
+            f"history growth: {name} cost at {high:,} / at {low:,} documents",
+            fig([ratio]),
+            "x",
+            "<= 1.2",
+            ok,
+            2,
+        )
+        for name, ratio, ok in history.ratios(run)
+    ]
+
+
+def history_section(run: HistoryRun | None) -> list[str]:
+    """## History growth: the per-level table of bench.history."""
+    if run is None:
+        return []
+    return [
+        "## History growth\n",
+        f"The same workload with N documents of earlier cycles in the databases (`bench/history.py`;"
+        f" N in total over the collections it reads, weighted towards the big ones), all in"
+        f" {run.elapsed_s:.0f} s; seeding inserted {fmt(run.seeded_per_s)} documents/s. Cost is the CPU"
+        f' of the service(s) and FerretDB per operation; "held" counts the seeded documents, the'
+        f" workload's employees' own earlier cycles included.\n",
+        *history.table(run),
+        "",
+    ]
 
 
 def chart(r: Results, png: Path, rates: dict[str, Figure], lat: dict[str, Figure]) -> None:
