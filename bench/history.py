@@ -30,26 +30,29 @@ of the workload, with the cycle, NIP and supervisor replaced, dates moved back a
 outbox fields dropped and deliveries marked delivered. They are bulk-inserted
 (``insert_many``, 2,000 a call) straight into the collections.
 
-**The workload at each level**, all four services running as processes on isolated prefixes
-(the feedback service on topics of its own, so that its submissions do not start scoring):
+**The workload at each level** is run in :data:`ROUNDS` passes; a level's cost is the median
+of its passes. Each pass has employees and cycles of its own, so that every pass does the same
+work. All four services run as processes on isolated prefixes (ports 18681-18684; the feedback
+service on topics of its own, so that its submissions do not start scoring):
 
-- **score events**: :data:`SCORED` employees (fresh ones per level, each in a cycle of its own
-  level) get a ScoreComputed and a ScoreFinalized; career turns them into recommendations and
-  notify into inbox messages. Cost = CPU ms of career + notify + FerretDB per score event, until
-  both groups committed everything and the recommendations topic stopped growing; wall = that time.
-- **feedback submissions**: :data:`REQUESTS` peer submissions over :data:`CONCURRENCY`
-  keep-alive connections (``bench.common.KeepAlive``) in a cycle of the level, each the first of
+- **score events**: :data:`SCORED` fresh employees, in a cycle of the pass, get a ScoreComputed
+  and a ScoreFinalized (400 events); career turns them into recommendations and notify into
+  inbox messages. Cost = CPU ms of career + notify + FerretDB per score event, until both groups
+  committed everything, the recommendations topic stopped growing and every inbox message was
+  delivered; wall = that time.
+- **feedback submission**: :data:`REQUESTS` peer submissions over :data:`CONCURRENCY`
+  keep-alive connections (``bench.common.KeepAlive``) in a cycle of the pass, each the first of
   its (rater, ratee) pair, until every FeedbackSubmitted is on the topic. Cost = CPU ms of
   feedback + FerretDB per submission.
-- **score read**: ``GET /cycles/{cycle}/scores/{nip}`` of scoring by each scored employee for
-  its own score (:data:`REQUESTS`, round-robin). Cost = scoring + FerretDB per request.
+- **score read**: ``GET /cycles/{cycle}/scores/{nip}`` of scoring by each scored employee of the
+  pass for its own score (:data:`REQUESTS`, round-robin). Cost = scoring + FerretDB per request.
 - **team list**: ``GET /regions/marelan/employees`` of feedback by the supervisor of a team of
   :data:`TEAM` (:data:`REQUESTS`). Cost = feedback + FerretDB per request.
 
-A warm-up pass of the whole workload runs first with no history (not measured). CPU seconds come
-from ``/proc`` (``bench.common.CpuMeter``); CPU is the cost because wall time on a shared 2-core
-machine is noisy; wall time and p50 are reported beside it. ``python -m bench.history`` runs a
-quick level set (1,000 and 10,000), ``--full`` the issue's.
+A warm-up pass of the whole workload runs first with no history (not measured; the copied
+documents come from it). CPU seconds come from ``/proc`` (``bench.common.CpuMeter``); CPU is the
+cost because wall time on a shared 2-core machine is noisy; wall time and p50 are reported beside
+it. ``python -m bench.history`` runs a quick level set (1,000 and 10,000), ``--full`` the issue's.
 """
 
 from __future__ import annotations
@@ -108,10 +111,12 @@ REGION = "marelan"
 HISTORY_CYCLES = tuple(f"{REGION}-{year}" for year in range(2016, 2026))
 OWN_CYCLES = 4
 """Earlier cycles of each scored employee's own (the last four of :data:`HISTORY_CYCLES`)."""
-SCORED = 300
-"""Employees scored per level: a ScoreComputed and a ScoreFinalized each, 600 events."""
-REQUESTS = 800
-"""Submissions (each the first of a pair of the team: at most 870), score reads and team lists per level."""
+SCORED = 200
+"""Employees scored per pass: a ScoreComputed and a ScoreFinalized each, 400 events."""
+REQUESTS = 600
+"""Submissions (each the first of a pair of the team: at most 870), score reads and team lists per pass."""
+ROUNDS = 3
+"""Passes of the whole workload at each level; a level's cost is their median."""
 CONCURRENCY = 8
 TEAM = 30
 """Staff under the supervisor :data:`bench.feedback_api.HEAD`; feedback goes between them."""
@@ -173,47 +178,67 @@ class Cost:
 @dataclass
 class Level:
     documents: int  # N asked for
-    held: int = 0  # documents of earlier cycles in the databases (incl. own history, earlier levels)
+    held: int = 0  # documents of earlier cycles seeded so far (the workload's own ones included)
     seed_s: float = 0.0  # seeding this level's new documents
-    costs: dict[str, Cost] = field(default_factory=dict)
+    rounds: list[dict[str, Cost]] = field(default_factory=list)  # one pass of the workload each
+
+    def cost(self, workload: str) -> float:
+        """The median over the rounds of CPU ms per operation."""
+        values = [r[workload].ms_per_op(workload) for r in self.rounds if workload in r]
+        return statistics.median(values) if values else float("nan")
+
+    def spread(self, workload: str) -> tuple[float, float]:
+        values = [r[workload].ms_per_op(workload) for r in self.rounds if workload in r]
+        return (min(values), max(values)) if values else (float("nan"), float("nan"))
+
+    def median_round(self, workload: str) -> Cost:
+        """The round whose cost is the median (the lower middle one of an even number)."""
+        ranked = sorted((r[workload] for r in self.rounds), key=lambda c: c.ms_per_op(workload))
+        return ranked[(len(ranked) - 1) // 2]
 
 
 @dataclass
 class HistoryRun:
     levels: list[Level] = field(default_factory=list)
+    rounds: int = 0
     elapsed_s: float = 0.0
     seeded_per_s: float = float("nan")  # documents inserted per second over all seeding
 
     def ratio(self, workload: str) -> float:
-        """Cost at the largest level over the cost at the smallest."""
-        done = [lv for lv in self.levels if workload in lv.costs]
+        """Median cost at the largest level over the median cost at the smallest."""
+        done = [lv for lv in self.levels if lv.rounds]
         if len(done) < 2:
             return float("nan")
-        return done[-1].costs[workload].ms_per_op(workload) / done[0].costs[workload].ms_per_op(workload)
+        return done[-1].cost(workload) / done[0].cost(workload)
 
 
 # ---------------------------------------------------------------------------- the world
-def cycle_of(level: int) -> str:
-    """The scored cycle of a level (0 is the warm-up); never a prefix of another cycle id."""
-    return f"{REGION}-26L{level}"
+def cycle_of(pass_no: int) -> str:
+    """The scored cycle of a pass of the workload (0 is the warm-up); no prefix of another id."""
+    return f"{REGION}-26P{pass_no:02d}"
 
 
-def scored_index(level: int, k: int) -> int:
-    return level * SCORED + k
+def scored_index(pass_no: int, k: int) -> int:
+    return pass_no * SCORED + k
 
 
-def directory(levels: int) -> list[Event]:
-    """The scored employees of every level, history employees' supervisors aside, and every cycle."""
+def passes_of(level: int, rounds: int) -> list[int]:
+    """The passes of the workload at a level (1-based; pass 0 is the warm-up)."""
+    return [1 + (level - 1) * rounds + r for r in range(rounds)]
+
+
+def directory(passes: int) -> list[Event]:
+    """The scored employees of every pass and every cycle."""
     gen = Generated(1, regions=(REGION,))
     at = datetime(2026, 11, 1, tzinfo=UTC)
     envelope = {"region": REGION, "correlation_id": "bench-history", "producer": "feedback"}
     events: list[Event] = []
-    for i in range(levels * SCORED):
+    for i in range(passes * SCORED):
         employee = gen.employee(0, i)
         events.append(EmployeeUpserted.build(**envelope, key=employee.nip, occurred_at=at, employee=employee))
     for year, cid in zip(range(2016, 2026), HISTORY_CYCLES, strict=True):
         events.append(_cycle(cid, year, envelope))
-    events += [_cycle(cycle_of(level), 2026, envelope) for level in range(levels)]
+    events += [_cycle(cycle_of(p), 2026, envelope) for p in range(passes)]
     return events
 
 
@@ -246,19 +271,19 @@ RATINGS_OF = {
 }
 
 
-def score_events(level: int) -> list[Event]:
-    """A provisional then a final score for each of the level's :data:`SCORED` employees."""
+def score_events(pass_no: int) -> list[Event]:
+    """A provisional then a final score for each of the pass's :data:`SCORED` employees."""
     gen = Generated(1, regions=(REGION,))
-    cid = cycle_of(level)
+    cid = cycle_of(pass_no)
     events: list[Event] = []
     for k in range(SCORED):
-        i = scored_index(level, k)
+        i = scored_index(pass_no, k)
         employee = gen.employee(0, i)
         predicate = PREDICATES[i % len(PREDICATES)]
         results, behaviour = RATINGS_OF[predicate]
         base = {
             "region": REGION,
-            "correlation_id": f"hist-{level}",
+            "correlation_id": f"hist-{pass_no}",
             "producer": "scoring",
             "key": employee.nip,
         }
@@ -350,9 +375,9 @@ def history_values(collection: tuple[str, str], k: int) -> tuple[dict[str, str],
     }, 1
 
 
-def own_values(level: int, k: int, back: int) -> dict[str, str]:
+def own_values(pass_no: int, k: int, back: int) -> dict[str, str]:
     """A scored employee's own earlier cycle ``back`` cycles ago (1 = the last one)."""
-    i = scored_index(level, k)
+    i = scored_index(pass_no, k)
     return {"cycle": HISTORY_CYCLES[-back], "nip": nip(0, i), "other": nip(0, (i // 50) * 50)}
 
 
@@ -416,8 +441,8 @@ async def service_templates(
     return out
 
 
-def feedback_cycle(level: int) -> str:
-    return f"hist{level}"
+def feedback_cycle(pass_no: int) -> str:
+    return f"hist{pass_no:02d}"
 
 
 # ---------------------------------------------------------------------------- seeding
@@ -442,12 +467,12 @@ def history_chunks(
 
 
 def own_chunks(
-    templates: Mapping[tuple[str, str], Template], level: int, team: Sequence[str]
+    templates: Mapping[tuple[str, str], Template], passes: Sequence[int], team: Sequence[str]
 ) -> Iterator[tuple[tuple[str, str], list[dict[str, Any]]]]:
-    """The level's scored employees' own earlier cycles (and, once, the team's earlier feedback)."""
+    """The passes' scored employees' own earlier cycles (and, once, the team's earlier feedback)."""
     for collection in sorted(PER_CYCLE):
         if collection == ("feedback", "submissions"):
-            if level != 1:
+            if 1 not in passes:
                 continue
             pairs = zip(team, [*team[1:], team[0]], strict=True)
             values = [
@@ -456,8 +481,9 @@ def own_chunks(
                 for back in range(1, OWN_CYCLES + 1)
             ]
         else:
-            values = [own_values(level, k, back) for k in range(SCORED) for back in range(1, OWN_CYCLES + 1)]
-        docs = [copy_of(templates[collection], f"o{level}-{n}", v, 1) for n, v in enumerate(values)]
+            backs = range(1, OWN_CYCLES + 1)
+            values = [own_values(p, k, back) for p in passes for k in range(SCORED) for back in backs]
+        docs = [copy_of(templates[collection], f"o{passes[0]}-{n}", v, 1) for n, v in enumerate(values)]
         for k in range(0, len(docs), INSERT_CHUNK):
             yield collection, docs[k : k + INSERT_CHUNK]
 
@@ -504,14 +530,14 @@ def feedback_settings(settings: Settings) -> Settings:
 
 
 async def feedback_world(settings: Settings, cycles: int) -> list[str]:
-    """A unit, :data:`TEAM` staff under HEAD and a cycle open for feedback per level."""
+    """A unit, :data:`TEAM` staff under HEAD and a cycle open for feedback per pass."""
     hr = {"Authorization": "Bearer " + issue_token(settings, subject="hr", role=Role.HR_ADMIN, region=REGION)}
     now = datetime.now(UTC)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORTS['feedback']}", timeout=60) as client:
         team = await seed(client, settings, TEAM)
-        for level in range(cycles):
+        for pass_no in range(cycles):
             cycle = {
-                "cycle_id": feedback_cycle(level),
+                "cycle_id": feedback_cycle(pass_no),
                 "kind": "annual",
                 "period_start": "2026-01-01",
                 "period_end": "2026-12-31",
@@ -568,8 +594,8 @@ async def settled(world: World) -> None:
     raise RuntimeError(f"score events not through career and notify in {SETTLE_BOUND_S:.0f} s")
 
 
-async def score_events_cost(world: World, level: int) -> Cost:
-    events = score_events(level)
+async def score_events_cost(world: World, pass_no: int) -> Cost:
+    events = score_events(pass_no)
     cpu = meter(world, "score events")
     started = time.perf_counter()
     await produce(world.settings, events)
@@ -577,12 +603,12 @@ async def score_events_cost(world: World, level: int) -> Cost:
     return Cost(len(events), cpu.stop(), time.perf_counter() - started)
 
 
-async def submissions_cost(world: World, level: int) -> Cost:
+async def submissions_cost(world: World, pass_no: int) -> Cost:
     port = world.procs["feedback"].port
     body = json.dumps({"source": "peer", "ratings": RATINGS}).encode()
     pairs = [(a, b) for a in world.team for b in world.team if a != b][: world.requests]
     tokens = {n: world.token(Role.EMPLOYEE, n) for n in world.team}
-    path = f"/regions/{REGION}/cycles/{feedback_cycle(level)}/feedback/"
+    path = f"/regions/{REGION}/cycles/{feedback_cycle(pass_no)}/feedback/"
     headers = {"Content-Type": "application/json"}
     prepared = [
         KeepAlive(port).request("PUT", path + ratee, {"Authorization": tokens[rater], **headers}, body)
@@ -599,10 +625,10 @@ async def submissions_cost(world: World, level: int) -> Cost:
     return Cost(len(prepared), cpu.stop(), time.perf_counter() - started, latencies)
 
 
-async def score_reads_cost(world: World, level: int) -> Cost:
+async def score_reads_cost(world: World, pass_no: int) -> Cost:
     port = world.procs["scoring"].port
-    cid = cycle_of(level)
-    people = [nip(0, scored_index(level, k)) for k in range(SCORED)]
+    cid = cycle_of(pass_no)
+    people = [nip(0, scored_index(pass_no, k)) for k in range(SCORED)]
     prepared = [
         KeepAlive(port).request(
             "GET", f"/cycles/{cid}/scores/{who}", {"Authorization": world.token(Role.EMPLOYEE, who)}, b""
@@ -612,7 +638,7 @@ async def score_reads_cost(world: World, level: int) -> Cost:
     return await timed_reads(world, "score read", port, prepared)
 
 
-async def team_lists_cost(world: World, level: int) -> Cost:
+async def team_lists_cost(world: World, pass_no: int) -> Cost:
     port = world.procs["feedback"].port
     request = KeepAlive(port).request(
         "GET",
@@ -630,13 +656,13 @@ async def timed_reads(world: World, workload: str, port: int, prepared: Sequence
     return Cost(len(prepared), cpu.stop(), time.perf_counter() - started, latencies)
 
 
-async def current_scores(world: World, level: int, templates: Mapping[str, Template]) -> None:
-    """The level's scored employees' scores of its cycle in scoring, for them to read."""
+async def current_scores(world: World, pass_no: int, templates: Mapping[str, Template]) -> None:
+    """The pass's scored employees' scores of its cycle in scoring, for them to read."""
     docs = [
         copy_of(
             templates["scores"],
-            f"c{level}-{k}",
-            {"cycle": cycle_of(level), "nip": nip(0, scored_index(level, k))},
+            f"c{pass_no}-{k}",
+            {"cycle": cycle_of(pass_no), "nip": nip(0, scored_index(pass_no, k))},
             0,
         )
         for k in range(SCORED)
@@ -644,19 +670,18 @@ async def current_scores(world: World, level: int, templates: Mapping[str, Templ
     await world.client[world.settings.database("scoring")]["scores"].insert_many(docs, ordered=False)
 
 
-async def measure(world: World, level: int) -> dict[str, Cost]:
-    await current_scores(world, level, scoring_templates())
+async def measure(world: World, pass_no: int) -> dict[str, Cost]:
+    """One pass of the four workloads."""
+    await current_scores(world, pass_no, scoring_templates())
     costs = {
-        "score events": await score_events_cost(world, level),
-        "feedback submission": await submissions_cost(world, level),
-        "score read": await score_reads_cost(world, level),
-        "team list": await team_lists_cost(world, level),
+        "score events": await score_events_cost(world, pass_no),
+        "feedback submission": await submissions_cost(world, pass_no),
+        "score read": await score_reads_cost(world, pass_no),
+        "team list": await team_lists_cost(world, pass_no),
     }
     say(
-        f"history level {level}: "
-        + ", ".join(
-            f"{name} {c.ms_per_op(name):.2f} ms CPU/op ({c.wall_s:.1f} s)" for name, c in costs.items()
-        )
+        f"history pass {pass_no}: "
+        + ", ".join(f"{n} {c.ms_per_op(n):.2f} ms CPU/op ({c.wall_s:.1f} s)" for n, c in costs.items())
     )
     return costs
 
@@ -666,19 +691,22 @@ async def grow(
     world: World,
     templates: Mapping[tuple[str, str], Template],
     seeded: dict[tuple[str, str], int],
-    level: int,
+    passes: Sequence[int],
     documents: int,
 ) -> tuple[int, float]:
-    """Add history up to ``documents`` and the level's own; (documents inserted, seconds)."""
+    """Add history up to ``documents`` and the passes' own; (documents inserted, seconds)."""
     started = time.perf_counter()
     count = await insert(world.client, world.settings, history_chunks(templates, seeded, documents))
     seeded.update({c: max(seeded.get(c, 0), target(documents, c)) for c in WEIGHTS})
-    count += await insert(world.client, world.settings, own_chunks(templates, level, world.team))
+    count += await insert(world.client, world.settings, own_chunks(templates, passes, world.team))
     return count, time.perf_counter() - started
 
 
-async def run(levels: Sequence[int] = LEVELS, *, requests: int = REQUESTS) -> HistoryRun:
-    """Measure the workload at each of ``levels`` documents of earlier cycles (see the module doc)."""
+async def run(
+    levels: Sequence[int] = LEVELS, *, rounds: int = ROUNDS, requests: int = REQUESTS
+) -> HistoryRun:
+    """Measure the workload ``rounds`` times at each of ``levels`` documents of earlier cycles
+    (see the module doc)."""
     began = time.perf_counter()
     settings = isolated("hist")
     feedback = feedback_settings(settings)
@@ -688,21 +716,21 @@ async def run(levels: Sequence[int] = LEVELS, *, requests: int = REQUESTS) -> Hi
         settings.mongo_url, socketTimeoutMS=600_000
     )
     procs: list[Service] = []
-    result = HistoryRun()
+    result = HistoryRun(rounds=rounds)
+    passes = 1 + len(levels) * rounds
     try:
         procs = await start([(n, PORTS[n]) for n in ("scoring", "career", "notify")], settings)
         procs += await start([("feedback", PORTS["feedback"])], feedback)
         async with Offsets(settings) as offsets, Offsets(feedback) as feedback_offsets:
-            await produce(settings, directory(len(levels) + 1))
-            team = await feedback_world(feedback, len(levels) + 1)
+            await produce(settings, directory(passes))
+            team = await feedback_world(feedback, passes)
             want: dict[str, Sequence[str]] = {
                 s: [EMPLOYEES_TOPIC, CYCLES_TOPIC] for s in ("scoring", "career", "notify")
             }
             if await offsets.wait_caught_up(want, timeout=180) is None:
                 raise RuntimeError("the directory was not consumed in 180 s")
-            world = World(
-                settings, feedback, client, {p.name: p for p in procs}, offsets, feedback_offsets, team
-            )
+            named = {p.name: p for p in procs}
+            world = World(settings, feedback, client, named, offsets, feedback_offsets, team)
             world.requests = requests
             say("history: warm-up pass, no history")
             await measure(world, 0)
@@ -710,13 +738,15 @@ async def run(levels: Sequence[int] = LEVELS, *, requests: int = REQUESTS) -> Hi
             seeded: dict[tuple[str, str], int] = {}
             held, inserted, seeding = 0, 0, 0.0
             for number, documents in enumerate(levels, start=1):
-                count, seconds = await grow(world, templates, seeded, number, documents)
+                mine = passes_of(number, rounds)
+                count, seconds = await grow(world, templates, seeded, mine, documents)
                 held, inserted, seeding = held + count, inserted + count, seeding + seconds
                 say(f"history: {held:,} documents held ({count:,} inserted in {seconds:.1f} s)")
                 await asyncio.sleep(2)  # let the database finish with the inserts
                 level = Level(documents, held, seconds)
-                level.costs = await measure(world, number)
                 result.levels.append(level)
+                for pass_no in mine:
+                    level.rounds.append(await measure(world, pass_no))
             result.seeded_per_s = inserted / seeding if seeding else float("nan")
     finally:
         for proc in procs:
@@ -729,21 +759,25 @@ async def run(levels: Sequence[int] = LEVELS, *, requests: int = REQUESTS) -> Hi
 
 # ---------------------------------------------------------------------------- output
 TABLE_HEADER = (
-    "| documents of earlier cycles (N) | held | seeding s | workload | ops | CPU ms/op (service + FerretDB) "
-    "| CPU ms/op by process | wall s | p50 ms |\n|---:|---:|---:|---|---:|---:|---|---:|---:|"
+    "| documents of earlier cycles (N) | held | seeding s | workload | ops per round "
+    "| CPU ms/op (service + FerretDB), median | min - max | CPU ms/op by process (median round) "
+    "| wall s | p50 ms |\n|---:|---:|---:|---|---:|---:|---|---|---:|---:|"
 )
 
 
 def table(result: HistoryRun) -> list[str]:
-    """One markdown row per level and workload."""
+    """One markdown row per level and workload: the median of the rounds."""
     lines = [TABLE_HEADER]
     for level in result.levels:
-        for name, cost in level.costs.items():
+        for name in WORKLOADS:
+            if not level.rounds:
+                continue
+            cost, (low, high) = level.median_round(name), level.spread(name)
             by = ", ".join(f"{p} {cost.process_ms(p):.2f}" for p in (*COST_OF[name], "ferretdb", "kafka"))
             p50 = "" if not cost.latencies else f"{cost.p50_ms:.1f}"
             lines.append(
                 f"| {level.documents:,} | {level.held:,} | {level.seed_s:.1f} | {name} | {cost.ops} "
-                f"| {cost.ms_per_op(name):.2f} | {by} | {cost.wall_s:.1f} | {p50} |"
+                f"| {level.cost(name):.2f} | {low:.2f} - {high:.2f} | {by} | {cost.wall_s:.1f} | {p50} |"
             )
     return lines
 
@@ -758,13 +792,14 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="10,000, 100,000 and 1,000,000 documents")
     parser.add_argument("--levels", type=int, nargs="*", help="document counts, smallest first")
     parser.add_argument("--requests", type=int, default=REQUESTS)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="passes of the workload per level")
     args = parser.parse_args()
     levels = args.levels or (LEVELS if args.full else QUICK_LEVELS)
     from bench.common import on_sigterm
 
     on_sigterm()
     try:
-        result = asyncio.run(run(levels, requests=args.requests))
+        result = asyncio.run(run(levels, rounds=args.rounds, requests=args.requests))
     finally:
         stop_all()
         asyncio.run(cleanup())
