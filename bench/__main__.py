@@ -131,6 +131,15 @@ async def main(quick: bool) -> None:
 
     await guarded("finalize", 1800, fin, errors)
 
+    # 7. History growth: the same work at 10,000 to 1,000,000 documents of earlier cycles --------
+    async def hist() -> None:
+        from bench import history
+
+        levels, rounds = (history.QUICK_LEVELS, 1) if quick else (history.LEVELS, history.ROUNDS)
+        r.history = await history.run(levels, rounds=rounds)
+
+    await guarded("history growth", 600 if quick else 1500, hist, errors)
+
     r.load_after = report.loadavg()
     r.finished = time.strftime("%Y-%m-%d %H:%M")
     report.write(r, OUT / "results.md", OUT / "results.png")

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import history
 from bench.common import PARTITIONS, Figure
 from bench.feedback_api import HEADER as API_HEADER
 from bench.feedback_api import ApiRun
 from bench.finalize import FinalizeRun
+from bench.history import HistoryRun
 from bench.latency import LatencyRun, pct
 from bench.pipeline import PipelineRun
 from bench.profile import Profile
@@ -62,6 +64,7 @@ class Results:
     api_submissions: int = 0
     finalize_employees: int = 0
     finalize: FinalizeRun | None = None
+    history: HistoryRun | None = None
 
 
 def loadavg() -> str:
@@ -297,6 +300,7 @@ def write(r: Results, md: Path, png: Path) -> None:
         f = Figure(values)
         limit = 200 if name == "scoring (finalize)" else 150  # finalising streams the cycle
         add(row(f"peak RSS (VmHWM) {name}", f, "MB", f"< {limit} MB", f.high < limit))
+    lines += history_rows(r.history)
     add("")
 
     add(
@@ -376,6 +380,7 @@ def write(r: Results, md: Path, png: Path) -> None:
             )
         if fin.profile:
             add(fin.profile.markdown("py-spy of the scoring process during finalisation"))
+    lines += history_section(r.history)
     if r.api_rows:
         add("## Feedback API runs\n")
         add(
@@ -408,6 +413,40 @@ def write(r: Results, md: Path, png: Path) -> None:
         },
         {"submit->score p50": submit, "submit->score p99": submit99, "published->score p99": pub99},
     )
+
+
+def history_rows(run: HistoryRun | None) -> list[str]:
+    """Rows of the main table: each workload's cost at the largest history over the smallest."""
+    if run is None or len(run.levels) < 2:
+        return []
+    low, high = run.levels[0].documents, run.levels[-1].documents
+    return [
+        row(
+            f"history growth: {name} cost at {high:,} / at {low:,} documents",
+            fig([ratio]),
+            "x",
+            "<= 1.2",
+            ok,
+            2,
+        )
+        for name, ratio, ok in history.ratios(run)
+    ]
+
+
+def history_section(run: HistoryRun | None) -> list[str]:
+    """## History growth: the per-level table of bench.history."""
+    if run is None:
+        return []
+    return [
+        "## History growth\n",
+        f"The same workload with N documents of earlier cycles in the databases (`bench/history.py`;"
+        f" N in total over the collections it reads, weighted towards the big ones), all in"
+        f" {run.elapsed_s:.0f} s; seeding inserted {fmt(run.seeded_per_s)} documents/s. Cost is the CPU"
+        f' of the service(s) and FerretDB per operation; "held" counts the seeded documents, the'
+        f" workload's employees' own earlier cycles included.\n",
+        *history.table(run),
+        "",
+    ]
 
 
 def chart(r: Results, png: Path, rates: dict[str, Figure], lat: dict[str, Figure]) -> None:
