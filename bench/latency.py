@@ -73,7 +73,7 @@ CONSUMES = {
 #: What each service publishes, whose last record ends its drain.
 OUTPUT = {"scoring": SCORES_TOPIC, "career": RECOMMENDATIONS_TOPIC, "notify": DELIVERIES_TOPIC}
 #: How long the stages may take to drain after the last answer before the run gives up on them.
-DRAIN_BOUND_S = 120.0
+DRAIN_BOUND_S = 240.0
 #: Keep-alive connections submitting (bench.common.KeepAlive: httpx's pool spent more CPU queueing
 #: thousands of waiting requests than the service spent answering them, and capped the rate at
 #: about 35/s); enough that a submission waits for a connection only when the service is behind.
@@ -294,7 +294,7 @@ async def run_once(rate: float = 200, seconds: float = 60) -> LatencyRun:
                 committed = await drain(offsets, answered)
                 # What a stage publishes goes out through its outbox after it commits: its last
                 # record counts too (the tracker reads every output until a quiet 3 s).
-                await tracker.quiet(3, timeout=DRAIN_BOUND_S)
+                await tracker.quiet(3, timeout=30)
                 stop_sampling.set()
                 await sampler
                 result.cpu = meter.stop()
