@@ -482,9 +482,11 @@ class ScoringService:
                     nips.add(doc["nip"])
                     if k % YIELD_EVERY == 0:
                         await asyncio.sleep(0)  # lets the next batch's fetch go on
-            members = {nip: m for nip, m in (await directory).items() if nip in nips}
+            members = await directory
         finally:
             directory.cancel()
+        for nip in members.keys() - nips:  # in place: a second map of the region is megabytes
+            del members[nip]
         if missing := nips - members.keys():  # moved from another region
             moved = await self.store.employees(missing, SCORING_FIELDS)
             members |= {nip: _Member.of(doc) for nip, doc in moved.items()}
