@@ -9,15 +9,15 @@ whose record of what is owed is the cycle's ``closing`` state.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import sys
 import time
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from services.scoring.domain import (
     DEFAULT_RULES,
@@ -40,7 +40,7 @@ from services.scoring.mapping import (
     to_cycle_inputs,
     unit_member,
 )
-from services.scoring.store import FINALS, ScoringStore, doc_id
+from services.scoring.store import FINALS, SCORING_FIELDS, ScoringStore, doc_id
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events.base import Event, utcnow
 from shared.events.feedback import (
@@ -79,16 +79,63 @@ YIELD_EVERY = 200
 """Employees scored between two returns to the event loop while a cycle is finalised."""
 FINAL_BATCH = 500
 """Final scores published, then written, at a time while a cycle is finalised."""
+READ_BLOCK = 1000
+"""Employees whose inputs and score states a finalisation reads at a time, in whole units: the
+most ids one indexed ``$in`` holds (store.IN_LIMIT)."""
 
 
-def _pack(doc: dict[str, Any]) -> bytes:
-    """An inputs document, compressed to keep it between finalisation passes (JSON types only)."""
-    return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+def unit_blocks(units: Mapping[str, list[str]], size: int) -> list[list[tuple[str, list[str]]]]:
+    """The units in id order, each with its members in NIP order, in blocks of at most ``size``
+    members; a unit larger than ``size`` is a block of its own (its curve needs all of them)."""
+    blocks: list[list[tuple[str, list[str]]]] = []
+    held = size
+    for unit_id in sorted(units):
+        nips = sorted(units[unit_id])
+        if held + len(nips) > size:
+            blocks.append([])
+            held = 0
+        blocks[-1].append((unit_id, nips))
+        held += len(nips)
+    return blocks
 
 
-def _unpack(blob: bytes) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(zlib.decompress(blob))
-    return doc
+class _Member(NamedTuple):
+    """What finalisation keeps of an employee with inputs in the cycle, from the first pass to
+    the second: four fields, not the employee's document."""
+
+    unit_id: str
+    team_id: str | None
+    service_role: bool
+    region: str
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any]) -> _Member:
+        team = doc.get("team_id")
+        return cls(
+            sys.intern(doc["unit_id"]),
+            sys.intern(team) if team else None,
+            bool(doc.get("service_role")),
+            sys.intern(doc["region"]),
+        )
+
+    def employee(self) -> dict[str, Any]:
+        """The employee as ``mapping.to_cycle_inputs`` and the region's rubric read it."""
+        return self._asdict()
+
+
+class _Read(NamedTuple):
+    """A block's inputs documents and stored score states, keyed by (cycle, NIP)."""
+
+    inputs: dict[Key, dict[str, Any]]
+    states: dict[Key, dict[str, Any]]
+
+
+class _FinalWrite(NamedTuple):
+    """A final (or held) score's document, its event record, and the stored state it replaces."""
+
+    fields: dict[str, Any]
+    record: Record
+    old: dict[str, Any]
 
 
 @dataclass
@@ -255,7 +302,7 @@ class ScoringService:
     async def _cycle_stats(self, cycle_id: str) -> RaterStats:
         if cycle_id not in self._stats:
             stats = RaterStats()
-            async for docs in self.store.cycle_inputs(cycle_id):
+            async for docs in self.store.cycle_feedback(cycle_id):
                 for doc in docs:
                     stats.observe_all(feedback_of(doc))
                 await asyncio.sleep(0)
@@ -350,12 +397,14 @@ class ScoringService:
     async def finalize(self, cycle_id: str) -> int:
         """Final scores for every employee with inputs in the cycle, with the curve per unit.
 
-        Two passes, because the rater statistics need every feedback before any score. The first
-        reads the cycle's inputs once and keeps each document compressed, by unit (a scan costs
-        FerretDB more than the compression costs this process). The second takes a unit at a
-        time, since its curve needs every predicate of the unit before its events: it scores the
-        members, checks the curve, and hands the events over to be published, then the scores
-        to be written, a batch at a time while it goes on with the next unit.
+        Two passes, because the rater statistics need every feedback before any score, and the
+        cycle is never held: a cycle of 100,000 is hundreds of megabytes. The first reads only
+        the NIP and the feedback of each inputs document, for the statistics, and the unit of
+        each employee (:meth:`_survey`). The second takes the units a block at a time
+        (:func:`unit_blocks`), since a curve needs every predicate of its unit before its events:
+        it reads the block's inputs and score states by ``_id`` while the block before is scored,
+        checks each unit's curve, and hands the events over to be published, then the scores to
+        be written, a batch at a time while it goes on.
 
         The cycle stays ``closing`` until the end, so a crash runs all of it again with the same
         event ids (consumers drop the repeats); a final score is only skipped when it is already
@@ -373,37 +422,30 @@ class ScoringService:
             unit_predicates=cycle.get("unit_predicates") or {},
         )
         clock = time.perf_counter()
-        # The score states are read while the inputs are: FerretDB serves both queries at once.
-        states = asyncio.create_task(self.store.cycle_score_states(cycle_id))
-        try:
-            employees, stats, units = await self._read_inputs(cycle_id, cycle["region"])
-            read_s = time.perf_counter() - clock
-            current = await states
-        finally:
-            states.cancel()
+        stats, members = await self._survey(cycle_id, cycle["region"])
+        # Provisional statistics are rebuilt from the stored inputs should a late input come.
+        self._stats.pop(cycle_id, None)
+        read_s = time.perf_counter() - clock
 
-        # A unit at a time: score its members, check its curve, and hand its events over to be
-        # published, then written, a batch at a time while the next unit is scored.
         scored = written = 0
-        batch: list[tuple[dict[str, Any], Record]] = []
+        batch: list[_FinalWrite] = []
         in_flight: asyncio.Task[None] | None = None
 
-        async def hand_over(writes: list[tuple[dict[str, Any], Record]]) -> None:
+        async def hand_over(writes: list[_FinalWrite]) -> None:
             nonlocal in_flight, written
             if in_flight is not None:
                 await in_flight
-            in_flight = asyncio.create_task(self._publish_then_save(writes, current))
+            in_flight = asyncio.create_task(self._publish_then_save(writes))
             written += len(writes)
 
         try:
-            for unit_id in sorted(units):
-                members = await self._score_unit(units.pop(unit_id), employees, stats, current)
-                scored += len(members)
+            async for unit_id, unit in self._read_units(cycle_id, members, stats):
+                scored += len(unit)
                 org = close.unit_predicates.get(unit_id)
                 # A held score is not in the curve: its predicate stands for missing input only.
-                counted = [e for e, s in members if s.status == "final"]
+                counted = [e for e, s, _ in unit if s.status == "final"]
                 check = check_curve(unit_id, org, counted) if org else None
-                batch += self._final_writes(close, [s for _, s in members], current, check)
+                batch += self._final_writes(close, [(s, old) for _, s, old in unit], check)
                 while len(batch) >= FINAL_BATCH:
                     await hand_over(batch[:FINAL_BATCH])
                     del batch[:FINAL_BATCH]
@@ -416,8 +458,8 @@ class ScoringService:
                 in_flight.cancel()  # the whole finalisation runs again: nothing is half-owed
         await self.store.set_cycle(cycle_id, {"status": "closed"})
         log.info(
-            "cycle %s finalised: %d final scores of %d employees; read inputs %.1f s, then scored,"
-            " published and written %.1f s",
+            "cycle %s finalised: %d final scores of %d employees; statistics and units read %.1f s,"
+            " then read, scored, published and written %.1f s",
             cycle_id,
             written,
             scored,
@@ -426,67 +468,95 @@ class ScoringService:
         )
         return written
 
-    async def _read_inputs(
-        self, cycle_id: str, region: str
-    ) -> tuple[dict[str, dict[str, Any]], RaterStats, dict[str, list[bytes]]]:
-        """Pass one: the employees, the rater statistics of every feedback, and each inputs
-        document compressed for the next pass, by unit."""
-        employees = await self.store.region_employees(region)
-        stats = RaterStats()
-        packed: list[tuple[str, bytes]] = []
-        async for docs in self.store.cycle_inputs(cycle_id):
-            for k, doc in enumerate(docs):
-                # Every version of a submission is in its ratee's document.
-                stats.observe_complete(feedback_of(doc))
-                packed.append((doc["nip"], _pack(doc)))
-                if k % YIELD_EVERY == 0:
-                    await asyncio.sleep(0)  # lets the next batch's fetch go on
-        if missing := {nip for nip, _ in packed} - employees.keys():
-            employees |= await self.store.employees(missing)  # moved from another region
-        # Provisional statistics are rebuilt from the stored inputs should a late input come.
-        self._stats.pop(cycle_id, None)
-        units: dict[str, list[bytes]] = defaultdict(list)
-        for nip, blob in packed:
-            if nip in employees:
-                units[employees[nip]["unit_id"]].append(blob)
-            else:
-                log.warning("no employee record for %s; not finalised", nip)
-        return employees, stats, units
+    async def _survey(self, cycle_id: str, region: str) -> tuple[RaterStats, dict[str, _Member]]:
+        """Pass one: the rater statistics of every feedback of the cycle, and what scoring needs
+        of each employee with inputs in it, read at once (FerretDB serves both queries together)."""
+        directory = asyncio.create_task(self._region_members(region))
+        try:
+            stats = RaterStats()
+            nips: set[str] = set()
+            async for docs in self.store.cycle_feedback(cycle_id):
+                for k, doc in enumerate(docs):
+                    # Every version of a submission is in its ratee's document.
+                    stats.observe_complete(feedback_of(doc))
+                    nips.add(doc["nip"])
+                    if k % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # lets the next batch's fetch go on
+            members = await directory
+        finally:
+            directory.cancel()
+        for nip in members.keys() - nips:  # in place: a second map of the region is megabytes
+            del members[nip]
+        if missing := nips - members.keys():  # moved from another region
+            moved = await self.store.employees(missing, SCORING_FIELDS)
+            members |= {nip: _Member.of(doc) for nip, doc in moved.items()}
+        for nip in sorted(nips - members.keys()):
+            log.warning("no employee record for %s; not finalised", nip)
+        return stats, members
+
+    async def _region_members(self, region: str) -> dict[str, _Member]:
+        return {doc["_id"]: _Member.of(doc) async for doc in self.store.region_employees(region)}
+
+    async def _read_units(
+        self, cycle_id: str, members: dict[str, _Member], stats: RaterStats
+    ) -> AsyncIterator[tuple[str, list[tuple[CurveEntry, _Scored, dict[str, Any]]]]]:
+        """Pass two: each unit's members scored, with their stored score states, in unit order;
+        a block's inputs and states are read while the block before it is scored."""
+        units: dict[str, list[str]] = defaultdict(list)
+        for nip, member in members.items():
+            units[member.unit_id].append(nip)
+        blocks = unit_blocks(units, READ_BLOCK)
+        units.clear()
+        reading: asyncio.Task[_Read] | None = None
+        try:
+            for k, block in enumerate(blocks):
+                if reading is None:
+                    reading = asyncio.create_task(self._read_block(cycle_id, block))
+                read = await reading
+                reading = None
+                if k + 1 < len(blocks):
+                    reading = asyncio.create_task(self._read_block(cycle_id, blocks[k + 1]))
+                for unit_id, nips in block:
+                    yield unit_id, await self._score_unit(cycle_id, nips, members, stats, read)
+        finally:
+            if reading is not None:
+                reading.cancel()
+
+    async def _read_block(self, cycle_id: str, block: list[tuple[str, list[str]]]) -> _Read:
+        keys = [(cycle_id, nip) for _, nips in block for nip in nips]
+        inputs, states = await asyncio.gather(self.store.inputs(keys), self.store.score_states(keys))
+        return _Read(inputs, states)
 
     async def _score_unit(
-        self,
-        blobs: list[bytes],
-        employees: dict[str, dict[str, Any]],
-        stats: RaterStats,
-        current: dict[Key, dict[str, Any]],
-    ) -> list[tuple[CurveEntry, _Scored]]:
-        """Each member's final score: its curve entry and its compressed JSON (about 1 KB, where
-        the Score object takes 29 KB; a unit may have thousands of members)."""
-        members: list[tuple[CurveEntry, _Scored]] = []
-        for i, blob in enumerate(blobs):
+        self, cycle_id: str, nips: list[str], members: dict[str, _Member], stats: RaterStats, read: _Read
+    ) -> list[tuple[CurveEntry, _Scored, dict[str, Any]]]:
+        """Each member's final score: its curve entry, its compressed JSON (about 1 KB, where
+        the Score object takes 29 KB; a unit may have thousands of members) and its stored state."""
+        out: list[tuple[CurveEntry, _Scored, dict[str, Any]]] = []
+        for i, nip in enumerate(nips):
             if i % YIELD_EVERY == 0:
                 # A cycle of 100,000 takes a minute of CPU: let the consumer's heartbeats, the
-                # relay, the batches in flight and the health checks run meanwhile.
+                # relay, the reads and batches in flight and the health checks run meanwhile.
                 await asyncio.sleep(0)
-            doc = _unpack(blob)
-            state = current.get((doc["cycle_id"], doc["nip"]), {})
-            assessed = self._compute(doc, employees[doc["nip"]], stats, state.get("revision", 0) + 1)
+            doc = read.inputs.pop((cycle_id, nip), None)
+            if doc is None:
+                continue  # deleted since the first pass: nothing to score
+            state = read.states.pop((cycle_id, nip), {})
+            member = members[nip]
+            assessed = self._compute(doc, member.employee(), stats, state.get("revision", 0) + 1)
             json_z = zlib.compress(assessed.score.model_dump_json().encode(), 1)
             status = final_status(assessed, accepted_incomplete=bool(state.get("accepted_incomplete")))
-            members.append((CurveEntry.from_score(assessed.score), _Scored.of(assessed, json_z, status)))
-        return members
+            out.append((CurveEntry.from_score(assessed.score), _Scored.of(assessed, json_z, status), state))
+        return out
 
-    async def _publish_then_save(
-        self, writes: list[tuple[dict[str, Any], Record]], current: dict[Key, dict[str, Any]]
-    ) -> None:
+    async def _publish_then_save(self, writes: list[_FinalWrite]) -> None:
         await self.relay.publish_unstaged(
-            [record for _, record in writes], [(FINALS, fields["_id"]) for fields, _ in writes]
+            [w.record for w in writes], [(FINALS, w.fields["_id"]) for w in writes]
         )
         fresh: list[dict[str, Any]] = []
         replacing: list[dict[str, Any]] = []
         cleared: dict[str, dict[str, Any]] = {}
-        for fields, _ in writes:
-            old = current.get((fields["cycle_id"], fields["nip"])) or {}
+        for fields, _, old in writes:
             (replacing if old.get("has_final") else fresh).append(fields)
             if old.get("calibrated_final"):
                 cleared[fields["_id"]] = calibration_cleared(old["calibrated_final"], fields["predicate"])
@@ -495,23 +565,22 @@ class ScoringService:
     def _final_writes(
         self,
         event: CycleClosed,
-        scored: list[_Scored],
-        current: dict[Key, dict[str, Any]],
+        scored: list[tuple[_Scored, dict[str, Any]]],
         check: CurveCheck | None,
-    ) -> list[tuple[dict[str, Any], Record]]:
-        """The final documents and ScoreFinalized records of ``scored``. Each score's JSON goes
+    ) -> list[_FinalWrite]:
+        """The final documents and ScoreFinalized records of ``scored``, each with its stored
+        state (:meth:`ScoringStore.score_states`). Each score's JSON goes
         into both as it is: validating it into a Score only to serialise it twice again took a
         fifth of the finalisation's CPU (test_final_scores checks the records are whole events)."""
-        writes: list[tuple[dict[str, Any], Record]] = []
+        writes: list[_FinalWrite] = []
         now = utcnow()
-        for s in scored:
-            old = current.get((s.cycle_id, s.nip))
+        for s, old in scored:
             if old and old.get("status") == s.status and old.get("digest") == s.digest:
                 continue  # a redelivered CycleClosed: this final (or held) score stands
             org = event.unit_predicates.get(s.unit_id)
             score_json = zlib.decompress(s.json_z)
             if s.status == "held":
-                writes.append(self._held_write(event, s, score_json, now, org))
+                writes.append(_FinalWrite(*self._held_write(event, s, score_json, now, org), old))
                 continue
             violations = list(check.violations) if check else []
             proposed = check.proposed.get(s.nip) if check else None
@@ -530,7 +599,8 @@ class ScoringService:
                 violations=[v.model_dump() for v in violations],
                 proposed_predicate=proposed.value if proposed else None,
             )
-            writes.append((fields, record_of(finalized, finalized.to_bytes_with(score=score_json))))
+            record = record_of(finalized, finalized.to_bytes_with(score=score_json))
+            writes.append(_FinalWrite(fields, record, old))
         return writes
 
     @staticmethod

@@ -55,6 +55,18 @@ SCORE_STATE_FIELDS = {
 }
 
 
+#: The most ids one ``$in`` holds: the local FerretDB searches an index for a ``$in`` of 1 to 1,000
+#: values (docs/ferretdb.md, patch 0003) and reads the whole collection for a longer one.
+IN_LIMIT = 1000
+#: What finalisation's first pass needs of an inputs document: the rater statistics' feedback.
+FEEDBACK_FIELDS = {"nip": 1, "feedback": 1}
+
+
+def chunks(ids: list[str], size: int = IN_LIMIT) -> Iterable[list[str]]:
+    """``ids`` in lists of at most ``size``, for ``$in`` queries an index answers."""
+    return (ids[k : k + size] for k in range(0, len(ids), size))
+
+
 def doc_id(cycle_id: str, nip: str) -> str:
     return f"{cycle_id}|{nip}"
 
@@ -95,16 +107,21 @@ class ScoringStore:
         if ops:
             await self.db[EMPLOYEES].bulk_write(ops, ordered=False)
 
-    async def employees(self, nips: Iterable[str]) -> dict[str, dict[str, Any]]:
-        cursor = self.db[EMPLOYEES].find({"_id": {"$in": list(set(nips))}})
-        return {doc["_id"]: doc async for doc in cursor}
+    async def employees(
+        self, nips: Iterable[str], fields: Mapping[str, int] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The employees of ``nips`` by NIP; ``fields`` projects them."""
+        out: dict[str, dict[str, Any]] = {}
+        for ids in chunks(sorted(set(nips))):
+            async for doc in self.db[EMPLOYEES].find({"_id": {"$in": ids}}, fields):
+                out[doc["_id"]] = doc
+        return out
 
-    async def region_employees(self, region: str) -> dict[str, dict[str, Any]]:
-        """What scoring needs of every employee of ``region`` (:data:`SCORING_FIELDS`): one scan,
-        where a ``$in`` of a whole cycle's NIPs would make FerretDB compare every document with
-        every NIP."""
-        cursor = self.db[EMPLOYEES].find({"region": region}, SCORING_FIELDS).batch_size(5000)
-        return {doc["_id"]: doc async for doc in cursor}
+    async def region_employees(self, region: str) -> AsyncIterator[dict[str, Any]]:
+        """What scoring needs of every employee of ``region`` (:data:`SCORING_FIELDS`), through
+        the region's index, where a ``$in`` of a whole cycle's NIPs would take a hundred queries."""
+        async for doc in self.db[EMPLOYEES].find({"region": region}, SCORING_FIELDS).batch_size(5000):
+            yield doc
 
     async def employee(self, nip: str) -> dict[str, Any] | None:
         return await self.db[EMPLOYEES].find_one({"_id": nip})
@@ -133,13 +150,17 @@ class ScoringStore:
             await self.db[INPUTS].bulk_write(ops, ordered=False)
 
     async def inputs(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        ids = [doc_id(c, n) for c, n in keys]
-        cursor = self.db[INPUTS].find({"_id": {"$in": ids}})
-        return {(doc["cycle_id"], doc["nip"]): doc async for doc in cursor}
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for ids in chunks([doc_id(c, n) for c, n in keys]):
+            async for doc in self.db[INPUTS].find({"_id": {"$in": ids}}):
+                out[doc["cycle_id"], doc["nip"]] = doc
+        return out
 
-    async def cycle_inputs(self, cycle_id: str, batch: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
-        """Every inputs document of the cycle, ``batch`` at a time, the next batch read meanwhile."""
-        async for docs in read_ahead(self.db[INPUTS].find({"cycle_id": cycle_id}), batch):
+    async def cycle_feedback(self, cycle_id: str, batch: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
+        """The NIP and the feedback entries of every inputs document of the cycle
+        (:data:`FEEDBACK_FIELDS`), ``batch`` documents at a time, the next batch read meanwhile."""
+        cursor = self.db[INPUTS].find({"cycle_id": cycle_id}, FEEDBACK_FIELDS)
+        async for docs in read_ahead(cursor, batch):
             yield docs
 
     # ------------------------------------------------------------------ scores
@@ -161,16 +182,25 @@ class ScoringStore:
         marked with its collection (``_in``); ``fields`` projects them."""
         return latest(await self._find(query, fields))
 
+    async def _find_keys(
+        self, keys: Iterable[tuple[str, str]], fields: Mapping[str, int] | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`_find` of the score documents of ``keys``, by ``_id``."""
+        docs: list[dict[str, Any]] = []
+        for ids in chunks([doc_id(c, n) for c, n in keys]):
+            docs += await self._find({"_id": {"$in": ids}}, fields)
+        return docs
+
     async def scores(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        found = await self.find_scores({"_id": {"$in": [doc_id(c, n) for c, n in keys]}})
+        found = latest(await self._find_keys(keys))
         return {(doc["cycle_id"], doc["nip"]): doc for doc in found.values()}
 
-    async def cycle_score_states(self, cycle_id: str) -> dict[tuple[str, str], dict[str, Any]]:
-        """Status, revision and digest of every current score of the cycle, keyed like
-        :meth:`scores`, in one scan of each collection (:data:`SCORE_STATE_FIELDS`; a cycle of
-        100,000 scores would not fit in memory). ``has_final`` says that a ``finals`` document
-        exists, current or not; ``calibrated_final`` is the predicate of a calibrated one."""
-        docs = await self._find({"cycle_id": cycle_id}, SCORE_STATE_FIELDS)
+    async def score_states(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Status, revision and digest of the current scores of ``keys``, keyed like
+        :meth:`scores` (:data:`SCORE_STATE_FIELDS`, not the score: finalisation reads them a block
+        of units at a time). ``has_final`` says that a ``finals`` document exists, current or
+        not; ``calibrated_final`` is the predicate of a calibrated one."""
+        docs = await self._find_keys(keys, SCORE_STATE_FIELDS)
         finals = {doc["_id"]: doc for doc in docs if doc["_in"] == FINALS}
         return {
             (doc["cycle_id"], doc["nip"]): {

@@ -31,16 +31,18 @@ FILTERED = (
 
 @dataclass
 class Query:
-    """One read or write as the store sent it: its filter and, for a find, its sort and limit."""
+    """One read or write as the store sent it: its filter and, for a find, its projection, sort
+    and limit."""
 
     collection: str
     filter: dict[str, Any]
     sort: list[tuple[str, int]] = field(default_factory=list)
     limit: int = 0
     skip: int = 0
+    projection: dict[str, Any] | None = None
 
     def key(self) -> tuple[str, str]:
-        return self.collection, repr((self.filter, self.sort, self.limit, self.skip))
+        return self.collection, repr((self.filter, self.projection, self.sort, self.limit, self.skip))
 
 
 @dataclass
@@ -110,7 +112,8 @@ class RecordingCollection:
         return self._recorded.add(Query(self._collection.name, dict(query or {}), **extra))
 
     def find(self, query: Mapping[str, Any] | None = None, *args: Any, **kwargs: Any) -> RecordingCursor:
-        noted = self._note(query)
+        fields = args[0] if args else kwargs.get("projection")
+        noted = self._note(query, projection=dict(fields) if fields is not None else None)
         return RecordingCursor(self._collection.find(query, *args, **kwargs), noted, self._recorded)
 
     def __getattr__(self, name: str) -> Any:

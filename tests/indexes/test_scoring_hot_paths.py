@@ -7,10 +7,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
+from bench.workload import closing, cycle_id, provisional_scores, stored_inputs
+from services.scoring import service as scoring_service
 from services.scoring.service import ScoringService
-from services.scoring.store import CYCLES, EMPLOYEES, FINALS, INPUTS, SCORES, ScoringStore
+from services.scoring.store import CYCLES, EMPLOYEES, FEEDBACK_FIELDS, FINALS, INPUTS, SCORES, ScoringStore
 from shared.events.feedback import CycleOpened
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import build_registry
@@ -19,6 +22,7 @@ from tests.indexes.recorder import Recorded, RecordingDatabase, nowhere, seed, u
 from tests.scoring.test_service_flow import BOSS, CYCLE, NURSE, PEERS, UNIT, employee, envelope, inputs
 
 HISTORY = 50_000
+CLOSED = 130  # employees of the cycle a close finalises: the workload's units of 50, 50 and 30
 
 
 async def _seed(db: Any) -> None:
@@ -75,4 +79,40 @@ async def test_inputs_and_score_reads_go_through_indexes(
 
     assert await db[SCORES].count_documents({"cycle_id": CYCLE}) == 1, "the inputs were scored"
     assert len(recorded.queries) >= 6, recorded.queries
+    assert await unindexed(db, recorded) == [], recorded.queries
+
+
+async def test_a_close_reads_the_cycle_a_block_of_units_at_a_time_through_indexes(
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Finalisation never holds the cycle: its only cycle-wide read of the inputs takes the NIP
+    and the feedback (the rater statistics), and whole inputs documents and score states are read
+    by ``_id``, a block of whole units at a time, every query through an index."""
+    monkeypatch.setattr(scoring_service, "READ_BLOCK", 50)  # the workload's units: 50, 50, 30
+    db = mongo[isolated_settings.database("scoring")]
+    recorded = Recorded()
+    recording = RecordingDatabase(db, recorded)
+    store = ScoringStore(recording)  # type: ignore[arg-type]
+    await store.ensure_indexes()
+    await _seed(db)
+    for chunk in stored_inputs(CLOSED):
+        await db[EMPLOYEES].insert_many([c["employee"] for c in chunk])
+        await db[INPUTS].insert_many([c["inputs"] for c in chunk])
+    for docs in provisional_scores(CLOSED):
+        await db[SCORES].insert_many(docs)
+    service = ScoringService(store, OutboxRelay(recording, nowhere, isolated_settings), build_registry())  # type: ignore[arg-type]
+
+    recorded.clear()
+    assert await service.finalize_cycle(closing(CLOSED)) == CLOSED
+
+    cycle_wide = [q for q in recorded.queries if q.filter.get("cycle_id") == cycle_id("marelan")]
+    assert [(q.collection, q.projection) for q in cycle_wide] == [(INPUTS, FEEDBACK_FIELDS)]
+    by_id = [q for q in recorded.queries if q.collection in (INPUTS, SCORES, FINALS) and q not in cycle_wide]
+    assert {q.collection for q in by_id} == {INPUTS, SCORES, FINALS}, by_id
+    for q in by_id:
+        assert list(q.filter) == ["_id"], q
+        ids = q.filter["_id"]["$in"] if isinstance(q.filter["_id"], dict) else [q.filter["_id"]]
+        assert 0 < len(ids) <= 50, q
     assert await unindexed(db, recorded) == [], recorded.queries

@@ -14,13 +14,23 @@ from motor.motor_asyncio import AsyncIOMotorClient
 
 from bench.workload import closing, cycle_id, stored_inputs
 from services.scoring import service as scoring_service
-from services.scoring.service import ScoringService
+from services.scoring.service import ScoringService, unit_blocks
 from services.scoring.store import ScoringStore
 from shared.outbox import OUTBOX_FIELD, OutboxRelay
 from shared.plugins.manager import build_registry
 from shared.settings import Settings
 
 EMPLOYEES = 130  # three units of the workload (50, 50, 30): the last batch is a short one
+
+
+def test_units_are_read_in_blocks_of_whole_units_in_id_order() -> None:
+    units = {"u2": ["n3", "n1"], "u1": ["n2"], "u3": ["n4", "n5", "n6"], "u4": ["n7"], "u5": list("abcde")}
+    assert unit_blocks(units, 3) == [
+        [("u1", ["n2"]), ("u2", ["n1", "n3"])],
+        [("u3", ["n4", "n5", "n6"])],
+        [("u4", ["n7"])],
+        [("u5", ["a", "b", "c", "d", "e"])],  # larger than a block: its curve needs every member
+    ]
 
 
 async def _seed(db: Any) -> str:

@@ -30,10 +30,14 @@ class _Tally:
     squares: int = 0
     ratees: Counter[str] = field(default_factory=Counter)
 
-    def add(self, ratee: str, values: tuple[int, ...], sign: int) -> None:
+    def add(self, ratee: str | None, values: tuple[int, ...], sign: int) -> None:
+        """Add (``sign`` +1) or remove (-1) one submission's ratings; ``ratee`` None for a tally
+        whose ratees nobody counts (the cycle's: a Counter of every ratee of a region)."""
         self.n += sign * len(values)
         self.total += sign * sum(values)
         self.squares += sign * sum(v * v for v in values)
+        if ratee is None:
+            return
         self.ratees[ratee] += sign
         if self.ratees[ratee] <= 0:
             del self.ratees[ratee]
@@ -142,7 +146,7 @@ class RaterStats:
     def _apply(self, entry: _Entry, sign: int) -> None:
         tally = self._raters.setdefault(entry.rater, _Tally())
         tally.add(entry.ratee, entry.values, sign)
-        self._all.add(entry.ratee, entry.values, sign)
+        self._all.add(None, entry.values, sign)
         if tally.n == 0:
             del self._raters[entry.rater]
 
