@@ -123,15 +123,7 @@ async def main(quick: bool) -> None:
 
     await guarded("feedback API", 600, api, errors)
 
-    # 6. Cycle finalisation at 100,000 employees ------------------------------------------
-    r.finalize_employees = 5_000 if quick else 100_000
-
-    async def fin() -> None:
-        r.finalize = await finalize.run(r.finalize_employees, runs=runs, timeout=60 if quick else 420)
-
-    await guarded("finalize", 1800, fin, errors)
-
-    # 7. History growth: the same work at 10,000 to 1,000,000 documents of earlier cycles --------
+    # 6. History growth: the same work at 10,000 to 1,000,000 documents of earlier cycles --------
     async def hist() -> None:
         from bench import history
 
@@ -139,6 +131,14 @@ async def main(quick: bool) -> None:
         r.history = await history.run(levels, rounds=rounds)
 
     await guarded("history growth", 600 if quick else 1500, hist, errors)
+
+    # 7. Cycle finalisation at 100,000 employees ------------------------------------------
+    r.finalize_employees = 5_000 if quick else 100_000
+
+    async def fin() -> None:
+        r.finalize = await finalize.run(r.finalize_employees, runs=runs, timeout=60 if quick else 420)
+
+    await guarded("finalize", 1800, fin, errors)
 
     r.load_after = report.loadavg()
     r.finished = time.strftime("%Y-%m-%d %H:%M")

@@ -229,9 +229,13 @@ async def run_once(rate: float = 200, seconds: float = 60) -> LatencyRun:
             notified: dict[str, float] = {}
             inboxed: dict[str, float] = {}
 
+            computed = [0]  # every ScoreComputed, each due a webhook
+
             def on_record(topic: str, record: Any, now: float) -> None:
                 event = json.loads(record.value)
                 corr = event.get("correlation_id", "")
+                if event.get("type") == "scoring.score_computed":
+                    computed[0] += 1
                 if not corr.startswith("lat-"):
                     return
                 if topic == INPUTS_TOPIC:
@@ -292,6 +296,12 @@ async def run_once(rate: float = 200, seconds: float = 60) -> LatencyRun:
                 result.achieved_rate = result.accepted / (answered - t0)
                 result.submitted = total
                 committed = await drain(offsets, answered)
+                # notify sends webhooks after it commits: wait for one per score event (bounded).
+                deadline = answered + DRAIN_BOUND_S
+                while time.monotonic() < deadline:
+                    if receiver.hits >= computed[0]:
+                        break
+                    await asyncio.sleep(0.5)
                 # What a stage publishes goes out through its outbox after it commits: its last
                 # record counts too (the tracker reads every output until a quiet 3 s).
                 await tracker.quiet(3, timeout=30)
