@@ -47,6 +47,10 @@ REGIONS = "regions"
 """The regions notify has seen an employee of, by ``_id``: so that knowing one is an index read."""
 
 
+#: Pending deliveries a claim reads, oldest first, to find one no other replica took meanwhile.
+CLAIM_CANDIDATES = 8
+
+
 @dataclass(frozen=True)
 class Delivery:
     """A stored delivery: the notification as planned and what became of it."""
@@ -184,20 +188,32 @@ class NotifyStore:
         return [doc for i, doc in enumerate(docs) if i not in seen]
 
     async def claim_next(self, token: str, now: datetime, lease_until: datetime) -> Delivery | None:
-        """Atomically move the oldest pending delivery to in_progress under ``token``."""
-        doc = await self.db[DELIVERIES].find_one_and_update(
-            {"status": DeliveryStatus.PENDING.value},
-            {
-                "$set": {
-                    "status": DeliveryStatus.IN_PROGRESS.value,
-                    "claim": token,
-                    "lease_until": lease_until,
-                }
-            },
-            sort=[("created_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
-        return Delivery.from_doc(doc) if doc else None
+        """Move the oldest pending delivery to in_progress under ``token``.
+
+        The oldest few pending are read through the (status, created_at) index, and the first
+        still pending is claimed by ``_id``: a sorted ``find_one_and_update`` would be one
+        statement, but FerretDB pushes no sort down for it, so it read and sorted every pending
+        delivery for each claim, and a backlog of thousands made notify send a dozen a second.
+        A replica that claims a candidate first makes this one try the next.
+        """
+        pending = {"status": DeliveryStatus.PENDING.value}
+        oldest = self.db[DELIVERIES].find(pending, {"_id": 1}).sort("created_at", ASCENDING)
+        oldest = oldest.limit(CLAIM_CANDIDATES)
+        for candidate in [doc["_id"] async for doc in oldest]:
+            doc = await self.db[DELIVERIES].find_one_and_update(
+                {"_id": candidate, **pending},
+                {
+                    "$set": {
+                        "status": DeliveryStatus.IN_PROGRESS.value,
+                        "claim": token,
+                        "lease_until": lease_until,
+                    }
+                },
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is not None:
+                return Delivery.from_doc(doc)
+        return None
 
     async def finish(
         self, nid: str, token: str, fields: dict[str, Any], attempts: int, events: Iterable[Event]

@@ -40,9 +40,13 @@ class Query:
     limit: int = 0
     skip: int = 0
     projection: dict[str, Any] | None = None
+    #: Sent as findAndModify, whose sort FerretDB never pushes down (patch 0004 covers find only).
+    modify: bool = False
 
     def key(self) -> tuple[str, str]:
-        return self.collection, repr((self.filter, self.projection, self.sort, self.limit, self.skip))
+        return self.collection, repr(
+            (self.filter, self.projection, self.sort, self.limit, self.skip, self.modify)
+        )
 
 
 @dataclass
@@ -122,7 +126,13 @@ class RecordingCollection:
 
             def call(query: Mapping[str, Any] | None = None, *args: Any, **kwargs: Any) -> Any:
                 sort = kwargs.get("sort")
-                self._note(query, sort=list(sort) if sort else [])
+                one = name == "find_one" or name.startswith("find_one_and_")
+                self._note(
+                    query,
+                    sort=list(sort) if sort else [],
+                    limit=1 if one and sort else 0,
+                    modify=name.startswith("find_one_and_"),
+                )
                 return attr(query, *args, **kwargs)
 
             return call
@@ -157,7 +167,8 @@ async def unindexed(db: Any, recorded: Recorded) -> list[str]:
 
     A filter must be pushed down and searched through an index. A sorted read with a limit must
     also have its sort and limit pushed down, and SQLite must walk an index in that order (no
-    temporary B-tree): otherwise every match is read and sorted to return the first few.
+    temporary B-tree): otherwise every match is read and sorted to return the first few. A sorted
+    find-and-modify never is: FerretDB pushes no sort down for it.
     """
     out = []
     for q in recorded.queries:
@@ -177,6 +188,8 @@ async def unindexed(db: Any, recorded: Recorded) -> list[str]:
             indexed = False
         if q.sort and q.limit and "TEMP B-TREE" in detail:
             indexed = False  # every match read and sorted by SQLite before the limit
+        if q.modify and q.sort:
+            indexed = False  # findAndModify reads and sorts every match: find the _id, then modify
         if not indexed:
             shown = f"{q.collection} {q.filter} sort={q.sort} limit={q.limit} skip={q.skip}"
             out.append(f"{shown}: {detail or plan}")
