@@ -41,15 +41,21 @@ async def _seed(db: Any) -> None:
     )
 
 
-async def test_inputs_and_score_reads_go_through_indexes(
-    isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]]
-) -> None:
-    db = mongo[isolated_settings.database("scoring")]
+async def _seeded_store(db: Any) -> tuple[Recorded, RecordingDatabase, ScoringStore]:
+    """scoring's store over a recording database, its indexes made and the history seeded."""
     recorded = Recorded()
     recording = RecordingDatabase(db, recorded)
     store = ScoringStore(recording)  # type: ignore[arg-type]
     await store.ensure_indexes()
     await _seed(db)
+    return recorded, recording, store
+
+
+async def test_inputs_and_score_reads_go_through_indexes(
+    isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]]
+) -> None:
+    db = mongo[isolated_settings.database("scoring")]
+    recorded, recording, store = await _seeded_store(db)
 
     service = ScoringService(store, OutboxRelay(recording, nowhere, isolated_settings), build_registry())  # type: ignore[arg-type]
     people = [employee(BOSS, None), employee(NURSE, BOSS, service_role=True)] + [
@@ -92,11 +98,7 @@ async def test_a_close_reads_the_cycle_a_block_of_units_at_a_time_through_indexe
     by ``_id``, a block of whole units at a time, every query through an index."""
     monkeypatch.setattr(scoring_service, "READ_BLOCK", 50)  # the workload's units: 50, 50, 30
     db = mongo[isolated_settings.database("scoring")]
-    recorded = Recorded()
-    recording = RecordingDatabase(db, recorded)
-    store = ScoringStore(recording)  # type: ignore[arg-type]
-    await store.ensure_indexes()
-    await _seed(db)
+    recorded, recording, store = await _seeded_store(db)
     for chunk in stored_inputs(CLOSED):
         await db[EMPLOYEES].insert_many([c["employee"] for c in chunk])
         await db[INPUTS].insert_many([c["inputs"] for c in chunk])
