@@ -7,8 +7,8 @@ single-document atomic updates, upserts, unique indexes, simple queries.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, TypeVar
 
 from motor.motor_asyncio import (
     AsyncIOMotorClient,
@@ -30,7 +30,18 @@ from shared.settings import Settings
 Database = AsyncIOMotorDatabase[dict[str, Any]]
 
 #: Server error code of a write that would duplicate a unique key.
+T = TypeVar("T")
 DUPLICATE_KEY = 11000
+#: The most values one ``$in`` may hold to be answered through an index: the local FerretDB
+#: searches an index for a ``$in`` of 1 to 1,000 values (docs/ferretdb.md, patch 0003) and reads
+#: the whole collection for a longer one.
+IN_LIMIT = 1000
+
+
+def in_chunks(values: Sequence[T], size: int = IN_LIMIT) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most ``size``, for ``$in`` queries an index answers."""
+    return (values[k : k + size] for k in range(0, len(values), size))
+
 
 #: Errors after which the same operation may succeed once the database is back.
 TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (

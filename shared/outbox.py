@@ -51,6 +51,8 @@ PENDING_FIELD = "_outbox_pending"
 PENDING = "1"
 #: One document per collection whose documents staged before PENDING_FIELD existed are marked.
 MARKERS_COLLECTION = "outbox_markers"
+#: The projection that leaves the outbox's fields out of a document read for its content.
+HIDDEN = {OUTBOX_FIELD: 0, PENDING_FIELD: 0}
 #: (topic, value, key, headers) records; sends them in order and returns once all are confirmed.
 Record = tuple[str, bytes, bytes, dict[str, str]]
 """A Kafka record as the publisher takes it: topic, value, key, headers."""

@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared import outbox
 from shared.events.base import Event
-from shared.mongo import Database, InsertBatcher, insert_new
+from shared.mongo import Database, InsertBatcher, in_chunks, insert_new
 from shared.outbox import DocumentLocks
 
 UNITS = "units"
@@ -38,7 +38,7 @@ MIGRATIONS = "migrations"
 #: Collections whose documents carry an outbox; the relay sweeps them after a crash.
 OUTBOX_COLLECTIONS = (EMPLOYEES, CYCLES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES)
 BULK_CHUNK = 500
-_NO_OUTBOX = {outbox.OUTBOX_FIELD: 0, outbox.PENDING_FIELD: 0}
+_NO_OUTBOX = outbox.HIDDEN
 #: Collections whose documents every request checks (who is whose supervisor, is the cycle open),
 #: kept for a few seconds (see :meth:`FeedbackStore.reference`).
 REFERENCE_COLLECTIONS = frozenset({EMPLOYEES, CYCLES})
@@ -183,10 +183,8 @@ class FeedbackStore:
         """Those of ``nips`` that belong to an employee of another region (by ``_id``, in chunks
         the local FerretDB answers through the ``_id`` index)."""
         found: set[str] = set()
-        unique = sorted(set(nips))
-        for start in range(0, len(unique), 1000):
-            chunk = unique[start : start + 1000]
-            cursor = self.db[EMPLOYEES].find({"_id": {"$in": chunk}}, {"_id": 1, "region": 1})
+        for chunk in in_chunks(sorted(set(nips))):
+            cursor = self.db[EMPLOYEES].find({"_id": {"$in": list(chunk)}}, {"_id": 1, "region": 1})
             found |= {doc["_id"] async for doc in cursor if doc["region"] != region}
         return found
 

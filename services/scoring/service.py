@@ -81,7 +81,7 @@ FINAL_BATCH = 500
 """Final scores published, then written, at a time while a cycle is finalised."""
 READ_BLOCK = 1000
 """Employees whose inputs and score states a finalisation reads at a time, in whole units: the
-most ids one indexed ``$in`` holds (store.IN_LIMIT)."""
+most ids one indexed ``$in`` holds (shared.mongo.IN_LIMIT)."""
 
 
 def unit_blocks(units: Mapping[str, list[str]], size: int) -> list[list[tuple[str, list[str]]]]:

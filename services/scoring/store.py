@@ -32,9 +32,8 @@ from pymongo import ASCENDING, UpdateOne
 
 from shared import outbox
 from shared.events.base import Event
-from shared.mongo import Database, insert_new, read_ahead
-from shared.outbox import OUTBOX_FIELD as OUTBOX
-from shared.outbox import PENDING_FIELD, DocumentLocks
+from shared.mongo import Database, in_chunks, insert_new, read_ahead
+from shared.outbox import DocumentLocks
 
 EMPLOYEES, CYCLES, INPUTS, SCORES, FINALS = "employees", "cycles", "inputs", "scores", "finals"
 #: Where a score document lives, provisional first: the merge prefers the later on equal revision.
@@ -55,16 +54,8 @@ SCORE_STATE_FIELDS = {
 }
 
 
-#: The most ids one ``$in`` holds: the local FerretDB searches an index for a ``$in`` of 1 to 1,000
-#: values (docs/ferretdb.md, patch 0003) and reads the whole collection for a longer one.
-IN_LIMIT = 1000
 #: What finalisation's first pass needs of an inputs document: the rater statistics' feedback.
 FEEDBACK_FIELDS = {"nip": 1, "feedback": 1}
-
-
-def chunks(ids: list[str], size: int = IN_LIMIT) -> Iterable[list[str]]:
-    """``ids`` in lists of at most ``size``, for ``$in`` queries an index answers."""
-    return (ids[k : k + size] for k in range(0, len(ids), size))
 
 
 def doc_id(cycle_id: str, nip: str) -> str:
@@ -112,7 +103,7 @@ class ScoringStore:
     ) -> dict[str, dict[str, Any]]:
         """The employees of ``nips`` by NIP; ``fields`` projects them."""
         out: dict[str, dict[str, Any]] = {}
-        for ids in chunks(sorted(set(nips))):
+        for ids in in_chunks(sorted(set(nips))):
             async for doc in self.db[EMPLOYEES].find({"_id": {"$in": ids}}, fields):
                 out[doc["_id"]] = doc
         return out
@@ -151,7 +142,7 @@ class ScoringStore:
 
     async def inputs(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         out: dict[tuple[str, str], dict[str, Any]] = {}
-        for ids in chunks([doc_id(c, n) for c, n in keys]):
+        for ids in in_chunks([doc_id(c, n) for c, n in keys]):
             async for doc in self.db[INPUTS].find({"_id": {"$in": ids}}):
                 out[doc["cycle_id"], doc["nip"]] = doc
         return out
@@ -167,7 +158,7 @@ class ScoringStore:
     async def _find(self, query: Mapping[str, Any], fields: Mapping[str, int] | None) -> list[dict[str, Any]]:
         """Score documents of both collections matching ``query``, each marked with the collection
         it was read from (``_in``, not stored)."""
-        projection: dict[str, int] = {**fields, "revision": 1} if fields else {OUTBOX: 0, PENDING_FIELD: 0}
+        projection: dict[str, int] = {**fields, "revision": 1} if fields else outbox.HIDDEN
         docs: list[dict[str, Any]] = []
         for name in SCORE_COLLECTIONS:
             async for doc in self.db[name].find(dict(query), projection).batch_size(5000):
@@ -187,7 +178,7 @@ class ScoringStore:
     ) -> list[dict[str, Any]]:
         """:meth:`_find` of the score documents of ``keys``, by ``_id``."""
         docs: list[dict[str, Any]] = []
-        for ids in chunks([doc_id(c, n) for c, n in keys]):
+        for ids in in_chunks([doc_id(c, n) for c, n in keys]):
             docs += await self._find({"_id": {"$in": ids}}, fields)
         return docs
 
