@@ -201,3 +201,65 @@ async def test_a_one_field_sort_with_a_limit_reads_only_the_first_rows_of_the_in
     assert oldest == [d["_id"] for d in newest[::-1][:5]]
     skipped = [d["_id"] async for d in coll.find({"region": "marelan"}).sort("at", -1).skip(20).limit(5)]
     assert skipped == [d["_id"] for d in newest[20:25]]
+
+
+async def test_a_page_after_a_key_is_an_index_range_and_the_pages_hold_every_document_once(
+    mongo: AsyncIOMotorClient[dict[str, Any]], settings: Settings
+) -> None:
+    """Paging by key ("the 20 after this one") is a range on the sorted field. Without the stack's
+    fifth patch FerretDB answered the range itself: every page read the whole region, so paging
+    by key cost what an offset did. With it, a range of plain strings, ObjectIds or dates on an
+    indexed field is an index range that SQLite walks in order and stops at the limit."""
+    db = mongo[settings.database("stack")]
+    name = f"paged_{uuid.uuid4().hex[:6]}"
+    coll = db[name]
+    await coll.create_index([("region", 1), ("_id", 1)])
+    await coll.create_index([("owner", 1), ("at", -1)])
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    docs = [
+        {
+            "_id": f"1990{i * 7919 % 1000:04d}",
+            "region": "marelan" if i % 3 else "plaju",
+            "owner": "hr:marelan" if i % 2 else "hr:plaju",
+            "at": start + timedelta(minutes=i * 7),
+        }
+        for i in range(1000)
+    ]
+    await coll.insert_many(docs)
+
+    async def walk(query: dict[str, Any], key: str, direction: int, bound: str) -> list[str]:
+        """Every page of 20, each asked for after the last key of the one before."""
+        seen: list[str] = []
+        after: Any = None
+        while True:
+            page_filter = query if after is None else {**query, key: {bound: after}}
+            plan = await db.command(
+                "explain", {"find": name, "filter": page_filter, "sort": {key: direction}, "limit": 20}
+            )
+            detail = " ".join(plan["queryPlanner"]["Plan"])
+            assert plan["filterPushdown"] and plan["sortPushdown"] and plan["limitPushdown"], (page_filter, plan)
+            assert "USING INDEX" in detail and "TEMP B-TREE" not in detail, (page_filter, detail)
+            page = [d async for d in coll.find(page_filter).sort(key, direction).limit(20)]
+            if not page:
+                return seen
+            seen += [d["_id"] for d in page]
+            after = page[-1][key]
+
+    marelan = sorted(d["_id"] for d in docs if d["region"] == "marelan")
+    assert await walk({"region": "marelan"}, "_id", 1, "$gt") == marelan
+    newest = [d["_id"] for d in sorted(docs, key=lambda d: d["at"], reverse=True) if d["owner"] == "hr:plaju"]
+    assert await walk({"owner": "hr:plaju"}, "at", -1, "$lt") == newest
+
+    # Bounds the index does not order as MongoDB does stay with FerretDB, and are still right.
+    for query in (
+        {"region": "marelan", "_id": {"$gt": "1990 0500"}},
+        {"region": "marelan", "_id": {"$gt": 19900500}},
+        {"region": "marelan", "_id": {"$gt": "19900500", "$ne": "19900600"}},
+        {"owner": "hr:plaju", "at": {"$lt": datetime(1999, 1, 1, tzinfo=UTC)}},
+    ):
+        plan = await db.command("explain", {"find": name, "filter": query, "sort": {"_id": 1}, "limit": 5})
+        assert not plan["sortPushdown"], (query, plan)
+    spaced = coll.find({"region": "marelan", "_id": {"$gt": "1990 0500"}}).sort("_id", 1)
+    assert [d["_id"] async for d in spaced] == marelan
+    window = coll.find({"region": "marelan", "_id": {"$gte": "19900500", "$lt": "19900600"}}).sort("_id", 1)
+    assert [d["_id"] async for d in window] == [n for n in marelan if "19900500" <= n < "19900600"]
