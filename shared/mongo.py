@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from motor.motor_asyncio import (
@@ -36,6 +37,26 @@ DUPLICATE_KEY = 11000
 #: searches an index for a ``$in`` of 1 to 1,000 values (docs/ferretdb.md, patch 0003) and reads
 #: the whole collection for a longer one.
 IN_LIMIT = 1000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def page_key(at: datetime, unique: str) -> str:
+    """The key a list pages by: ``at`` as 13 digits of milliseconds, then ``unique``.
+
+    Keys order as their times do, two items of the same millisecond still have two keys, and
+    "the page after this key" is one index range (``{"page_key": {"$lt": key}}``, patch 0005 on
+    the local FerretDB, docs/ferretdb.md). ``unique`` must be of plain characters (letters,
+    digits, ``-``, ``:``, ``_``) and reveal no more than the item shows.
+    """
+    return f"{time_key(at)}-{unique}"
+
+
+def time_key(at: datetime) -> str:
+    """The smallest page key of the instant ``at``: ``{"$gte": time_key(since)}`` keeps the items
+    of ``since`` and after, ``{"$lt": time_key(until)}`` those before ``until``."""
+    if at.tzinfo is None:  # as the driver returns stored times: UTC
+        at = at.replace(tzinfo=UTC)
+    return f"{max(0, (at - EPOCH) // timedelta(milliseconds=1)):013d}"
 
 
 def in_chunks(values: Sequence[T], size: int = IN_LIMIT) -> Iterator[Sequence[T]]:

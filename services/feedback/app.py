@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "submission_key": Provide(lambda: submission_key, use_cache=True, sync_to_thread=False),
             "close_policy": Provide(lambda: close_policy, use_cache=True, sync_to_thread=False),
         },
-        on_startup=[store.ensure_indexes, lambda: store.redact_rater_audit(redacted_audit)],
+        on_startup=[store.ensure_indexes, lambda: store.redact_rater_audit(redacted_audit), store.key_audit],
         description="The feedback service of Kinerja: organisation data, cycles, plans (SKP), reports "
         "and 360 feedback. Guide: docs/feedback.md.",
     )

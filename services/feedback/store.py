@@ -9,6 +9,7 @@ Everything stays inside what FerretDB supports: no $lookup, no change streams, n
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared import outbox
 from shared.events.base import Event
-from shared.mongo import Database, InsertBatcher, in_chunks, insert_new
+from shared.mongo import Database, InsertBatcher, in_chunks, insert_new, page_key, time_key
 from shared.outbox import DocumentLocks
 
 UNITS = "units"
@@ -73,7 +74,7 @@ class FeedbackStore:
         await self.db[SUBMISSIONS].create_index([("cycle_id", ASCENDING), ("ratee_nip", ASCENDING)])
         await self.db[PROGRESS].create_index([("cycle_id", ASCENDING), ("nip", ASCENDING)])
         await self.db[NOTES].create_index([("nip", ASCENDING)])
-        await self.db[AUDIT].create_index([("region", ASCENDING), ("at", DESCENDING)])
+        await self.db[AUDIT].create_index([("region", ASCENDING), ("page_key", DESCENDING)])
         await self.db[RATE_LIMITS].create_index([("window", ASCENDING)])
 
     # ------------------------------------------------------------------ generic versioned writes
@@ -247,7 +248,9 @@ class FeedbackStore:
 
     # ------------------------------------------------------------------ audit and rate limits
     async def audit(self, entry: dict[str, Any]) -> None:
-        await self._insert(AUDIT, entry)
+        # The key the log pages by: its time, then a random token, so that it tells no more
+        # than ``at`` does (an anonymous rating's entry keeps only the day).
+        await self._insert(AUDIT, {**entry, "page_key": page_key(entry["at"], uuid.uuid4().hex)})
 
     async def redact_rater_audit(
         self, rewrite: Callable[[Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
@@ -288,8 +291,30 @@ class FeedbackStore:
             await self.db[RATE_LIMITS].delete_many({"window": {"$lt": window}})
         return count
 
-    async def audit_entries(self, region: str, since: datetime | None, limit: int) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"region": region}
+    async def key_audit(self) -> None:
+        """Once per database, after :meth:`redact_rater_audit`: give each audit entry that earlier
+        versions wrote its ``page_key``. Read once, then a marker in ``migrations`` keeps later
+        starts from scanning the log again; idempotent if replicas start at once."""
+        marker = "audit-page-key"
+        if await self.db[MIGRATIONS].find_one({"_id": marker}) is not None:
+            return
+        async for entry in self.db[AUDIT].find({"page_key": {"$exists": False}}, {"at": 1}):
+            await self.db[AUDIT].update_one(
+                {"_id": entry["_id"], "page_key": {"$exists": False}},
+                {"$set": {"page_key": page_key(entry["at"], uuid.uuid4().hex)}},
+            )
+        with contextlib.suppress(DuplicateKeyError):
+            await self.db[MIGRATIONS].insert_one({"_id": marker, "at": datetime.now(UTC)})
+
+    async def audit_entries(
+        self, region: str, since: datetime | None, before: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Newest first: the ``limit`` entries of ``region`` at or after ``since`` whose key comes
+        before ``before`` (the key of the last entry of the page before), one index range."""
+        window: dict[str, Any] = {}
         if since is not None:
-            query["at"] = {"$gte": since}
-        return await self.find(AUDIT, query, sort="-at", limit=limit)
+            window["$gte"] = time_key(since)
+        if before is not None:
+            window["$lt"] = before
+        query: dict[str, Any] = {"region": region, **({"page_key": window} if window else {})}
+        return await self.find(AUDIT, query, sort="-page_key", limit=limit)

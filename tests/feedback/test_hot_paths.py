@@ -29,17 +29,22 @@ from services.feedback.store import (
     UNITS,
 )
 from shared.auth import Role
+from shared.mongo import page_key
 from shared.settings import Settings
 from tests.feedback.org import SUP, A, B, C, D, plan_body
 from tests.indexes.recorder import Recorded, RecordingDatabase, seed, unindexed
 
 HISTORY = 50_000
 BASE = "/regions/marelan/cycles/marelan-2026"
+_START = datetime(2024, 1, 1, tzinfo=UTC)
+#: The audit history's middle entry, and the key a client would page on from it.
+_OLD_AT = _START + timedelta(minutes=HISTORY // 2)
+OLD_KEY = page_key(_OLD_AT, f"{HISTORY // 2:032x}")
 FORM = {"pencapaian_target": 4, "kontribusi_tim": 3, "perilaku_profesional": 5}
 
 
 async def _seed_history(db: Any) -> None:
-    at = datetime.now(UTC) - timedelta(days=800)
+    at = _START
     docs: dict[str, list[dict[str, Any]]] = {
         name: []
         for name in (EMPLOYEES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES, UNITS, TEAMS, AUDIT)
@@ -61,6 +66,7 @@ async def _seed_history(db: Any) -> None:
                 "_id": f"a-{i}",
                 "region": "marelan",
                 "at": at + timedelta(minutes=i),
+                "page_key": page_key(at + timedelta(minutes=i), f"{i:032x}"),
                 "actor": "hr",
                 "role": "hr_admin",
                 "action": "plan.submitted",
@@ -119,8 +125,11 @@ async def test_a_cycles_requests_read_only_through_indexes(
         ("GET", f"/regions/marelan/employees/{A}", None, hr),
         # Newest-first and paged lists: the index walked in order, up to the page.
         ("GET", "/regions/marelan/audit?limit=20", None, hr),
-        ("GET", "/regions/marelan/employees?limit=3&offset=3", None, hr),
-        ("GET", "/regions/marelan/employees?limit=3&offset=2", None, sup),
+        ("GET", f"/regions/marelan/audit?limit=20&before={OLD_KEY}&since=2020-01-01T00:00:00Z", None, hr),
+        ("GET", "/regions/marelan/employees?limit=3", None, hr),
+        ("GET", f"/regions/marelan/employees?limit=3&after={A}", None, hr),
+        ("GET", "/regions/marelan/employees?limit=2", None, sup),
+        ("GET", f"/regions/marelan/employees?limit=3&after={A}", None, sup),
         ("GET", "/regions/marelan/employees", None, a),
     ]
     answers = {}
@@ -131,8 +140,22 @@ async def test_a_cycles_requests_read_only_through_indexes(
 
     audit = answers[("/regions/marelan/audit?limit=20", hr["Authorization"])]
     assert len(audit) == 20 and audit == sorted(audit, key=lambda e: e["at"], reverse=True)
+    older = answers[
+        (f"/regions/marelan/audit?limit=20&before={OLD_KEY}&since=2020-01-01T00:00:00Z", hr["Authorization"])
+    ]
+    assert [e["page_key"] for e in older] == [
+        page_key(_OLD_AT - timedelta(minutes=i), f"{HISTORY // 2 - i:032x}") for i in range(1, 21)
+    ]
+    # Pages by key: the next page starts after the last NIP of the one before.
+    first = [e["nip"] for e in answers[("/regions/marelan/employees?limit=3", hr["Authorization"])]]
+    second = [
+        e["nip"] for e in answers[(f"/regions/marelan/employees?limit=3&after={A}", hr["Authorization"])]
+    ]
+    assert A in first and second and min(second) > A
     # A supervisor's list: themselves, then their reports by NIP (A < B < C < D), paged as one list.
-    team = answers[("/regions/marelan/employees?limit=3&offset=2", sup["Authorization"])]
+    team = answers[("/regions/marelan/employees?limit=2", sup["Authorization"])]
+    assert [e["nip"] for e in team] == [SUP, A]
+    team = answers[(f"/regions/marelan/employees?limit=3&after={A}", sup["Authorization"])]
     assert [e["nip"] for e in team] == [B, C, D]
     assert [e["nip"] for e in answers[("/regions/marelan/employees", a["Authorization"])]] == [A]
 

@@ -167,7 +167,8 @@ async def unindexed(db: Any, recorded: Recorded) -> list[str]:
 
     A filter must be pushed down and searched through an index. A sorted read with a limit must
     also have its sort and limit pushed down, and SQLite must walk an index in that order (no
-    temporary B-tree): otherwise every match is read and sorted to return the first few. A sorted
+    temporary B-tree): otherwise every match is read and sorted to return the first few. No read
+    skips: an offset reads the rows before the page, so lists page by key. A sorted
     find-and-modify never is: FerretDB pushes no sort down for it.
     """
     out = []
@@ -188,6 +189,8 @@ async def unindexed(db: Any, recorded: Recorded) -> list[str]:
             indexed = False
         if q.sort and q.limit and "TEMP B-TREE" in detail:
             indexed = False  # every match read and sorted by SQLite before the limit
+        if q.skip:
+            indexed = False  # an offset reads every row before the page: lists page by key
         if q.modify and q.sort:
             indexed = False  # findAndModify reads and sorts every match: find the _id, then modify
         if not indexed:

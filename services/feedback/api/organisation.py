@@ -14,10 +14,10 @@ from services.feedback.api.params import (
     ADMINS,
     ANY,
     HR,
+    After,
     Caller,
     Limit,
     Nip,
-    Offset,
     RegionId,
     Relay,
     Store,
@@ -92,10 +92,10 @@ class EmployeeController(Controller):
         request: Caller,
         store: Store,
         region: RegionId,
-        offset: Offset = 0,
+        after: After = None,
         limit: Limit = 100,
     ) -> list[EmployeeRecord]:
-        return await service.list_employees(store, request.user, region, offset, limit)
+        return await service.list_employees(store, request.user, region, after, limit)
 
     @get("/{nip:str}", guards=[requires(*ANY)], summary="One employee")
     async def get_employee(

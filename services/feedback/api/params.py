@@ -40,7 +40,22 @@ UnitId = Annotated[str, Parameter(title="Unit (dinas) id", pattern=ID_PATTERN)]
 TeamId = Annotated[str, Parameter(title="Team id", pattern=ID_PATTERN)]
 CycleId = Annotated[str, Parameter(title="Cycle id", pattern=ID_PATTERN)]
 Nip = Annotated[str, Parameter(title="NIP (18 digits)", pattern=NIP_PATTERN)]
-Offset = Annotated[int, Parameter(title="Rows to skip", ge=0, le=1_000_000)]
+After = Annotated[
+    str | None,
+    Parameter(
+        title="NIP of the last row of the page before",
+        description="The next page starts after it; omit it for the first page.",
+        pattern=NIP_PATTERN,
+    ),
+]
+AuditBefore = Annotated[
+    str | None,
+    Parameter(
+        title="Page key of the last entry of the page before",
+        description="The next page holds the entries older than it; omit it for the newest.",
+        pattern=r"^[0-9]{13}-[0-9a-f]{32}$",
+    ),
+]
 Limit = Annotated[int, Parameter(title="Most rows to return", ge=1, le=1000)]
 
 

@@ -14,6 +14,7 @@ from services.feedback.api.params import (
     ANY,
     STAFF,
     SUPERVISORS,
+    AuditBefore,
     Caller,
     CycleId,
     Limit,
@@ -140,6 +141,7 @@ class AuditController(Controller):
         store: Store,
         region: RegionId,
         since: Annotated[datetime | None, Parameter(title="Only entries at or after this time")] = None,
+        before: AuditBefore = None,
         limit: Limit = 100,
     ) -> list[AuditEntry]:
-        return await service.list_audit(store, request.user, region, since, limit)
+        return await service.list_audit(store, request.user, region, since, before, limit)

@@ -213,6 +213,10 @@ class AuditEntry(BaseModel):
     action: str = Field(examples=["cycle.reopened"])
     target: str
     detail: dict[str, Any] = Field(default_factory=dict)
+    page_key: str = Field(
+        description="The entry's place in the log: give it as `before` for the entries older than it.",
+        examples=["1796378400999-9f1c2a7b3e4d4c1f8a6b5d0e2f3a4b5c"],
+    )
 
 
 def anonymous_audit(region: str, source: Source, target: str, now: datetime) -> dict[str, Any]:

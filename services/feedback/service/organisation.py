@@ -73,23 +73,25 @@ async def list_teams(store: FeedbackStore, region: str) -> list[Team]:
 
 
 async def list_employees(
-    store: FeedbackStore, caller: Principal, region: str, offset: int, limit: int
+    store: FeedbackStore, caller: Principal, region: str, after: str | None, limit: int
 ) -> list[EmployeeRecord]:
     """Admins page through the region by NIP; a supervisor sees themselves, then their direct
-    reports by NIP; an employee only themselves. Each read is answered by an index, walked in
-    order up to the page (docs/ferretdb.md)."""
+    reports by NIP; an employee only themselves. The next page is the one ``after`` the last NIP
+    of a page: an index range walked in order up to the page, however many employees the region
+    has held (docs/ferretdb.md)."""
     caller.require_region(region)
+    past = {"_id": {"$gt": after}} if after is not None else {}
     if caller.role in ADMINS:
-        docs = await store.find(EMPLOYEES, {"region": region}, sort="_id", skip=offset, limit=limit)
+        docs = await store.find(EMPLOYEES, {"region": region, **past}, sort="_id", limit=limit)
         return [_record(d) for d in docs]
-    own = await store.find(EMPLOYEES, {"_id": caller.nip, "region": region})
-    docs = own[offset : offset + limit]
+    # The caller's own record opens their list; the reports follow it, whatever their NIPs.
+    docs = await store.find(EMPLOYEES, {"_id": caller.nip, "region": region}) if after is None else []
     if caller.role is Role.SUPERVISOR and len(docs) < limit:
+        reports = past if after != caller.nip else {}
         docs += await store.find(
             EMPLOYEES,
-            {"region": region, "supervisor_nip": caller.nip},
+            {"region": region, "supervisor_nip": caller.nip, **reports},
             sort="_id",
-            skip=max(0, offset - len(own)),
             limit=limit - len(docs),
         )
     return [_record(d) for d in docs]

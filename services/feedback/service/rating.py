@@ -261,7 +261,12 @@ async def list_notes(store: FeedbackStore, caller: Principal, region: str, nip: 
 
 
 async def list_audit(
-    store: FeedbackStore, caller: Principal, region: str, since: datetime | None, limit: int
+    store: FeedbackStore,
+    caller: Principal,
+    region: str,
+    since: datetime | None,
+    before: str | None,
+    limit: int,
 ) -> list[AuditEntry]:
     caller.require_region(region)
-    return [AuditEntry.model_validate(d) for d in await store.audit_entries(region, since, limit)]
+    return [AuditEntry.model_validate(d) for d in await store.audit_entries(region, since, before, limit)]
