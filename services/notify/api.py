@@ -58,6 +58,10 @@ async def check_inbox_owner(principal: Principal, owner: str, service: NotifySer
             )
 
 
+#: A page key as notify writes it: the planned time in milliseconds, then the notification id.
+PAGE_KEY_PATTERN = r"^[0-9]{13}-[0-9a-f-]{36}$"
+
+
 def admin_region(principal: Principal, region: str | None) -> str | None:
     """The region an admin request is about: a region admin's own; None means every region (system)."""
     if principal.role is Role.SYSTEM:
@@ -79,6 +83,7 @@ def _message(d: Delivery) -> InboxMessage:
         subject=rendered.subject,
         text=rendered.text,
         read_at=d.read_at,
+        page_key=d.page_key,
     )
 
 
@@ -110,10 +115,19 @@ class InboxController(Controller):
         service: NamedDependency[NotifyService],
         owner: Annotated[str, PathParameter(title="Inbox owner", description="NIP or `hr:<region>`.")],
         unread: Annotated[bool, QueryParameter(description="Only unread messages.")] = False,
+        before: Annotated[
+            str | None,
+            QueryParameter(
+                title="Page key of the last message of the page before",
+                description="The next page holds the messages older than it; omit it for the newest.",
+                pattern=PAGE_KEY_PATTERN,
+            ),
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500, description="Most messages returned.")] = 50,
     ) -> list[InboxMessage]:
         await check_inbox_owner(request.user, owner, service)
-        return [_message(d) for d in await service.read_inbox(owner, unread_only=unread, limit=limit)]
+        found = await service.read_inbox(owner, unread_only=unread, before=before, limit=limit)
+        return [_message(d) for d in found]
 
     @post("/messages/{notification_id:str}/read", summary="Mark a message read", status_code=200)
     async def mark_read(
@@ -207,6 +221,14 @@ class DeliveryController(Controller):
         since: Annotated[
             datetime | None, QueryParameter(description="Only deliveries planned at or after this time.")
         ] = None,
+        after: Annotated[
+            str | None,
+            QueryParameter(
+                title="Page key of the last delivery of the page before",
+                description="The next page holds the deliveries after it; omit it for the first page.",
+                pattern=PAGE_KEY_PATTERN,
+            ),
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Most deliveries returned.")] = 100,
     ) -> list[DeliveryView]:
         found = await service.list_deliveries(
@@ -215,6 +237,7 @@ class DeliveryController(Controller):
             channel=channel,
             recipient=recipient,
             since=since,
+            after=after,
             limit=limit,
         )
         return [_delivery(d) for d in found]

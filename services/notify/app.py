@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
     app = kit.http_app(
         [InboxController, SubscriptionController, DeliveryController],
         dependencies={"service": Provide(lambda: service, sync_to_thread=False)},
-        on_startup=[store.ensure_indexes, worker.start],
+        on_startup=[store.ensure_indexes, store.key_deliveries, worker.start],
         on_shutdown=[worker.stop, http.aclose],
         description="The notify service of Kinerja: in-app inboxes, e-mail and signed webhooks.",
     )

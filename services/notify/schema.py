@@ -22,6 +22,7 @@ class InboxMessage(Model):
     subject: str = Field(description="One-line subject.")
     text: str = Field(description="Plain-text body.")
     read_at: datetime | None = Field(None, description="When the owner first marked it read.")
+    page_key: str = Field(description="Its place in the inbox: give it as `before` for the older messages.")
 
 
 class SubscriptionCreate(Model):
@@ -83,6 +84,7 @@ class DeliveryView(Model):
     last_error: str | None = Field(None, description="Last error, when it failed.")
     created_at: datetime = Field(description="When it was planned.")
     updated_at: datetime = Field(description="Last change.")
+    page_key: str = Field(description="Its place in the list: give it as `after` for the next page.")
 
 
 class ReplayRequest(ReplayQuery):

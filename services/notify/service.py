@@ -267,9 +267,12 @@ class NotifyService:
         """Whether notify has seen employees of ``region`` (a region it can notify about)."""
         return await self.store.region_known(region)
 
-    async def read_inbox(self, owner: str, *, unread_only: bool, limit: int) -> list[Delivery]:
-        """Messages of inbox ``owner`` (a NIP or ``hr:<region>``), newest first."""
-        return await self.store.inbox(owner, unread_only=unread_only, limit=limit)
+    async def read_inbox(
+        self, owner: str, *, unread_only: bool, before: str | None = None, limit: int
+    ) -> list[Delivery]:
+        """Messages of inbox ``owner`` (a NIP or ``hr:<region>``), newest first, older than the
+        page key ``before`` when given."""
+        return await self.store.inbox(owner, unread_only=unread_only, before=before, limit=limit)
 
     async def mark_read(self, owner: str, nid: str) -> Delivery:
         """Mark message ``nid`` of ``owner`` read; the first reading time is kept."""
@@ -344,11 +347,18 @@ class NotifyService:
         channel: str | None,
         recipient: str | None,
         since: datetime | None = None,
+        after: str | None = None,
         limit: int,
     ) -> list[Delivery]:
         statuses = [status] if status is not None else []
         return await self.store.deliveries(
-            region=region, channel=channel, recipient=recipient, statuses=statuses, since=since, limit=limit
+            region=region,
+            channel=channel,
+            recipient=recipient,
+            statuses=statuses,
+            since=since,
+            after=after,
+            limit=limit,
         )
 
 

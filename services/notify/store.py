@@ -13,14 +13,19 @@ Collections (all single-document writes, within what FerretDB v1 does):
     recipient): the dedupe key. Inbox messages are deliveries too (delivered when written).
     ``status`` moves pending → in_progress → delivered | failed; failed ones are the dead
     letters, replayed on request. The events reporting each outcome ride in the same write
-    (``_outbox``, see :mod:`shared.outbox`).
+    (``_outbox``, see :mod:`shared.outbox`). Lists page by ``page_key`` (the planned time, then
+    the notification id: :func:`shared.mongo.page_key`); an inbox message also keeps ``inbox``,
+    ``unread`` or ``read``, so that the unread ones are an index range too.
+``migrations``
+    One document per data migration done (``_id`` its name), so that a start does not redo it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -37,7 +42,7 @@ from services.notify.domain import (
 )
 from shared import outbox
 from shared.events.base import Event
-from shared.mongo import Database, insert_new
+from shared.mongo import Database, insert_new, page_key, time_key
 from shared.outbox import DocumentLocks
 
 PEOPLE = "people"
@@ -45,6 +50,7 @@ SUBSCRIPTIONS = "subscriptions"
 DELIVERIES = "deliveries"
 REGIONS = "regions"
 """The regions notify has seen an employee of, by ``_id``: so that knowing one is an index read."""
+MIGRATIONS = "migrations"
 
 
 #: Pending deliveries a claim reads, oldest first, to find one no other replica took meanwhile.
@@ -65,6 +71,7 @@ class Delivery:
     updated_at: datetime
     read_at: datetime | None
     claim: str | None
+    page_key: str
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Delivery:
@@ -79,6 +86,7 @@ class Delivery:
             updated_at=doc["updated_at"],
             read_at=doc.get("read_at"),
             claim=doc.get("claim"),
+            page_key=doc["page_key"],
         )
 
     @property
@@ -95,6 +103,7 @@ class Delivery:
             last_error=self.last_error,
             created_at=self.created_at,
             updated_at=self.updated_at,
+            page_key=self.page_key,
         )
 
 
@@ -111,12 +120,38 @@ class NotifyStore:
         await self.db[SUBSCRIPTIONS].create_index([("region", ASCENDING)])
         deliveries = self.db[DELIVERIES]
         await deliveries.create_index([("status", ASCENDING), ("created_at", ASCENDING)])
+        # Lists page by key (docs/ferretdb.md): an inbox, its unread messages, a region's
+        # deliveries by channel or by status (the dead letters), every region's (system).
         await deliveries.create_index(
-            [("recipient", ASCENDING), ("channel", ASCENDING), ("created_at", DESCENDING)]
+            [("recipient", ASCENDING), ("channel", ASCENDING), ("page_key", DESCENDING)]
         )
         await deliveries.create_index(
-            [("region", ASCENDING), ("channel", ASCENDING), ("created_at", ASCENDING)]
+            [("recipient", ASCENDING), ("channel", ASCENDING), ("inbox", ASCENDING), ("page_key", DESCENDING)]
         )
+        await deliveries.create_index(
+            [("region", ASCENDING), ("channel", ASCENDING), ("page_key", ASCENDING)]
+        )
+        await deliveries.create_index([("region", ASCENDING), ("status", ASCENDING), ("page_key", ASCENDING)])
+        await deliveries.create_index([("page_key", ASCENDING)])
+
+    async def key_deliveries(self) -> None:
+        """Once per database: give each delivery that earlier versions wrote its ``page_key``, and
+        each inbox message its ``inbox`` state. Read once, then a marker in ``migrations`` keeps
+        later starts from scanning again; idempotent if replicas start at once."""
+        marker = "deliveries-page-key"
+        if await self.db[MIGRATIONS].find_one({"_id": marker}) is not None:
+            return
+        old = self.db[DELIVERIES].find(
+            {"page_key": {"$exists": False}}, {"created_at": 1, "channel": 1, "read_at": 1}
+        )
+        async for doc in old:
+            keyed: dict[str, Any] = {"page_key": page_key(doc["created_at"], str(doc["_id"]))}
+            if doc.get("channel") == "inbox":
+                keyed["inbox"] = "unread" if doc.get("read_at") is None else "read"
+            async with self.locks.hold(DELIVERIES, str(doc["_id"])):
+                await self.db[DELIVERIES].update_one({"_id": doc["_id"]}, {"$set": keyed})
+        with contextlib.suppress(DuplicateKeyError):
+            await self.db[MIGRATIONS].insert_one({"_id": marker, "at": datetime.now(UTC)})
 
     # ------------------------------------------------------------------ directory
 
@@ -184,6 +219,7 @@ class NotifyStore:
 
     async def insert_deliveries(self, docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Insert planned deliveries; returns those that are new (a duplicate id was handled before)."""
+        docs = [_keyed(doc) for doc in docs]
         seen = await insert_new(self.db[DELIVERIES], docs)
         return [doc for i, doc in enumerate(docs) if i not in seen]
 
@@ -264,9 +300,11 @@ class NotifyStore:
         statuses: Iterable[DeliveryStatus] = (),
         since: datetime | None = None,
         until: datetime | None = None,
+        after: str | None = None,
         limit: int = 100,
     ) -> list[Delivery]:
-        """Deliveries matching every given filter, oldest first."""
+        """Deliveries matching every given filter, oldest first, planned in [since, until) and
+        after the page key ``after``: one index range, walked up to the limit."""
         query: dict[str, Any] = {}
         if region is not None:
             query["region"] = region
@@ -275,17 +313,17 @@ class NotifyStore:
         if recipient is not None:
             query["recipient"] = recipient
         if wanted := [s.value for s in statuses]:
-            query["status"] = {"$in": wanted}
+            query["status"] = wanted[0] if len(wanted) == 1 else {"$in": wanted}
         window: dict[str, Any] = {}
         if since is not None:
-            window["$gte"] = since
+            window["$gte"] = time_key(since)
+        if after is not None:
+            window["$gt"] = after
         if until is not None:
-            window["$lt"] = until
+            window["$lt"] = time_key(until)
         if window:
-            query["created_at"] = window
-        cursor = (
-            self.db[DELIVERIES].find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
-        )
+            query["page_key"] = window
+        cursor = self.db[DELIVERIES].find(query).sort("page_key", ASCENDING).limit(limit)
         return [Delivery.from_doc(doc) async for doc in cursor]
 
     async def replay_candidates(self, region: str | None, query: ReplayQuery) -> list[Delivery]:
@@ -320,14 +358,18 @@ class NotifyStore:
         await self.remember_region(region)
         return True
 
-    async def inbox(self, owner: str, *, unread_only: bool, limit: int) -> list[Delivery]:
+    async def inbox(
+        self, owner: str, *, unread_only: bool, before: str | None = None, limit: int
+    ) -> list[Delivery]:
+        """Newest first: the messages of inbox ``owner`` whose key comes before ``before`` (the
+        last key of the page before), read by walking the inbox's index up to the limit however
+        many years of messages it holds (docs/ferretdb.md)."""
         query: dict[str, Any] = {"recipient": owner, "channel": "inbox"}
         if unread_only:
-            query["read_at"] = None
-        # Newest first by one field, so that the database walks the (recipient, channel,
-        # created_at) index and stops at the limit (docs/ferretdb.md) instead of sorting the whole
-        # inbox of years; messages of the same instant then come in no set order.
-        cursor = self.db[DELIVERIES].find(query).sort("created_at", DESCENDING).limit(limit)
+            query["inbox"] = "unread"
+        if before is not None:
+            query["page_key"] = {"$lt": before}
+        cursor = self.db[DELIVERIES].find(query).sort("page_key", DESCENDING).limit(limit)
         return [Delivery.from_doc(doc) async for doc in cursor]
 
     async def inbox_message(self, owner: str, nid: str) -> Delivery | None:
@@ -339,8 +381,16 @@ class NotifyStore:
         async with self.locks.hold(DELIVERIES, nid):
             await self.db[DELIVERIES].update_one(
                 {"_id": nid, "recipient": owner, "channel": "inbox", "read_at": None},
-                {"$set": {"read_at": now}},
+                {"$set": {"read_at": now, "inbox": "read"}},
             )
+
+
+def _keyed(doc: dict[str, Any]) -> dict[str, Any]:
+    """A planned delivery as stored: with the key lists page by, and an inbox message's state."""
+    keyed = {**doc, "page_key": page_key(doc["created_at"], str(doc["_id"]))}
+    if doc["channel"] == "inbox":
+        keyed["inbox"] = "unread" if doc.get("read_at") is None else "read"
+    return keyed
 
 
 def _sub_doc(sub: Subscription) -> dict[str, Any]:

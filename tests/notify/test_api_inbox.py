@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -10,6 +13,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 
 from services.notify.app import create_app
 from services.notify.config import NotifySettings
+from services.notify.domain import Notification
 from shared.auth import Role
 from shared.settings import Settings
 from tests.notify.conftest import Auth, Publish
@@ -126,6 +130,78 @@ async def test_a_held_score_reaches_the_employee_the_supervisor_and_the_hr_desk(
         assert own["language"] == "en" and "not misconduct" in own["text"]
         peer = (await client.get(f"/inbox/{ANI}/messages", headers=auth(Role.EMPLOYEE, nip=ANI))).json()
         assert peer == []
+
+
+async def test_an_inbox_pages_by_key_and_earlier_messages_get_their_key_at_start_up(
+    isolated_settings: Settings,
+    notify_settings: NotifySettings,
+    publish: Publish,
+    auth: Auth,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    eventually: Eventually,
+) -> None:
+    """Five messages as an earlier version wrote them (no page key, no inbox state), three of them
+    in the same millisecond: start-up keys them once, and paging two at a time with ``before``
+    gives each message once, newest first, the unread ones too."""
+    db = mongo[isolated_settings.database("notify")]
+    async with AsyncTestClient(create_app(isolated_settings, notify_settings)):
+        await publish(*people())
+        assert await eventually(lambda: _at_least(db["people"], {}, 3), timeout=60)
+        await publish(cycle_opened())
+        assert await eventually(lambda: _at_least(db["deliveries"], {"recipient": SITI}, 1), timeout=60)
+    written = await db["deliveries"].find_one({"recipient": SITI})
+    assert written is not None
+    await db["deliveries"].delete_many({})
+    await db["migrations"].delete_many({})
+    at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    old = []
+    for i, minutes in enumerate((0, 5, 5, 5, 9)):
+        nid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"old-{i}"))
+        n = Notification.model_validate_json(written["notification"]).model_copy(
+            update={"notification_id": nid}
+        )
+        old.append(
+            {
+                "_id": nid,
+                "notification": n.model_dump_json(),
+                "region": "marelan",
+                "channel": "inbox",
+                "recipient": SITI,
+                "status": "delivered",
+                "attempts": 1,
+                "created_at": at + timedelta(minutes=minutes),
+                "updated_at": at,
+                "read_at": at if i == 1 else None,
+            }
+        )
+    await db["deliveries"].insert_many(old)
+    siti = auth(Role.EMPLOYEE, nip=SITI)
+    async with AsyncTestClient(create_app(isolated_settings, notify_settings)) as client:
+
+        async def pages(**params: Any) -> list[list[str]]:
+            found: list[list[str]] = []
+            before: dict[str, str] = {}
+            for _ in range(len(old) + 1):  # a page that repeated would not end the walk
+                response = await client.get(
+                    f"/inbox/{SITI}/messages", headers=siti, params={"limit": 2, **params, **before}
+                )
+                assert response.status_code == 200, response.text
+                page = response.json()
+                if not page:
+                    return found
+                found.append([m["notification_id"] for m in page])
+                before = {"before": page[-1]["page_key"]}
+            raise AssertionError(f"no end to the pages: {found}")
+
+        every = await pages()
+        unread = await pages(unread="true")
+        bad = await client.get(f"/inbox/{SITI}/messages", headers=siti, params={"before": "1 OR 1"})
+    newest_first = [d["_id"] for d in sorted(old, key=lambda d: (d["created_at"], d["_id"]), reverse=True)]
+    assert [len(p) for p in every] == [2, 2, 1] and list(chain(*every)) == newest_first
+    assert list(chain(*unread)) == [nid for nid in newest_first if nid != old[1]["_id"]]
+    assert bad.status_code == 400
+    states = {d["_id"]: d["inbox"] async for d in db["deliveries"].find({}, {"inbox": 1})}
+    assert states[old[1]["_id"]] == "read" and list(states.values()).count("unread") == 4
 
 
 async def _at_least(collection: Any, query: dict[str, Any], n: int) -> bool:

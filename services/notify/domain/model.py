@@ -184,3 +184,4 @@ class DeliveryRecord(Model):
     last_error: str | None = Field(None, description="Last error.")
     created_at: datetime = Field(description="When it was planned.")
     updated_at: datetime = Field(description="Last change.")
+    page_key: str = Field("", description="Its place in the list: give it as `after` for the next page.")
