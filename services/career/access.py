@@ -82,12 +82,18 @@ class RecommendationFilter:
 
 
 async def visible_recommendations(
-    store: CareerStore, audience: Audience, wanted: RecommendationFilter, limit: int
+    store: CareerStore, audience: Audience, wanted: RecommendationFilter, after: str | None, limit: int
 ) -> list[StoredRecommendation]:
-    """The recommendations matching ``wanted`` that ``audience`` may see, by id, at most ``limit``.
+    """The recommendations matching ``wanted`` that ``audience`` may see, by id, from the id after
+    ``after``, at most ``limit``.
 
     Asking by name for what one may not see (another region, another employee, another team) is
     refused rather than answered with an empty list, so that a client learns why.
+
+    Each read walks one index in id order from ``after`` and stops at the page, however many
+    cycles the region holds: one read for a region's list (by status, kind or cycle when asked),
+    one per person or team otherwise, the region then checked on what is read, so that the
+    person's or team's index is the one walked.
     """
     if wanted.region and audience.region is not None and wanted.region != audience.region:
         raise Forbidden("this region's data is not yours to see", slug="other-region")
@@ -101,30 +107,29 @@ async def visible_recommendations(
         or (wanted.team_id is not None and wanted.team_id not in audience.teams)
     ):
         raise Forbidden("these recommendations are not yours to see", slug="not-yours")
-    query: dict[str, object] = {
+    region = wanted.region or audience.region
+    common: dict[str, object] = {
         key: value
-        for key, value in (
-            ("region", wanted.region or audience.region),
-            ("nip", wanted.nip),
-            ("team_id", wanted.team_id),
-            ("cycle_id", wanted.cycle_id),
-            ("status", wanted.status),
-            ("kind", wanted.kind),
-        )
+        for key, value in (("cycle_id", wanted.cycle_id), ("status", wanted.status), ("kind", wanted.kind))
         if value is not None
     }
-    if audience.whole_region:
-        return await store.find_recommendations(query, limit=limit)
-    # Two simple queries instead of one $or: the people's own, and their teams' awards.
+    if audience.whole_region and wanted.nip is None and wanted.team_id is None:
+        query = {**common, **({"region": region} if region is not None else {})}
+        return await store.find_recommendations(query, after=after, limit=limit)
+    reads: list[dict[str, object]] = []
+    if wanted.nip is not None or wanted.team_id is None:
+        nips = [wanted.nip] if wanted.nip is not None else sorted(audience.nips)
+        reads += [{**common, "nip": nip, **_team(wanted)} for nip in nips]
+    if wanted.nip is None:
+        teams = [wanted.team_id] if wanted.team_id is not None else sorted(audience.teams)
+        reads += [{**common, "team_id": team} for team in teams]
     found: dict[str, StoredRecommendation] = {}
-    if wanted.team_id is None:
-        people = {"nip": wanted.nip} if wanted.nip else {"nip": {"$in": sorted(audience.nips)}}
-        for stored in await store.find_recommendations({**query, **people}, limit=limit):
-            found[stored.recommendation_id] = stored
-    if wanted.nip is None and audience.teams:
-        teams = (
-            {"team_id": wanted.team_id} if wanted.team_id else {"team_id": {"$in": sorted(audience.teams)}}
-        )
-        for stored in await store.find_recommendations({**query, **teams, "nip": None}, limit=limit):
-            found[stored.recommendation_id] = stored
+    for query in reads:
+        for stored in await store.find_recommendations(query, after=after, limit=limit):
+            if region is None or stored.region == region:
+                found[stored.recommendation.recommendation_id] = stored
     return [found[key] for key in sorted(found) if audience.admits(found[key])][:limit]
+
+
+def _team(wanted: RecommendationFilter) -> dict[str, object]:
+    return {"team_id": wanted.team_id} if wanted.team_id is not None else {}

@@ -112,6 +112,14 @@ class RecommendationController(Controller):
         status: Annotated[RecommendationStatus | None, QueryParameter(title="Status")] = None,
         kind: Annotated[RecommendationKind | None, QueryParameter(title="Kind")] = None,
         region: Annotated[str | None, QueryParameter(title="Region (system callers)", max_length=64)] = None,
+        after: Annotated[
+            str | None,
+            QueryParameter(
+                title="Id of the last recommendation of the page before",
+                description="The next page starts after it; omit it for the first page.",
+                pattern=r"^rec-[0-9a-f]{8,64}$",
+            ),
+        ] = None,
         limit: Annotated[int, QueryParameter(title="Most results", ge=1, le=1000)] = 200,
     ) -> list[RecommendationView]:
         audience = await audience_of(request.user, service.store)
@@ -123,7 +131,7 @@ class RecommendationController(Controller):
             status=status.value if status else None,
             kind=kind.value if kind else None,
         )
-        found = await visible_recommendations(service.store, audience, wanted, limit)
+        found = await visible_recommendations(service.store, audience, wanted, after, limit)
         return [RecommendationView.of(s) for s in found]
 
     @get("/{recommendation_id:str}", summary="One recommendation")

@@ -97,9 +97,18 @@ class CareerStore:
     async def ensure_indexes(self) -> None:
         """Indexes for the queries below (idempotent; run at start-up)."""
         recs = self.db[RECOMMENDATIONS]
-        await recs.create_index([("cycle_id", ASCENDING), ("nip", ASCENDING)])
-        await recs.create_index([("region", ASCENDING), ("cycle_id", ASCENDING)])
-        await recs.create_index([("team_id", ASCENDING)])
+        # Each ends with _id, the key lists page by (access.visible_recommendations): a list is an
+        # index walked in id order from the key, up to the page (docs/ferretdb.md).
+        for keys in (
+            ("cycle_id", "nip"),
+            ("region", "cycle_id"),
+            ("region", "status"),
+            ("region", "kind"),
+            ("region",),
+            ("nip",),
+            ("team_id",),
+        ):
+            await recs.create_index([*((key, ASCENDING) for key in keys), ("_id", ASCENDING)])
         await self.db[SCORES].create_index([("nip", ASCENDING)])
         await self.db[SCORES].create_index([("region", ASCENDING), ("cycle_id", ASCENDING)])
         await self.db[EMPLOYEES].create_index([("supervisor_nip", ASCENDING)])
@@ -215,8 +224,11 @@ class CareerStore:
         )
 
     async def find_recommendations(
-        self, query: dict[str, Any], *, limit: int = 0
+        self, query: dict[str, Any], *, after: str | None = None, limit: int = 0
     ) -> list[StoredRecommendation]:
+        """Matching ``query``, by id, from the id after ``after``, at most ``limit`` (0: all)."""
+        if after is not None:
+            query = {**query, "_id": {"$gt": after}}
         cursor = self.db[RECOMMENDATIONS].find(query).sort("_id", ASCENDING).limit(limit)
         return [_stored(doc) async for doc in cursor]
 

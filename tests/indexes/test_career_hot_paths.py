@@ -14,10 +14,12 @@ from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorClient
 
+from services.career.access import Audience, RecommendationFilter, visible_recommendations
 from services.career.app import plugin_manager
 from services.career.handlers import subscriptions
 from services.career.service import CareerService
 from services.career.store import CareerStore
+from shared.events.career import Recommendation, RecommendationKind
 from shared.events.scoring import CalibrationApplied, Predicate
 from shared.settings import Settings
 from tests.career.scenario import envelope, finalized, score
@@ -31,6 +33,22 @@ TEAM = ("199001012015031001", "199001022015031002", "199001032015031003")
 
 def _history(i: int) -> tuple[str, str, str]:
     return f"siulak-{2000 + i % 20}", f"{198001012005000000 + i}", f"unit{i % 40}"
+
+
+def _data(rec_id: str, cycle: str, nip: str | None, team: str | None, unit: str) -> str:
+    """A recommendation as the store keeps it (``data``)."""
+    return Recommendation(
+        recommendation_id=rec_id,
+        cycle_id=cycle,
+        nip=nip,
+        team_id=team,
+        unit_id=unit,
+        kind=RecommendationKind.TEAM_AWARD if team else RecommendationKind.TRAINING,
+        title="Pelatihan",
+        reason="Seeded history.",
+        score_event_ids=[],
+        final=True,
+    ).model_dump_json()
 
 
 async def _seed(db: Any) -> None:
@@ -57,6 +75,7 @@ async def _seed(db: Any) -> None:
                 "kind": "training",
                 "status": "proposed",
                 "revision": 1,
+                "data": _data(f"rec-{i}", cycle, nip, None, unit),
             }
         )
         batches["potentials"].append(
@@ -102,4 +121,60 @@ async def test_a_batch_of_final_scores_and_a_calibration_reads_only_through_inde
 
     assert await db["recommendations"].count_documents({"cycle_id": CYCLE}) > 0, "the handler did its work"
     assert len(recorded.queries) >= 5, recorded.queries
+    assert await unindexed(db, recorded) == [], recorded.queries
+
+
+async def test_recommendation_lists_page_by_id_through_indexes(
+    isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]]
+) -> None:
+    """The lists HR, a supervisor and an employee page through: each read walks an index in id
+    order from the key of the page before, whatever history the region holds."""
+    db = mongo[isolated_settings.database("career")]
+    recorded = Recorded()
+    store = CareerStore(RecordingDatabase(db, recorded), lambda *_: None)  # type: ignore[arg-type]
+    await store.ensure_indexes()
+    await _seed(db)
+    _, boss, _ = _history(7)
+    staff = [_history(i)[1] for i in (8, 9)]
+    await db["recommendations"].insert_many(
+        [
+            {"_id": f"rec-team-{t}", "region": REGION, "cycle_id": CYCLE, "nip": None, "team_id": t}
+            | {"unit_id": "unit1", "kind": "team_award", "status": "proposed", "revision": 1}
+            | {"data": _data(f"rec-team-{t}", CYCLE, None, t, "unit1")}
+            for t in ("tim-a", "tim-b")
+        ]
+    )
+    hr = Audience(region=REGION, whole_region=True)
+    supervisor = Audience(
+        region=REGION, whole_region=False, nips=frozenset([boss, *staff]), teams=frozenset(["tim-a"])
+    )
+    recorded.clear()
+
+    pages: list[list[str]] = []
+    after = None
+    for _ in range(3):
+        page = await visible_recommendations(store, hr, RecommendationFilter(status="proposed"), after, 100)
+        pages.append([s.recommendation.recommendation_id for s in page])
+        after = pages[-1][-1]
+    everyone = sorted(
+        [d["_id"] async for d in db["recommendations"].find({"status": "proposed"}, {"_id": 1})]
+    )
+    assert [i for page in pages for i in page] == everyone[:300]
+    for wanted in (
+        RecommendationFilter(kind="training"),
+        RecommendationFilter(cycle_id=CYCLE),
+        RecommendationFilter(nip=boss, status="proposed"),
+        RecommendationFilter(team_id="tim-b"),
+    ):
+        assert await visible_recommendations(store, hr, wanted, None, 50), wanted
+    mine = await visible_recommendations(store, supervisor, RecommendationFilter(), None, 50)
+    assert {s.recommendation.nip or s.recommendation.team_id for s in mine} == {boss, *staff, "tim-a"}
+    assert (
+        await visible_recommendations(
+            store, supervisor, RecommendationFilter(), mine[0].recommendation.recommendation_id, 50
+        )
+        == mine[1:]
+    )
+
+    assert len(recorded.queries) >= 8, recorded.queries
     assert await unindexed(db, recorded) == [], recorded.queries
