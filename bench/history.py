@@ -65,6 +65,7 @@ import itertools
 import json
 import statistics
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -103,6 +104,7 @@ from shared.events.scoring import (
     ScoreComputed,
     ScoreFinalized,
 )
+from shared.mongo import page_key
 from shared.settings import Settings
 
 PORTS = {"feedback": 18681, "scoring": 18682, "career": 18683, "notify": 18684}
@@ -350,6 +352,8 @@ def copy_of(template: Template, serial: str, values: Mapping[str, str], years: i
         doc["_id"] = f"{old_id}~{serial}"
     if doc.get("status") in ("pending", "in_progress"):
         doc["status"] = "delivered"  # history is done with; notify must not claim it
+    if "page_key" in doc:  # the key lists page by, unique to each copy and of its shifted time
+        doc["page_key"] = page_key(doc.get("created_at") or doc["at"], str(doc.get("_id", uuid.uuid4().hex)))
     return doc
 
 
