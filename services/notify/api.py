@@ -17,6 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from services.notify.channel import standard_secret
 from services.notify.domain import DeliveryStatus, Subscription, render
 from services.notify.schema import (
     DeliveryView,
@@ -161,7 +162,9 @@ class SubscriptionController(Controller):
                 f"notify knows no employee of region {region}: check the region id", slug="unknown-region"
             )
         sub = await service.create_subscription(region, data.event_types, data.url, data.secret)
-        return SubscriptionCreated(**_view(sub).model_dump(), secret=sub.secret)
+        return SubscriptionCreated(
+            **_view(sub).model_dump(), secret=sub.secret, webhook_secret=standard_secret(sub.secret)
+        )
 
     @get("/", summary="List subscriptions (without secrets)")
     async def list_all(

@@ -67,7 +67,11 @@ class SubscriptionView(Model):
 class SubscriptionCreated(SubscriptionView):
     """The answer to a creation: the only time the secret is shown."""
 
-    secret: str = Field(description="HMAC key of the X-Kinerja-Signature header. Store it now.")
+    secret: str = Field(description="The signing secret. Store it now: it is never shown again.")
+    webhook_secret: str = Field(
+        description="The same secret as Standard Webhooks libraries take it (`whsec_<base64>`), "
+        "to verify the `webhook-signature` header."
+    )
 
 
 class DeliveryView(Model):

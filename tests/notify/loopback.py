@@ -17,8 +17,9 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.notify.channel import SIGNATURE_HEADER, verify
+from services.notify.channel import SIGNATURE_HEADER, standard_secret, verify
 from shared.events.feedback import CycleKind, CycleOpened, Employee, EmployeeUpserted, EmploymentType
 from shared.events.scoring import (
     Explanation,
@@ -64,6 +65,17 @@ class EphemeralController(Controller):  # type: ignore[misc]
         super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
+def signed(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """Whether both signatures of a delivery verify, checked as a receiver would: the Standard
+    Webhooks one with that scheme's own library and the ``whsec_`` form of the secret, and the
+    deprecated ``X-Kinerja-Signature``."""
+    try:
+        Webhook(standard_secret(secret)).verify(body, headers, json_parse=False)
+    except WebhookVerificationError:
+        return False
+    return verify(secret, headers.get(SIGNATURE_HEADER.lower(), ""), body)
+
+
 @dataclass
 class Hit:
     headers: dict[str, str]
@@ -87,7 +99,7 @@ class Receiver:
         lines = head.split("\r\n")[1:]
         headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines if ln)}
         body = await reader.readexactly(int(headers.get("content-length", "0")))
-        ok = verify(self.secret, headers.get(SIGNATURE_HEADER.lower(), ""), body)
+        ok = signed(self.secret, headers, body)
         status = self.script.pop(0) if self.script else self.default
         self.hits.append(Hit(headers, body, ok, status))
         text = b"receiver says no" if status >= 300 else b"ok"

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from services.notify.app import create_app
-from services.notify.channel import DELIVERY_ID_HEADER, EVENT_ID_HEADER
+from services.notify.channel import DELIVERY_ID_HEADER, EVENT_ID_HEADER, standard_secret
 from services.notify.config import NotifySettings
 from shared.auth import Role
 from shared.events.notify import DELIVERIES_TOPIC
@@ -30,6 +30,8 @@ async def _subscribe(client: AsyncTestClient[Any], auth: Auth, receiver: Receive
         headers=auth(Role.REGION_ADMIN),
     )
     assert created.status_code == 201, created.text
+    # The secret as a Standard Webhooks library takes it: the receiver verifies with that form.
+    assert created.json()["webhook_secret"] == standard_secret(receiver.secret)
     sub_id: str = created.json()["subscription_id"]
     return sub_id
 

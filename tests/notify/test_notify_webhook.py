@@ -15,6 +15,8 @@ from services.notify.channel import (
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
     SIGNATURE_HEADER,
+    STANDARD_ID_HEADER,
+    STANDARD_SIGNATURE_HEADER,
     RetryPolicy,
     WebhookSender,
     sign,
@@ -23,6 +25,7 @@ from services.notify.channel import (
 )
 from services.notify.domain import Directory, Notification, Subscription, plan_notifications
 from shared.events.scoring import CalibrationApplied, Predicate
+from tests.notify.loopback import signed
 
 SECRET = "5f0c3b9e2a7d4c1f8e6b0a9d3c2e1f4a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e"
 FAST = RetryPolicy(attempts=4, base_s=0.001, cap_s=0.01)
@@ -50,7 +53,7 @@ class Receiver:
         lines = head.split("\r\n")[1:]
         headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines if ln)}
         body = await reader.readexactly(int(headers.get("content-length", "0")))
-        ok = verify(self.secret, headers.get(SIGNATURE_HEADER.lower(), ""), body)
+        ok = signed(self.secret, headers, body)
         self.requests.append(Received(headers, body, ok))
         status = self.script.pop(0) if self.script else self.default
         text = b"receiver says no" if status >= 300 else b"ok"
@@ -130,6 +133,9 @@ async def test_delivery_is_signed_and_verifies_at_the_receiver(
     assert payload["predicate"] == "sangat_baik"
     assert payload["reason"] == "Capaian luar biasa — pelayanan pasien"  # UTF-8 survives the trip
     assert not verify("another-secret-entirely-000", got.headers[SIGNATURE_HEADER.lower()], got.body)
+    assert not signed("another-secret-entirely-000", got.headers, got.body)
+    assert got.headers[STANDARD_ID_HEADER] == n.notification_id  # receivers deduplicate on it
+    assert got.headers[STANDARD_SIGNATURE_HEADER].startswith("v1,")
 
 
 async def test_receiver_failing_twice_gets_it_on_the_third_attempt(

@@ -15,10 +15,15 @@ from services.notify.channel.webhook import (
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
     SIGNATURE_HEADER,
+    STANDARD_ID_HEADER,
+    STANDARD_SIGNATURE_HEADER,
+    STANDARD_TIMESTAMP_HEADER,
     WebhookSender,
     encode_body,
     sign,
     signature_header,
+    standard_headers,
+    standard_secret,
     verify,
 )
 
@@ -27,6 +32,9 @@ __all__ = [
     "EVENT_ID_HEADER",
     "EVENT_TYPE_HEADER",
     "SIGNATURE_HEADER",
+    "STANDARD_ID_HEADER",
+    "STANDARD_SIGNATURE_HEADER",
+    "STANDARD_TIMESTAMP_HEADER",
     "EmailSender",
     "RetryPolicy",
     "SmtpConfig",
@@ -35,5 +43,7 @@ __all__ = [
     "encode_body",
     "sign",
     "signature_header",
+    "standard_headers",
+    "standard_secret",
     "verify",
 ]

@@ -1,8 +1,15 @@
 """Signed webhooks: the signature scheme, its verification for receivers, and the sender.
 
-Every delivery is an HTTP ``POST`` of the redacted event as JSON (UTF-8) with these headers:
+Every delivery is an HTTP ``POST`` of the redacted event as JSON (UTF-8), signed by the Standard
+Webhooks scheme (https://www.standardwebhooks.com/, signed with the maintained
+``standardwebhooks`` library), with these headers:
 
-``X-Kinerja-Signature: t=<unix seconds>,v1=<hex>``
+``webhook-id``, ``webhook-timestamp``, ``webhook-signature``
+    The Standard Webhooks headers: the notification id (stable across retries and replays),
+    Unix seconds, and ``v1,<base64 HMAC-SHA256>`` over ``f"{id}.{timestamp}.{body}"``. The key is
+    the subscription secret's UTF-8 bytes, which a receiver's Standard Webhooks library takes as
+    ``whsec_<base64 of the secret>`` (:func:`standard_secret`, also in the creation answer).
+``X-Kinerja-Signature: t=<unix seconds>,v1=<hex>`` (deprecated: sent for one more release)
     ``<hex>`` is HMAC-SHA256 with the subscription secret over ``f"{t}.{body}"``, where ``body``
     is the raw request body. A receiver may see more than one ``v1=`` while a secret is being
     rotated; any match is valid. Receivers should reject timestamps outside a tolerance window
@@ -27,13 +34,20 @@ import hmac
 import json
 import random
 import time
+from base64 import b64encode
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
+from standardwebhooks.webhooks import Webhook
 
 from services.notify.channel.retry import Random, RetryPolicy, Sleep
 from services.notify.domain.model import DeliveryResult, Notification, Subscription
 
+STANDARD_ID_HEADER = "webhook-id"
+STANDARD_TIMESTAMP_HEADER = "webhook-timestamp"
+STANDARD_SIGNATURE_HEADER = "webhook-signature"
+#: Deprecated: the scheme before Standard Webhooks, still sent for one release.
 SIGNATURE_HEADER = "X-Kinerja-Signature"
 EVENT_ID_HEADER = "X-Kinerja-Event-Id"
 EVENT_TYPE_HEADER = "X-Kinerja-Event-Type"
@@ -45,6 +59,21 @@ _RETRYABLE_STATUS = frozenset({408, 425, 429})
 
 def _as_bytes(body: bytes | str) -> bytes:
     return body.encode() if isinstance(body, str) else body
+
+
+def standard_secret(secret: str) -> str:
+    """The subscription secret as Standard Webhooks libraries take it: ``whsec_<base64>``."""
+    return "whsec_" + b64encode(secret.encode()).decode()
+
+
+def standard_headers(secret: str, delivery_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three Standard Webhooks headers of one attempt."""
+    at = datetime.fromtimestamp(timestamp, UTC)
+    return {
+        STANDARD_ID_HEADER: delivery_id,
+        STANDARD_TIMESTAMP_HEADER: str(timestamp),
+        STANDARD_SIGNATURE_HEADER: Webhook(secret.encode()).sign(delivery_id, at, body),
+    }
 
 
 def sign(secret: str, timestamp: int, body: bytes | str) -> str:
@@ -172,10 +201,12 @@ class WebhookSender:
     ) -> tuple[int | None, str | None, float | None]:
         """One POST: (status or None, error text or None, Retry-After seconds or None)."""
         # Signed afresh for each attempt so that a retry after a long backoff is still in the window.
+        now = int(self._clock())
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": self._user_agent,
-            SIGNATURE_HEADER: signature_header(sub.secret, int(self._clock()), body),
+            **standard_headers(sub.secret, n.notification_id, now, body),
+            SIGNATURE_HEADER: signature_header(sub.secret, now, body),
             EVENT_ID_HEADER: n.source_event_id,
             EVENT_TYPE_HEADER: n.event_type,
             DELIVERY_ID_HEADER: n.notification_id,
