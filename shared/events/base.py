@@ -11,7 +11,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 NIP_PATTERN = r"^\d{18}$"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -40,6 +41,23 @@ class Event(Model):
 
     TOPIC: ClassVar[str]
     VERSION: ClassVar[int] = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _supported_version(cls, data: Any) -> Any:
+        """An event of another schema version is refused before its fields are read: its reason
+        is its version (``unsupported_version``), whatever else differs."""
+        if isinstance(data, dict) and "schema_version" in data and data["schema_version"] != cls.VERSION:
+            raise PydanticCustomError(
+                "unsupported_version",
+                "{type} schema_version {version} is not the supported {supported}",
+                {
+                    "type": str(data.get("type")),
+                    "version": repr(data["schema_version"]),
+                    "supported": cls.VERSION,
+                },
+            )
+        return data
 
     event_id: uuid.UUID = Field(
         default_factory=new_event_id,
