@@ -21,15 +21,11 @@ from motor.motor_asyncio import AsyncIOMotorClient
 
 from shared.demo import wait_for
 from shared.settings import Settings
+from tests.isolation import TEST_DATABASES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 ReadTopic = Callable[..., Awaitable[list[ConsumerRecord[bytes, bytes]]]]
-
-
-#: Databases a test may create under its prefix; they are dropped afterwards, because FerretDB's
-#: SQLite backend keeps a file per database and slows down as thousands accumulate.
-TEST_DATABASES = ("feedback", "scoring", "career", "notify", "ledger", "writer", "httptest", "stack")
 
 
 @pytest.fixture(scope="session")

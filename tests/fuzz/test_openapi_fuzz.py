@@ -43,8 +43,8 @@ from schemathesis.specs.openapi.checks import (
 from shared.contracts import service_app
 from shared.errors import PROBLEM_BASE
 from shared.settings import Settings
-from tests.conftest import TEST_DATABASES
 from tests.fuzz.stack import KNOWN_IDS, SERVICES, ServedStack, callers, factories, seed
+from tests.isolation import TEST_DATABASES
 
 #: Seeded ids and valid values by parameter name, read when examples are drawn; the ``stack``
 #: fixture adds the ids only known once created (recommendations, notifications, subscriptions).

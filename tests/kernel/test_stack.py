@@ -237,7 +237,10 @@ async def test_a_page_after_a_key_is_an_index_range_and_the_pages_hold_every_doc
                 "explain", {"find": name, "filter": page_filter, "sort": {key: direction}, "limit": 20}
             )
             detail = " ".join(plan["queryPlanner"]["Plan"])
-            assert plan["filterPushdown"] and plan["sortPushdown"] and plan["limitPushdown"], (page_filter, plan)
+            assert plan["filterPushdown"] and plan["sortPushdown"] and plan["limitPushdown"], (
+                page_filter,
+                plan,
+            )
             assert "USING INDEX" in detail and "TEMP B-TREE" not in detail, (page_filter, detail)
             page = [d async for d in coll.find(page_filter).sort(key, direction).limit(20)]
             if not page:

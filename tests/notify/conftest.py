@@ -6,7 +6,7 @@ Fixtures only; the receivers and event builders live in tests/notify/loopback.py
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -15,10 +15,7 @@ from services.notify.config import NotifySettings
 from shared.auth import Role, issue_token
 from shared.events.base import Event
 from shared.settings import Settings
-from tests.notify.loopback import EphemeralController, Mailbox, Receiver
-
-Publish = Callable[..., Awaitable[None]]
-Auth = Callable[..., dict[str, str]]
+from tests.notify.loopback import Auth, EphemeralController, Mailbox, Publish, Receiver
 
 
 @pytest.fixture

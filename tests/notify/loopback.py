@@ -76,6 +76,12 @@ def signed(secret: str, headers: dict[str, str], body: bytes) -> bool:
     return verify(secret, headers.get(SIGNATURE_HEADER.lower(), ""), body)
 
 
+#: The ``publish`` fixture: sends events to the session's topics.
+Publish = Callable[..., Awaitable[None]]
+#: The ``auth`` fixture: the Authorization header of a token for a role (and region, NIP).
+Auth = Callable[..., dict[str, str]]
+
+
 @dataclass
 class Hit:
     headers: dict[str, str]

@@ -16,8 +16,17 @@ from services.notify.config import NotifySettings
 from services.notify.domain import Notification
 from shared.auth import Role
 from shared.settings import Settings
-from tests.notify.conftest import Auth, Publish
-from tests.notify.loopback import ANI, BUDI, SITI, cycle_opened, people, score_finalized, score_held
+from tests.notify.loopback import (
+    ANI,
+    BUDI,
+    SITI,
+    Auth,
+    Publish,
+    cycle_opened,
+    people,
+    score_finalized,
+    score_held,
+)
 
 Eventually = Callable[..., Awaitable[Any]]
 PROBLEM = "https://kinerja.example.id/problems/"

@@ -10,8 +10,7 @@ from services.notify.app import create_app
 from services.notify.config import NotifySettings
 from shared.auth import Role
 from shared.settings import Settings
-from tests.notify.conftest import Auth, Publish
-from tests.notify.loopback import REGION, people
+from tests.notify.loopback import REGION, Auth, Publish, people
 
 PROBLEM = "https://kinerja.example.id/problems/"
 

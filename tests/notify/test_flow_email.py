@@ -12,8 +12,7 @@ from services.notify.app import create_app
 from services.notify.config import NotifySettings
 from shared.events.notify import DELIVERIES_TOPIC
 from shared.settings import Settings
-from tests.notify.conftest import Publish
-from tests.notify.loopback import ANI, SITI, Mailbox, people, reports, score_finalized
+from tests.notify.loopback import ANI, SITI, Mailbox, Publish, people, reports, score_finalized
 
 Eventually = Callable[..., Awaitable[Any]]
 

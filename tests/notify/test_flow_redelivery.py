@@ -13,8 +13,7 @@ from services.notify.config import NotifySettings
 from shared.auth import Role
 from shared.events.scoring import ScoreComputed
 from shared.settings import Settings
-from tests.notify.conftest import Auth, Publish
-from tests.notify.loopback import SITI, Mailbox, Receiver, people, score_finalized
+from tests.notify.loopback import SITI, Auth, Mailbox, Publish, Receiver, people, score_finalized
 
 Eventually = Callable[..., Awaitable[Any]]
 

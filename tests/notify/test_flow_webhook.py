@@ -16,8 +16,7 @@ from services.notify.config import NotifySettings
 from shared.auth import Role
 from shared.events.notify import DELIVERIES_TOPIC
 from shared.settings import Settings
-from tests.notify.conftest import Auth, Publish
-from tests.notify.loopback import ANI, Receiver, people, reports, score_finalized
+from tests.notify.loopback import ANI, Auth, Publish, Receiver, people, reports, score_finalized
 
 Eventually = Callable[..., Awaitable[Any]]
 ReadTopic = Callable[..., Awaitable[list[Any]]]

@@ -16,8 +16,7 @@ from services.notify.config import NotifySettings
 from services.notify.domain.destination import address_problem, parse_networks, secret_problem
 from shared.auth import Role
 from shared.settings import Settings
-from tests.notify.conftest import Auth
-from tests.notify.loopback import SECRET, Receiver
+from tests.notify.loopback import SECRET, Auth, Receiver
 
 PROBLEM = "https://kinerja.example.id/problems/"
 #: What an outside run subscribed with 201, each with the problem it must now get.
