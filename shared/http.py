@@ -1,7 +1,8 @@
 """HTTP plumbing shared by every service: problem details (RFC 9457), body limits, health.
 
-All rejections leave as ``application/problem+json`` with a stable ``type`` URI, mapped here in
-one place from :mod:`shared.errors` and from Litestar's own exceptions.
+All rejections leave as ``application/problem+json`` with a stable ``type`` URI, through
+Litestar's ProblemDetailsPlugin, mapped here in one place from :mod:`shared.errors` and from
+Litestar's own exceptions.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.exceptions import ValidationException as LitestarValidation
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from shared.errors import PROBLEM_BASE, BadRequest, KinerjaError
@@ -38,51 +44,70 @@ _HTTP_SLUGS = {
 }
 
 
-def problem(
-    status: int, slug: str, title: str, detail: str, request: Request[Any, Any, Any], **extra: Any
-) -> Response[dict[str, Any]]:
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-    }
-    if cid := correlation_id.get():
-        body["correlation_id"] = cid
-    body.update(extra)
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+def _problem(
+    status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        detail=detail,
+        status_code=status,
+        type_=PROBLEM_BASE + slug,
+        title=title,
+        headers=headers,
+        extra=extra,
+    )
 
 
-def _on_kinerja_error(request: Request[Any, Any, Any], exc: KinerjaError) -> Response[dict[str, Any]]:
-    return problem(exc.status, exc.problem_slug, exc.title, exc.detail, request, **exc.extra)
+def _of_kinerja_error(exc: KinerjaError) -> ProblemDetailsException:
+    return _problem(exc.status, exc.problem_slug, exc.title, exc.detail, **exc.extra)
 
 
-def _on_validation(request: Request[Any, Any, Any], exc: LitestarValidation) -> Response[dict[str, Any]]:
+def _of_validation(exc: LitestarValidation) -> ProblemDetailsException:
     errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(400, "validation", "Input is not valid", str(exc.detail), request, errors=errors)
+    return _problem(400, "validation", "Input is not valid", str(exc.detail), errors=errors)
 
 
-def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def _of_http(exc: HTTPException) -> ProblemDetailsException:
     slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
     if isinstance(exc, NotAuthorizedException):
         slug = "unauthorized"
     elif isinstance(exc, PermissionDeniedException):
         slug = "forbidden"
-    return problem(exc.status_code, slug, slug.replace("-", " ").capitalize(), str(exc.detail), request)
+    title = slug.replace("-", " ").capitalize()
+    return _problem(exc.status_code, slug, title, str(exc.detail), headers=exc.headers)
+
+
+def _respond(request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[dict[str, Any]]:
+    """Every problem names the path it answers and, when there is one, the request's correlation
+    id, which a caller quotes to an operator."""
+    exc.instance = request.url.path
+    if cid := correlation_id.get():
+        exc.extra = {"correlation_id": cid, **(exc.extra if isinstance(exc.extra, dict) else {})}
+    return exc.to_response(request)
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, "internal", "Internal error", "the server failed; the error was logged", request)
+    return _respond(
+        request, _problem(500, "internal", "Internal error", "the server failed; the error was logged")
+    )
 
 
-EXCEPTION_HANDLERS: Mapping[Any, Any] = {
-    KinerjaError: _on_kinerja_error,
-    LitestarValidation: _on_validation,
-    HTTPException: _on_http,
-    Exception: _on_unexpected,
-}
+def problem_details() -> ProblemDetailsPlugin:
+    """Litestar's RFC 9457 plugin, converting our errors and Litestar's own into problems."""
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_handler=_respond,
+            exception_to_problem_detail_map={
+                KinerjaError: _of_kinerja_error,
+                LitestarValidation: _of_validation,
+                HTTPException: _of_http,
+            },
+        )
+    )
+
+
+#: What the plugin is not given: an unexpected error is logged and answered as a 500 problem.
+EXCEPTION_HANDLERS: Mapping[Any, Any] = {Exception: _on_unexpected}
 
 
 MAX_JSON_DEPTH = 32

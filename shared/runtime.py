@@ -29,7 +29,7 @@ from shared.auth import PUBLIC_PATHS, auth_middleware
 from shared.consumer import BatchProcessor, Subscription, set_correlation
 from shared.events.base import Event
 from shared.events.registry import DLQ_SUFFIX
-from shared.http import EXCEPTION_HANDLERS, guard_json_body, health_controller
+from shared.http import EXCEPTION_HANDLERS, guard_json_body, health_controller, problem_details
 from shared.logging import configure_logging, correlation_id
 from shared.mongo import connect, ping
 from shared.openapi import document_problems
@@ -328,6 +328,7 @@ class ServiceKit:
             dependencies=dependencies or {},
             middleware=[auth_middleware(self.settings)],
             exception_handlers=dict(EXCEPTION_HANDLERS),
+            plugins=[problem_details()],
             before_request=before,
             on_startup=[startup],
             on_shutdown=[shutdown],
