@@ -15,8 +15,8 @@ import uvicorn
 from typer.testing import CliRunner, Result
 
 from services.feedback.app import create_app
-from shared.cli import app
 from shared.settings import Settings
+from tools.cli import app
 
 Invoke = Callable[..., Awaitable[Result]]
 

@@ -17,9 +17,9 @@ from typing import Annotated, Any
 import typer
 from pymongo.errors import PyMongoError
 
-from shared.cli.base import EXIT_USAGE, fail, state
 from shared.mongo import connect
 from shared.settings import Settings
+from tools.cli.base import EXIT_USAGE, fail, state
 
 app = typer.Typer(help="Scores of the scoring service.")
 
