@@ -213,6 +213,24 @@ class ScoringStore:
             query["unit_id"] = unit_id
         return sorted((await self.find_scores(query)).values(), key=lambda d: str(d["_id"]))
 
+    async def cycle_scores_after(
+        self, cycle_id: str, after: str | None, limit: int, region: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` current scores of the cycle (of ``region`` only, if given) in NIP
+        order, those after the NIP ``after``: a page keyed by NIP, for an export. The cycle is
+        found through the ``(cycle_id, unit_id)`` index."""
+        query: dict[str, Any] = {"cycle_id": cycle_id}
+        if after is not None:
+            query["nip"] = {"$gt": after}
+        if region is not None:
+            query["region"] = region
+        docs: list[dict[str, Any]] = []
+        # The first ``limit`` NIPs of both collections hold the first ``limit`` of the merge.
+        for name in SCORE_COLLECTIONS:
+            async for doc in self.db[name].find(query, outbox.HIDDEN).sort("nip", ASCENDING).limit(limit):
+                docs.append(doc)
+        return sorted(latest(docs).values(), key=lambda d: str(d["nip"]))[:limit]
+
     async def employee_scores(self, nip: str) -> list[dict[str, Any]]:
         return sorted((await self.find_scores({"nip": nip})).values(), key=lambda d: str(d["cycle_id"]))
 
