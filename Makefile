@@ -13,7 +13,7 @@ export KINERJA_MONGO_PORT ?= 27018
 export KINERJA_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KINERJA_KAFKA_PORT)
 export KINERJA_MONGO_URL ?= mongodb://127.0.0.1:$(KINERJA_MONGO_PORT)
 
-.PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts schemas docs \
+.PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts layers schemas docs \
         test run bench clean
 
 help:
@@ -56,7 +56,11 @@ typecheck: venv
 contracts: venv
 	$(BIN)/python -m tools.contracts check
 
-check: lint typecheck contracts
+# The import-linter contracts in pyproject.toml: kernel, services, domain purity, service layers.
+layers: venv
+	$(BIN)/lint-imports
+
+check: lint typecheck contracts layers
 
 schemas: venv
 	$(BIN)/python -m tools.contracts write
