@@ -89,6 +89,8 @@ class ScoringStore:
         await self.db[INPUTS].create_index([("cycle_id", ASCENDING)])
         for name in SCORE_COLLECTIONS:
             await self.db[name].create_index([("cycle_id", ASCENDING), ("unit_id", ASCENDING)])
+            # An export's pages: the cycle in NIP order, walked through the index (docs/ferretdb.md).
+            await self.db[name].create_index([("cycle_id", ASCENDING), ("nip", ASCENDING)])
             await self.db[name].create_index([("nip", ASCENDING)])
         await self.db[EMPLOYEES].create_index([("region", ASCENDING)])
 
@@ -217,8 +219,10 @@ class ScoringStore:
         self, cycle_id: str, after: str | None, limit: int, region: str | None = None
     ) -> list[dict[str, Any]]:
         """Up to ``limit`` current scores of the cycle (of ``region`` only, if given) in NIP
-        order, those after the NIP ``after``: a page keyed by NIP, for an export. The cycle is
-        found through the ``(cycle_id, unit_id)`` index."""
+        order, those after the NIP ``after``: a page keyed by NIP, for an export, through the
+        ``(cycle_id, nip)`` index. The first page of a cycle walks it in order and stops at
+        ``limit``; FerretDB pushes no range down yet, so a later page (or one region's) reads the
+        cycle's documents through it and sorts them: the cycle, never the history."""
         query: dict[str, Any] = {"cycle_id": cycle_id}
         if after is not None:
             query["nip"] = {"$gt": after}
