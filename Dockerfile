@@ -17,6 +17,8 @@ WORKDIR /src
 COPY pyproject.toml README.md* ./
 COPY shared ./shared
 COPY services ./services
+# tools/ for the `kinerja` admin command (replay, exports) inside a container.
+COPY tools ./tools
 # Every dependency ships wheels for amd64 and arm64, so no compiler is needed even here.
 # dumb-init (a wheel with the static binary) runs as PID 1: it forwards SIGTERM and reaps children.
 # pip compiles the byte code here, so the read-only runtime never needs to write any.

@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
-LINT_PATHS := shared services tests deploy $(wildcard bench)
+LINT_PATHS := shared services tools tests deploy $(wildcard bench)
 WITH_STACK := deploy/local/with-stack.sh
 export PYTHON := $(CURDIR)/$(BIN)/python
 # The services and tests find the local stack on the ports the stack scripts use.
@@ -13,7 +13,7 @@ export KINERJA_MONGO_PORT ?= 27018
 export KINERJA_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KINERJA_KAFKA_PORT)
 export KINERJA_MONGO_URL ?= mongodb://127.0.0.1:$(KINERJA_MONGO_PORT)
 
-.PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts schemas docs \
+.PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts layers schemas docs \
         test run bench clean
 
 help:
@@ -51,15 +51,19 @@ lint: venv
 	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: venv
-	$(BIN)/mypy shared services
+	$(BIN)/mypy shared services tools
 
 contracts: venv
-	$(BIN)/python -m shared.contracts check
+	$(BIN)/python -m tools.contracts check
 
-check: lint typecheck contracts
+# The import-linter contracts in pyproject.toml: kernel, services, domain purity, service layers.
+layers: venv
+	$(BIN)/lint-imports
+
+check: lint typecheck contracts layers
 
 schemas: venv
-	$(BIN)/python -m shared.contracts write
+	$(BIN)/python -m tools.contracts write
 
 docs: schemas
 
@@ -67,7 +71,7 @@ test: check stack-fetch
 	$(WITH_STACK) $(BIN)/pytest -p no:cacheprovider
 
 run: venv stack-fetch
-	$(BIN)/python -m shared.run
+	$(BIN)/python -m tools.run
 
 bench: venv stack-fetch
 	$(WITH_STACK) $(BIN)/python -m bench

@@ -1,6 +1,6 @@
 """Settings shared by every service, read from environment variables with the ``KINERJA_`` prefix.
 
-Each variable is documented in docs/configuration.md; ``python -m shared.contracts check`` fails
+Each variable is documented in docs/configuration.md; ``python -m tools.contracts check`` fails
 when a field here has no row there.
 """
 

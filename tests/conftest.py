@@ -19,9 +19,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from shared.demo import wait_for
 from shared.settings import Settings
 from tests.isolation import TEST_DATABASES
+from tools.demo import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,11 +7,11 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from services.career import api, handlers
-from services.career.domain import region as regional_policies
 from services.career.service import CareerService
 from services.career.store import RECOMMENDATIONS, CareerStore
 from shared.events.career import RECOMMENDATIONS_TOPIC, RecommendationDecided, RecommendationIssued
 from shared.plugins.manager import build_plugin_manager
+from shared.policies import region as regional_policies
 from shared.runtime import Publication, ServiceKit
 from shared.settings import Settings
 

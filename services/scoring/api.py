@@ -44,6 +44,44 @@ class HeldFinalisation(BaseModel):
     )
 
 
+class CycleScore(BaseModel):
+    """One employee's current score in a cycle, as an export lists it."""
+
+    cycle_id: str = Field(description="The cycle.")
+    nip: str = Field(description="The employee's NIP.", examples=["198503122010011002"])
+    region: str = Field(description="The employee's region.")
+    unit_id: str = Field(description="The employee's unit.")
+    status: str = Field(description="`provisional`, `held` or `final`.")
+    predicate: str = Field(description="The predicate in force, after any calibration.")
+    revision: int = Field(description="Revision of the score; a calibration raises it.")
+    calibrated: bool = Field(description="Whether the appraising official calibrated it.")
+    score: dict[str, Any] = Field(description="The computed score with its explanation.")
+
+
+class CycleScorePage(BaseModel):
+    """A page of a cycle's scores in NIP order."""
+
+    items: list[CycleScore] = Field(description="The scores of this page.")
+    next: str | None = Field(
+        description="NIP to pass as `after` for the next page; null on the last page.",
+        examples=["198503122010011002"],
+    )
+
+
+def _row(doc: dict[str, Any]) -> CycleScore:
+    return CycleScore(
+        cycle_id=doc["cycle_id"],
+        nip=doc["nip"],
+        region=doc["region"],
+        unit_id=doc["unit_id"],
+        status=doc["status"],
+        predicate=doc["predicate"],
+        revision=doc["revision"],
+        calibrated=bool(doc.get("calibrated")),
+        score=json.loads(doc["score"]),
+    )
+
+
 def _view(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "cycle_id": doc["cycle_id"],
@@ -98,6 +136,30 @@ class ScoreController(Controller):
         await _authorise_person(service, request.user, nip, doc["region"])
         full = request.user.role in (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
         return {**_view(doc), "calibrations": calibrations_for(doc, full=full)}
+
+    @get(
+        "/scores",
+        summary="The cycle's scores, a page at a time in NIP order (exports)",
+        guards=[requires(Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)],
+    )
+    async def list_cycle_scores(
+        self,
+        request: Request[Principal, Any, Any],
+        service: ScoringService,
+        cycle_id: CycleId,
+        after: Annotated[
+            str | None,
+            Parameter(title="After NIP", description="The `next` of the previous page.", pattern=r"^\d{18}$"),
+        ] = None,
+        limit: Annotated[int, Parameter(title="Page size", ge=1, le=1000)] = 500,
+    ) -> CycleScorePage:
+        who = request.user
+        # The system role spans regions; anyone else sees their own region's scores only.
+        region = None if who.role is Role.SYSTEM else who.region
+        docs = await service.store.cycle_scores_after(cycle_id, after, limit, region)
+        return CycleScorePage(
+            items=[_row(d) for d in docs], next=docs[-1]["nip"] if len(docs) == limit else None
+        )
 
     @get(
         "/units/{unit_id:str}/distribution",

@@ -89,6 +89,8 @@ class ScoringStore:
         await self.db[INPUTS].create_index([("cycle_id", ASCENDING)])
         for name in SCORE_COLLECTIONS:
             await self.db[name].create_index([("cycle_id", ASCENDING), ("unit_id", ASCENDING)])
+            # An export's pages: the cycle in NIP order, walked through the index (docs/ferretdb.md).
+            await self.db[name].create_index([("cycle_id", ASCENDING), ("nip", ASCENDING)])
             await self.db[name].create_index([("nip", ASCENDING)])
         await self.db[EMPLOYEES].create_index([("region", ASCENDING)])
 
@@ -212,6 +214,26 @@ class ScoringStore:
         if unit_id is not None:
             query["unit_id"] = unit_id
         return sorted((await self.find_scores(query)).values(), key=lambda d: str(d["_id"]))
+
+    async def cycle_scores_after(
+        self, cycle_id: str, after: str | None, limit: int, region: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` current scores of the cycle (of ``region`` only, if given) in NIP
+        order, those after the NIP ``after``: a page keyed by NIP, for an export, through the
+        ``(cycle_id, nip)`` index. The first page of a cycle walks it in order and stops at
+        ``limit``; FerretDB pushes no range down yet, so a later page (or one region's) reads the
+        cycle's documents through it and sorts them: the cycle, never the history."""
+        query: dict[str, Any] = {"cycle_id": cycle_id}
+        if after is not None:
+            query["nip"] = {"$gt": after}
+        if region is not None:
+            query["region"] = region
+        docs: list[dict[str, Any]] = []
+        # The first ``limit`` NIPs of both collections hold the first ``limit`` of the merge.
+        for name in SCORE_COLLECTIONS:
+            async for doc in self.db[name].find(query, outbox.HIDDEN).sort("nip", ASCENDING).limit(limit):
+                docs.append(doc)
+        return sorted(latest(docs).values(), key=lambda d: str(d["nip"]))[:limit]
 
     async def employee_scores(self, nip: str) -> list[dict[str, Any]]:
         return sorted((await self.find_scores({"nip": nip})).values(), key=lambda d: str(d["cycle_id"]))

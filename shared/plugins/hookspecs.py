@@ -8,8 +8,9 @@ Implement a hook by writing a function of the same name decorated with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
+from shared.plugins.career import CareerPolicy, Offer
 from shared.plugins.markers import hookspec
 from shared.plugins.model import RubricResult, RubricSpec, ScoringInputs
 
@@ -62,14 +63,8 @@ def rubric_score(spec: RubricSpec, inputs: ScoringInputs) -> RubricResult | None
 
 
 # ---------------------------------------------------------------- career policies (career service)
-# The career service adds its policy hooks below this line.
-#
-# Types only: shared must not import a service at run time, and pluggy matches hooks by argument
-# name, never by annotation. A policy plugin imports the types from services.career.domain itself.
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from services.career.domain.policy import CareerPolicy, Offer
+# The policy types are in shared.plugins.career, the built-in policies in shared.policies: a
+# process that loads every plugin (feedback, scoring) never loads the career service's code.
 
 
 @hookspec
@@ -87,7 +82,7 @@ def career_policy(region: str, national: CareerPolicy) -> CareerPolicy | None:
     stop the service with :class:`~shared.plugins.manager.PluginConflict`.
 
     :param region: region id of the event being handled, e.g. ``"siulak"``.
-    :param national: the national defaults (``services.career.domain.NATIONAL_POLICY``); build
+    :param national: the national defaults (:data:`shared.policies.national.NATIONAL_POLICY`); build
         on them with :func:`dataclasses.replace` so later national changes reach the region.
     :return: the region's policy, or None for a region this plugin does not know.
 

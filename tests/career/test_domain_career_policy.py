@@ -16,9 +16,9 @@ from services.career.domain import (
     TeamAwardRule,
     TrainingRule,
 )
-from services.career.domain.policy import normalise_key
 from shared.events.career import RecommendationKind
 from shared.events.scoring import Predicate
+from shared.plugins.career import normalise_key
 from shared.plugins.manager import BUILTIN_RUBRICS
 
 CERT = Offer("c", "Certificate", RecommendationKind.REWARD)

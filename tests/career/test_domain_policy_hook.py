@@ -11,7 +11,7 @@ from pathlib import Path
 import pluggy
 import pytest
 
-import services.career.domain.region as seeded_regions
+import shared.policies.region as seeded_regions
 from services.career.domain import (
     NATIONAL_POLICY,
     REGIONAL_POLICIES,
@@ -21,10 +21,10 @@ from services.career.domain import (
     recommend,
     resolve_policy,
 )
-from services.career.domain.policy import CareerPolicy
 from shared.events.career import RecommendationKind
 from shared.events.scoring import Explanation, Predicate, Rating, Score
 from shared.plugins import hookimpl, hookspecs
+from shared.plugins.career import CareerPolicy
 from shared.plugins.manager import PluginConflict, build_plugin_manager
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"

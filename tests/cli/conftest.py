@@ -1,4 +1,5 @@
-"""Fixtures of the CLI tests: a runner, the environment of one isolated test, the feedback API.
+"""Fixtures of the CLI tests: a runner, the environment of one isolated test, the feedback and
+scoring APIs.
 
 The CLI calls ``asyncio.run`` itself, so tests run it in a worker thread (``invoke``), away from
 the event loop that pytest-asyncio runs the fixtures and the in-process feedback API on.
@@ -12,11 +13,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import uvicorn
+from litestar import Litestar
 from typer.testing import CliRunner, Result
 
 from services.feedback.app import create_app
-from shared.cli import app
+from services.scoring.app import create_app as scoring_app
 from shared.settings import Settings
+from tools.cli import app
 
 Invoke = Callable[..., Awaitable[Result]]
 
@@ -54,10 +57,20 @@ def _free_port() -> int:
 @pytest.fixture
 async def feedback_api(isolated_settings: Settings) -> AsyncIterator[str]:
     """The real feedback app served by uvicorn on 127.0.0.1 in this process; yields its base URL."""
+    async for url in _served(create_app(isolated_settings)):
+        yield url
+
+
+@pytest.fixture
+async def scoring_api(isolated_settings: Settings) -> AsyncIterator[str]:
+    """The real scoring app, served like :func:`feedback_api`; yields its base URL."""
+    async for url in _served(scoring_app(isolated_settings)):
+        yield url
+
+
+async def _served(app: Litestar) -> AsyncIterator[str]:
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(isolated_settings), host="127.0.0.1", port=port, log_config=None, access_log=False
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -16,9 +16,9 @@ import httpx
 from typer.testing import Result
 
 from shared.auth import Role, decode_token, issue_token
-from shared.cli.base import CliState
 from shared.events.feedback import CYCLES_TOPIC
 from shared.settings import Settings
+from tools.cli.base import CliState
 
 Invoke = Callable[..., Awaitable[Result]]
 ReadTopic = Callable[..., Awaitable[list[Any]]]

@@ -1,4 +1,5 @@
-"""``kinerja scores export``: score documents of the scoring database, as CSV rows."""
+"""``kinerja scores export``: score documents of the scoring database, read through the scoring API,
+as CSV rows."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 from openpyxl import load_workbook
 from typer.testing import Result
 
 from shared.settings import Settings
+from tools.cli import scores
 
 Invoke = Callable[..., Awaitable[Result]]
 
@@ -67,8 +70,14 @@ def score_doc(
 
 
 async def test_export_writes_one_row_per_score_of_the_cycle(
-    invoke: Invoke, isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]], tmp_path: Path
+    invoke: Invoke,
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    scoring_api: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(scores, "PAGE", 2)  # three scores: the export reads two pages
     calibrated = score_doc("c-2026", "198503122010011002", "marelan", "dinkes", results_score=71.25)
     calibrated.update(predicate="sangat_baik", revision=3, calibrated=True)  # the JSON keeps "baik"
     docs = [
@@ -90,7 +99,9 @@ async def test_export_writes_one_row_per_score_of_the_cycle(
     await mongo[isolated_settings.database("scoring")]["scores"].insert_many(docs)
     out = tmp_path / "scores.csv"
 
-    result = await invoke("scores", "export", "c-2026", "--out", str(out))
+    result = await invoke(
+        "--as", "system", "scores", "export", "--scoring-api", scoring_api, "c-2026", "--out", str(out)
+    )
 
     assert result.exit_code == 0, result.output
     assert result.stdout == f"wrote 3 scores of cycle c-2026 to {out}\n"
@@ -112,46 +123,86 @@ async def test_export_writes_one_row_per_score_of_the_cycle(
         ["c-2026", "198812252012122001", "disdik", "final", "baik", "50.0", "50.0", "plaju", "1"],
     ]
 
-    only_plaju = await invoke("scores", "export", "c-2026", "--out", str(out), "--region", "plaju")
+    only_plaju = await invoke(
+        "--as",
+        "system",
+        "scores",
+        "export",
+        "--scoring-api",
+        scoring_api,
+        "c-2026",
+        "--out",
+        str(out),
+        "--region",
+        "plaju",
+    )
 
     assert only_plaju.exit_code == 0, only_plaju.output
     assert [r[1] for r in csv.reader(out.open(encoding="utf-8-sig"))] == ["nip", "198812252012122001"]
 
 
-async def test_export_of_an_unknown_cycle_writes_the_header_and_warns(invoke: Invoke, tmp_path: Path) -> None:
+async def test_export_of_an_unknown_cycle_writes_the_header_and_warns(
+    invoke: Invoke, scoring_api: str, tmp_path: Path
+) -> None:
     out = tmp_path / "empty.csv"
 
-    result = await invoke("scores", "export", "tidak-ada", "--out", str(out))
+    result = await invoke(
+        "--as", "system", "scores", "export", "--scoring-api", scoring_api, "tidak-ada", "--out", str(out)
+    )
 
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8-sig").splitlines() == [",".join(f'"{h}"' for h in HEADER)]
     assert "no scores for cycle tidak-ada" in result.stderr
 
 
-async def test_export_says_when_the_database_cannot_be_reached(invoke: Invoke, tmp_path: Path) -> None:
+async def test_export_says_when_the_scoring_api_cannot_be_reached(invoke: Invoke, tmp_path: Path) -> None:
     result = await invoke(
-        "--mongo",
-        "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300",
+        "--as",
+        "system",
         "scores",
         "export",
         "c",
         "--out",
         str(tmp_path / "x.csv"),
+        env={"KINERJA_SCORING_API": "http://127.0.0.1:1"},
     )
 
     assert result.exit_code == 3
-    assert "cannot read the scoring database" in result.stderr
+    assert "cannot reach the API at http://127.0.0.1:1" in result.stderr
+
+
+async def test_export_needs_a_token(invoke: Invoke, tmp_path: Path) -> None:
+    result = await invoke("scores", "export", "c", "--out", str(tmp_path / "x.csv"))
+
+    assert result.exit_code == 2
+    assert "give --token (or KINERJA_TOKEN), or --as ROLE" in result.stderr
 
 
 async def test_export_neutralises_formulas_keeps_nips_as_text_and_names_predicates(
-    invoke: Invoke, isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]], tmp_path: Path
+    invoke: Invoke,
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    scoring_api: str,
+    tmp_path: Path,
 ) -> None:
     nip = "198503122010011002"
     await mongo[isolated_settings.database("scoring")]["scores"].insert_many(
         [score_doc("c-2026", nip, "marelan", '=HYPERLINK("http://evil","x")', predicate="sangat_baik")]
     )
     out = tmp_path / "scores.csv"
-    result = await invoke("scores", "export", "c-2026", "--out", str(out), "--labels", "id")
+    result = await invoke(
+        "--as",
+        "system",
+        "scores",
+        "export",
+        "--scoring-api",
+        scoring_api,
+        "c-2026",
+        "--out",
+        str(out),
+        "--labels",
+        "id",
+    )
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8-sig")
     header, row = list(csv.reader(text.splitlines()))
@@ -161,7 +212,19 @@ async def test_export_neutralises_formulas_keeps_nips_as_text_and_names_predicat
     assert f'"{nip}"' in text, "NIPs are quoted text in the file"
 
     book_path = tmp_path / "scores.xlsx"
-    result = await invoke("scores", "export", "c-2026", "--out", str(book_path), "--labels", "en")
+    result = await invoke(
+        "--as",
+        "system",
+        "scores",
+        "export",
+        "--scoring-api",
+        scoring_api,
+        "c-2026",
+        "--out",
+        str(book_path),
+        "--labels",
+        "en",
+    )
     assert result.exit_code == 0, result.output
     sheet = load_workbook(book_path).active
     cells = {sheet.cell(1, c).value: sheet.cell(2, c) for c in range(1, sheet.max_column + 1)}
@@ -171,11 +234,27 @@ async def test_export_neutralises_formulas_keeps_nips_as_text_and_names_predicat
 
 
 async def test_export_names_a_region_that_has_no_scores_in_the_cycle(
-    invoke: Invoke, isolated_settings: Settings, mongo: AsyncIOMotorClient[dict[str, Any]], tmp_path: Path
+    invoke: Invoke,
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    scoring_api: str,
+    tmp_path: Path,
 ) -> None:
     await mongo[isolated_settings.database("scoring")]["scores"].insert_many(
         [score_doc("c-2026", "198503122010011002", "marelan", "dinkes")]
     )
-    result = await invoke("scores", "export", "c-2026", "--out", str(tmp_path / "x.csv"), "--region", "plaju")
+    result = await invoke(
+        "--as",
+        "system",
+        "scores",
+        "export",
+        "--scoring-api",
+        scoring_api,
+        "c-2026",
+        "--out",
+        str(tmp_path / "x.csv"),
+        "--region",
+        "plaju",
+    )
     assert result.exit_code == 2
     assert "cycle c-2026 has scores in marelan, none in --region plaju" in result.output

@@ -11,9 +11,9 @@ from typing import Literal
 from jsonschema import Draft202012Validator
 from pydantic import Field
 
-from shared.contracts import ROOT, SCHEMAS, problems, schema_problems
 from shared.events.feedback import FeedbackSubmitted
 from shared.events.registry import ALL_EVENTS, TOPICS
+from tools.contracts import ROOT, SCHEMAS, problems, schema_problems
 
 
 def test_committed_schemas_asyncapi_openapi_and_config_docs_are_current() -> None:

@@ -129,9 +129,9 @@ def test_dockerignore_keeps_the_context_small() -> None:
     rules = [line for line in lines if line and not line.startswith("#")]
     # An allow-list: .venv, .cache (the local Kafka jars) and .git never reach the daemon.
     assert rules[0] == "*"
-    assert {"!pyproject.toml", "!shared/", "!services/"} <= set(rules)
+    assert {"!pyproject.toml", "!shared/", "!services/", "!tools/"} <= set(rules)
     copied = {m.group(1) for m in re.finditer(r"^COPY (\w[\w.]*)", DOCKERFILE.read_text(), re.MULTILINE)}
-    assert copied <= {"pyproject.toml", "shared", "services"}
+    assert copied <= {"pyproject.toml", "shared", "services", "tools"}
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """End to end: feedback through the HTTP API ends as score events on Kafka, one scenario per region.
 
 The feedback and scoring services run in-process on the real broker and database; the demo
-driver (shared/demo.py) plays the region's staff through the public API.
+driver (tools/demo.py) plays the region's staff through the public API.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from litestar.testing import AsyncTestClient
 
 from services.feedback.app import create_app as feedback_app
 from services.scoring.app import create_app as scoring_app
-from shared.demo import REGIONS, DemoDriver, plan_region
 from shared.events.scoring import SCORES_TOPIC
 from shared.settings import Settings
+from tools.demo import REGIONS, DemoDriver, plan_region
 
 # The national predicate matrix for each profile's inputs (PermenPANRB 6/2022):
 # strong: targets beaten by 30%, fives -> (above, above) -> Sangat Baik

@@ -4,7 +4,7 @@ Schemathesis calls the APIs synchronously over real HTTP (``requests``), so the 
 pytest-asyncio's loop, which is idle while a synchronous test runs. They get their own loop in
 their own thread, with their real lifespans: Kafka broker, outbox relay, consumers, FerretDB.
 
-The seed is the demo cycle of ``make run`` for one region (shared/demo.py), driven through the
+The seed is the demo cycle of ``make run`` for one region (tools/demo.py), driven through the
 feedback API and carried over Kafka to the other services: units and employees, a closed cycle
 with final scores, career recommendations, inbox messages; then a team, a second (open) cycle and
 a webhook subscription. Fuzzed requests are steered towards these ids so that they get past
@@ -30,8 +30,8 @@ from services.notify.app import create_app as notify_app
 from services.notify.config import NotifySettings
 from services.scoring.app import create_app as scoring_app
 from shared.auth import Role, issue_token
-from shared.demo import DemoDriver, final_scores, plan_region, wait_for
 from shared.settings import Settings
+from tools.demo import DemoDriver, final_scores, plan_region, wait_for
 
 SERVICES = ("feedback", "scoring", "career", "notify")
 REGION = "marelan"

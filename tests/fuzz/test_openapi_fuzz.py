@@ -40,11 +40,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shared.contracts import service_app
 from shared.errors import PROBLEM_BASE
 from shared.settings import Settings
 from tests.fuzz.stack import KNOWN_IDS, SERVICES, ServedStack, callers, factories, seed
 from tests.isolation import TEST_DATABASES
+from tools.contracts import service_app
 
 #: Seeded ids and valid values by parameter name, read when examples are drawn; the ``stack``
 #: fixture adds the ids only known once created (recommendations, notifications, subscriptions).

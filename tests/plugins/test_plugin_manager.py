@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
 
 import pluggy
 import pytest
@@ -118,3 +120,15 @@ def test_a_rubric_without_rubric_score_stops_start_up() -> None:
 
     with pytest.raises(PluginConflict, match="declares rubric 'lonely' but no rubric_score"):
         build_registry(plugins=[("lonely", SpecOnly())])
+
+
+def test_loading_every_installed_plugin_loads_no_service_code() -> None:
+    # Feedback and scoring load every plugin of the entry-point group, the career regions too;
+    # they must not pull the career service (or any other) into their process with it.
+    code = (
+        "import sys; from shared.plugins.manager import build_plugin_manager; "
+        "pm = build_plugin_manager(); print(pm.has_plugin('career-regions')); "
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in ('services', 'tools')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert run.stdout.splitlines() == ["True", "[]"]

@@ -23,8 +23,13 @@ from services.career.domain.model import (
     ScoreInput,
 )
 from services.career.domain.plugin import resolve_policy
-from services.career.domain.policy import (
-    NATIONAL_POLICY,
+from services.career.domain.rule import recommend
+from services.career.domain.talent import place_talent_box
+from services.career.domain.team import rank_teams, select_team_awards
+
+# The policy types and built-in policies are the kernel's (plugins load them without this
+# service); re-exported so the rules and their tests read from one place.
+from shared.plugins.career import (
     CareerPolicy,
     Offer,
     SanctionRule,
@@ -32,10 +37,8 @@ from services.career.domain.policy import (
     TeamAwardRule,
     TrainingRule,
 )
-from services.career.domain.region import REGIONAL_POLICIES
-from services.career.domain.rule import recommend
-from services.career.domain.talent import place_talent_box
-from services.career.domain.team import rank_teams, select_team_awards
+from shared.policies.national import NATIONAL_POLICY
+from shared.policies.region import REGIONAL_POLICIES
 
 __all__ = [
     "NATIONAL_POLICY",

@@ -13,8 +13,8 @@ import hashlib
 import json
 
 from services.career.domain.model import ScoreInput
-from services.career.domain.policy import Offer
 from shared.events.career import Recommendation, RecommendationKind
+from shared.plugins.career import Offer
 
 Detail = str | float | int | bool | None
 

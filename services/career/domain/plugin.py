@@ -2,7 +2,7 @@
 
 The hooks are specified in :mod:`shared.plugins.hookspecs` (``career_policy``,
 ``career_training_catalogue``); the seeded regions implement them in
-:mod:`services.career.domain.region`. Resolution calls plugin code but does no I/O itself.
+:mod:`shared.policies.region`. Resolution calls plugin code but does no I/O itself.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import replace
 
 import pluggy
 
-from services.career.domain.policy import NATIONAL_POLICY, CareerPolicy, Offer, normalise_key
+from shared.plugins.career import CareerPolicy, Offer, normalise_key
 from shared.plugins.manager import PluginConflict
+from shared.policies.national import NATIONAL_POLICY
 
 
 def resolve_policy(pm: pluggy.PluginManager, region: str) -> CareerPolicy:

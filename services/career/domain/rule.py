@@ -18,10 +18,10 @@ from services.career.domain.model import (
     PotentialAssessment,
     ScoreInput,
 )
-from services.career.domain.policy import CareerPolicy, Offer, StreakRule, normalise_key
 from services.career.domain.talent import recommend_talent_box
 from shared.events.career import Recommendation, RecommendationKind
 from shared.events.scoring import Predicate
+from shared.plugins.career import CareerPolicy, Offer, StreakRule, normalise_key
 
 
 @dataclass(frozen=True)

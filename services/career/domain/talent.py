@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from services.career.domain.identity import build_for_score
 from services.career.domain.model import PREDICATE_LABEL, PotentialAssessment, PotentialLevel, ScoreInput
-from services.career.domain.policy import CareerPolicy, Offer
 from shared.errors import ValidationFailed
 from shared.events.career import Recommendation, RecommendationKind
 from shared.events.scoring import Rating
+from shared.plugins.career import CareerPolicy, Offer
 
 NINE_BOX: dict[tuple[Rating, PotentialLevel], int] = {
     # Box numbering as PermenPANRB 3/2020 lays it out (DOMAIN.md), (performance, potential) -> box.

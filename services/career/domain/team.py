@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from services.career.domain.identity import build_recommendation
 from services.career.domain.model import ScoreInput
-from services.career.domain.policy import CareerPolicy
 from shared.errors import ValidationFailed
 from shared.events.career import Recommendation
+from shared.plugins.career import CareerPolicy
 
 # Means equal to this many decimals are a tie: float noise must not pick a winner.
 MEAN_DECIMALS = 6

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shared.cli.base import segment, state
+from tools.cli.base import segment, state
 
 app = typer.Typer(help="Appraisal cycles in the feedback service.")
 

@@ -1,6 +1,6 @@
 """Contracts as files: event JSON Schemas, AsyncAPI and OpenAPI documents, configuration docs.
 
-``python -m shared.contracts write`` regenerates them; ``check`` (run by ``make test``) fails when
+``python -m tools.contracts write`` regenerates them; ``check`` (run by ``make test``) fails when
 a committed file differs from what the code generates, or when an event's schema changed while
 its ``VERSION`` stayed the same. This is a development tool: it imports every service's app.
 """

@@ -1,25 +1,21 @@
-"""``kinerja scores export``: a cycle's scores as CSV, read from the scoring service's database.
+"""``kinerja scores export``: a cycle's scores as CSV or Excel, read through the scoring API.
 
-The scoring API shows one employee or one unit at a time; an export wants the whole cycle at
-once, so this reads the ``scores`` collection through the service's own store (read only).
+``GET /cycles/{cycle_id}/scores`` pages through the cycle by NIP; the command reads every page
+with a token like the other API commands, then orders the rows by unit and NIP.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import json
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pymongo.errors import PyMongoError
 
-from shared.cli.base import EXIT_USAGE, fail, state
-from shared.mongo import connect
-from shared.settings import Settings
+from shared.runtime import DEFAULT_PORTS
+from tools.cli.base import EXIT_USAGE, CliState, fail, segment, state
 
 app = typer.Typer(help="Scores of the scoring service.")
 
@@ -47,23 +43,28 @@ COLUMNS = (
 )
 
 
-def score_row(doc: dict[str, Any]) -> dict[str, Any]:
-    """One CSV row from a score document.
+DEFAULT_SCORING_API = f"http://127.0.0.1:{DEFAULT_PORTS['scoring']}"
+PAGE = 500
+"""Scores per request; the API allows up to 1000."""
 
-    ``predicate`` and ``revision`` come from the document, not its score JSON: a calibration
-    changes them there and leaves the computed score as it was.
+
+def score_row(item: dict[str, Any]) -> dict[str, Any]:
+    """One CSV row from a score of the API's page.
+
+    ``predicate`` and ``revision`` are the score's current ones, not those of its computed
+    ``score``: a calibration changes them and leaves the computed score as it was.
     """
-    score = json.loads(doc["score"])
+    score = item["score"]
     return {
-        "cycle_id": doc["cycle_id"],
-        "nip": doc["nip"],
-        "unit_id": doc["unit_id"],
-        "status": doc["status"],
-        "predicate": doc["predicate"],
+        "cycle_id": item["cycle_id"],
+        "nip": item["nip"],
+        "unit_id": item["unit_id"],
+        "status": item["status"],
+        "predicate": item["predicate"],
         "results_score": score["results_score"],
         "behaviour_score": score["behaviour_score"],
         "rubric_id": score["rubric_id"],
-        "revision": doc["revision"],
+        "revision": item["revision"],
     }
 
 
@@ -87,22 +88,22 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-async def read_scores(
-    settings: Settings, cycle_id: str, region: str | None
+def read_scores(
+    cli: CliState, api: str, cycle_id: str, region: str | None
 ) -> tuple[list[dict[str, Any]], set[str]]:
     """The rows of ``cycle_id`` (of ``region`` only, if given), ordered by unit and NIP, and every
-    region the cycle has scores in."""
-    # Imported here, not at the top: the admin tool sits above the services, and the other command
-    # groups should not load service code they never use.
-    from services.scoring.store import ScoringStore
-
-    client, db = connect(settings, "scoring")
-    try:
-        docs = await ScoringStore(db).cycle_scores(cycle_id)
-    finally:
-        client.close()
-    rows = [score_row(d) for d in docs if region is None or d.get("region") == region]
-    regions = {str(d.get("region")) for d in docs}
+    region the cycle has scores in that the caller may see."""
+    items: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": PAGE} if after is None else {"limit": PAGE, "after": after}
+        page = cli.call("GET", f"/cycles/{segment(cycle_id)}/scores", region=region, api=api, params=params)
+        items += page["items"]
+        after = page["next"]
+        if after is None:
+            break
+    rows = [score_row(i) for i in items if region is None or i["region"] == region]
+    regions = {str(i["region"]) for i in items}
     return sorted(rows, key=lambda r: (r["unit_id"], r["nip"])), regions
 
 
@@ -176,13 +177,13 @@ def export(
         ExportFormat | None,
         typer.Option("--format", help="csv or xlsx; by default from the --out suffix."),
     ] = None,
+    scoring_api: Annotated[
+        str,
+        typer.Option("--scoring-api", envvar="KINERJA_SCORING_API", help="Base URL of the scoring API."),
+    ] = DEFAULT_SCORING_API,
 ) -> None:
     """Write the cycle's scores (provisional and final) to a CSV or Excel file, one row per employee."""
-    settings = state(ctx).settings
-    try:
-        rows, regions = asyncio.run(read_scores(settings, cycle_id, region))
-    except PyMongoError as exc:
-        fail(f"cannot read the scoring database {settings.database('scoring')}: {exc}")
+    rows, regions = read_scores(state(ctx), scoring_api.rstrip("/"), cycle_id, region)
     if region is not None and not rows and regions:
         fail(
             f"cycle {cycle_id} has scores in {', '.join(sorted(regions))}, none in --region {region}",
@@ -193,4 +194,4 @@ def export(
     count = (write_xlsx if kind is ExportFormat.XLSX else write_csv)(out, rows, columns)
     typer.echo(f"wrote {count} scores of cycle {cycle_id} to {out}")
     if not count:
-        typer.echo(f"warning: no scores for cycle {cycle_id} in {settings.database('scoring')}", err=True)
+        typer.echo(f"warning: no scores for cycle {cycle_id} at {scoring_api}", err=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shared.cli.base import EXIT_PROBLEMS, segment, state
+from tools.cli.base import EXIT_PROBLEMS, segment, state
 
 app = typer.Typer(help="Employees in the feedback service.")
 

@@ -19,7 +19,7 @@ import httpx
 
 from shared.runtime import DEFAULT_PORTS
 from shared.settings import Settings
-from shared.showcase import mail_catcher, run_demo
+from tools.showcase import mail_catcher, run_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "deploy" / "local" / "stack.sh"

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from shared.cli.base import EXIT_PROBLEMS, fail
 from shared.plugins.conformance import check_rubric
 from shared.plugins.manager import BUILTIN_RUBRICS, ENTRY_POINT_GROUP, PluginConflict, build_registry
 from shared.plugins.model import RubricSpec
+from tools.cli.base import EXIT_PROBLEMS, fail
 
 app = typer.Typer(help="Rubric plugins: what is installed, and whether one keeps the rubric contract.")
 

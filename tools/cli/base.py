@@ -67,15 +67,20 @@ class CliState:
         *,
         region: str | None,
         timeout: float = 30.0,
+        api: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Send one request to the API and return its JSON; on failure print the problem and exit 3."""
+        """Send one request to the API and return its JSON; on failure print the problem and exit 3.
+
+        :param api: base URL of another service's API; the feedback API (``--api``) by default.
+        """
+        base = api or self.api
         headers = {"Authorization": f"Bearer {self.bearer(region)}", **kwargs.pop("headers", {})}
         try:
-            with httpx.Client(base_url=self.api, timeout=timeout) as client:
+            with httpx.Client(base_url=base, timeout=timeout) as client:
                 response = client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
-            fail(f"cannot reach the API at {self.api}: {exc!r}")
+            fail(f"cannot reach the API at {base}: {exc!r}")
         if response.is_error:
             fail(describe_problem(response))
         return response.json()

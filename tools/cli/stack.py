@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from shared.cli.base import EXIT_USAGE, fail
+from tools.cli.base import EXIT_USAGE, fail
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "local" / "stack.sh"
 """The script in the source checkout this package was imported from."""

@@ -26,12 +26,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
-from shared.cli.base import EXIT_USAGE, fail, state
 from shared.consumer import INBOX
 from shared.events.registry import ALL_EVENTS, TOPICS
 from shared.mongo import connect
 from shared.runtime import DEFAULT_PORTS
 from shared.settings import Settings
+from tools.cli.base import EXIT_USAGE, fail, state
 
 IDLE_STATES = frozenset({"Empty", "Dead"})
 

@@ -1,6 +1,6 @@
 """Career policies of the seeded regions, each the national policy with its differences.
 
-Sources: /work/shared/seeds 000 (Marelan), 001 (Plaju), 003 (Siulak); summarised in DOMAIN.md.
+Sources: the regions' own descriptions of their rules (Marelan, Plaju, Siulak), quoted below.
 The numbers the seeds do not give (how many cycles, which score) are project defaults.
 The module is also a plugin: its :func:`career_policy` hook hands these policies out.
 """
@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.career.domain.policy import (
-    BONUS,
-    CERTIFICATE,
-    COACHING,
-    NATIONAL_POLICY,
-    CareerPolicy,
-    Offer,
-    StreakRule,
-    TeamAwardRule,
-)
 from shared.events.career import RecommendationKind
 from shared.events.scoring import Predicate
+from shared.plugins.career import CareerPolicy, Offer, StreakRule, TeamAwardRule
 from shared.plugins.markers import hookimpl
+from shared.policies.national import BONUS, CERTIFICATE, COACHING, NATIONAL_POLICY
 
 MARELAN_POLICY: CareerPolicy = replace(
     NATIONAL_POLICY,

@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 
 from shared.auth import Role
-from shared.cli import cycle, employees, plugins, replay, scores, stack
-from shared.cli.base import DEFAULT_API, EXIT_USAGE, CliState, fail
 from shared.events.base import NIP_PATTERN
 from shared.settings import Settings
+from tools.cli import cycle, employees, plugins, replay, scores, stack
+from tools.cli.base import DEFAULT_API, EXIT_USAGE, CliState, fail
 
 __all__ = ["app", "main"]
 

@@ -1,6 +1,6 @@
 """The main job's demo: four regions' cycles through the running services, then a summary.
 
-Run by ``make run`` (shared/run.py) once the services answer; it talks to them only over HTTP.
+Run by ``make run`` (tools/run.py) once the services answer; it talks to them only over HTTP.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 
 from shared.auth import Role, issue_token
-from shared.demo import REGIONS, DemoDriver, RegionPlan, final_scores, plan_region, wait_for
 from shared.events.scoring import Predicate
 from shared.settings import Settings
+from tools.demo import REGIONS, DemoDriver, RegionPlan, final_scores, plan_region, wait_for
 
 Say = Callable[[str], None]
 PREDICATE_NAMES = {
