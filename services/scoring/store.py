@@ -220,14 +220,23 @@ class ScoringStore:
     ) -> list[dict[str, Any]]:
         """Up to ``limit`` current scores of the cycle (of ``region`` only, if given) in NIP
         order, those after the NIP ``after``: a page keyed by NIP, for an export, through the
-        ``(cycle_id, nip)`` index. The first page of a cycle walks it in order and stops at
-        ``limit``; FerretDB pushes no range down yet, so a later page (or one region's) reads the
-        cycle's documents through it and sorts them: the cycle, never the history."""
+        ``(cycle_id, nip)`` index walked from ``after`` up to ``limit`` (docs/ferretdb.md).
+
+        Cycle ids are unique within a region only, so ``region`` is checked on what is read and
+        the walk goes on until the page is full or the cycle ends: sent with the query, it would
+        keep the database from walking the index in order. The walk reads the cycle at most."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = await self._cycle_page(cycle_id, after, limit)
+            found += [d for d in page if region is None or d.get("region") == region]
+            if len(found) >= limit or len(page) < limit:
+                return found[:limit]
+            after = str(page[-1]["nip"])
+
+    async def _cycle_page(self, cycle_id: str, after: str | None, limit: int) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"cycle_id": cycle_id}
         if after is not None:
             query["nip"] = {"$gt": after}
-        if region is not None:
-            query["region"] = region
         docs: list[dict[str, Any]] = []
         # The first ``limit`` NIPs of both collections hold the first ``limit`` of the merge.
         for name in SCORE_COLLECTIONS:

@@ -82,9 +82,10 @@ async def test_inputs_and_score_reads_go_through_indexes(
     await store.employee(NURSE)
     await store.cycle_scores(CYCLE, UNIT)
     await store.employee_scores(NURSE)
-    # An export's first page. Later pages add a range on the NIP, which FerretDB does not push
-    # down yet (docs/ferretdb.md): they search the cycle through the same index, then sort it.
+    # An export's pages: the first, a later one (a range on the NIP, patch 0005) and one region's.
     await store.cycle_scores_after(CYCLE, None, 500)
+    await store.cycle_scores_after(CYCLE, "190001012000011001", 500)
+    await store.cycle_scores_after(CYCLE, "190001012000011001", 500, "marelan")
 
     assert await db[SCORES].count_documents({"cycle_id": CYCLE}) == 1, "the inputs were scored"
     assert len(recorded.queries) >= 6, recorded.queries

@@ -76,6 +76,9 @@ async def test_pages_hold_the_current_scores_in_nip_order(
     assert all("_outbox" not in d for d in first + second + last)
     plaju = await store.cycle_scores_after(CYCLE, None, 10, "plaju")
     assert [d["nip"] for d in plaju] == [NIPS[2], NIPS[3]]
+    # A page of one region is full while the cycle holds more of it, whatever lies between.
+    assert [d["nip"] for d in await store.cycle_scores_after(CYCLE, None, 1, "plaju")] == [NIPS[2]]
+    assert [d["nip"] for d in await store.cycle_scores_after(CYCLE, NIPS[2], 1, "plaju")] == [NIPS[3]]
 
 
 def auth(settings: Settings, role: Role, region: str | None) -> dict[str, str]:
