@@ -1,28 +1,33 @@
 """JWT bearer authentication and the roles every service's API shares.
 
 Tokens are HS256 JWTs with the claims ``sub`` (subject), ``role``, ``region`` and, for employees
-and supervisors, ``nip``. :func:`issue_token` exists for the demo job, the CLI and tests; in
-production the region's identity provider signs tokens with the shared secret.
+and supervisors, ``nip``, verified by Litestar's JWT integration (``litestar.security.jwt``,
+over PyJWT). :func:`issue_token` exists for the demo job, the CLI and tests; in production the
+region's identity provider signs tokens with the shared secret.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import jwt
 from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware import AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 
 from shared.errors import Forbidden, Unauthorized
 from shared.settings import Settings
 
 PUBLIC_PATHS = {"/health/live", "/health/ready", "/schema", "/schema/openapi.json"}
+ALGORITHM = "HS256"
+#: Claims a token must carry; ``region`` may be absent for the system role only.
+REQUIRED = ("sub", "role", "exp", "iss")
 
 
 class Role(StrEnum):
@@ -50,6 +55,17 @@ class Principal:
             raise Forbidden("this region's data is not yours to see", slug="other-region")
 
 
+@dataclass
+class KinerjaToken(Token):
+    """The claims of a token the services accept, beside Litestar's ``sub``, ``exp``, ``iat`` and
+    ``iss``: the caller's ``role``, their ``region`` (none for the system role) and, for
+    employees and supervisors, their ``nip``."""
+
+    role: str = ""
+    region: str | None = None
+    nip: str | None = None
+
+
 def issue_token(
     settings: Settings,
     *,
@@ -59,54 +75,76 @@ def issue_token(
     nip: str | None = None,
     ttl_s: int = 3600,
 ) -> str:
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": subject,
-        "role": str(role),
-        "region": region,
-        "iss": settings.jwt_issuer,
-        "iat": now,
-        "exp": now + ttl_s,
-    }
-    if nip is not None:
-        claims["nip"] = nip
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    now = datetime.now(UTC)
+    token = KinerjaToken(
+        sub=subject,
+        exp=now + timedelta(seconds=ttl_s),
+        iat=now,
+        iss=settings.jwt_issuer,
+        role=str(role),
+        region=region,
+        nip=nip,
+    )
+    return token.encode(settings.jwt_secret, ALGORITHM)
+
+
+def principal_of(token: KinerjaToken) -> Principal:
+    """Who a verified token names; :class:`Unauthorized` when its claims do not make a caller."""
+    try:
+        role = Role(token.role)
+    except ValueError:
+        raise Unauthorized(
+            f"invalid bearer token: unknown role {token.role!r}", slug="invalid-token"
+        ) from None
+    if role is not Role.SYSTEM and not token.region:
+        raise Unauthorized("token has no region", slug="invalid-token")
+    return Principal(subject=token.sub, role=role, region=token.region, nip=token.nip)
 
 
 def decode_token(settings: Settings, token: str) -> Principal:
+    """Verify ``token`` (signature, issuer, expiry, required claims) as the middleware does."""
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret,
-            algorithms=["HS256"],
-            issuer=settings.jwt_issuer,
-            options={"require": ["sub", "role", "exp", "iss"]},
+        claims = KinerjaToken.decode(
+            token, settings.jwt_secret, ALGORITHM, issuer=[settings.jwt_issuer], require_claims=REQUIRED
         )
-        role = Role(claims["role"])
-    except (jwt.PyJWTError, ValueError) as exc:
-        raise Unauthorized(f"invalid bearer token: {exc}", slug="invalid-token") from None
-    region = claims.get("region")
-    if role is not Role.SYSTEM and not region:
-        raise Unauthorized("token has no region", slug="invalid-token")
-    return Principal(subject=str(claims["sub"]), role=role, region=region, nip=claims.get("nip"))
+    except NotAuthorizedException as exc:
+        raise Unauthorized(f"invalid bearer token: {exc.detail}", slug="invalid-token") from None
+    return principal_of(claims)
 
 
-class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
-    settings: Settings
+class BearerAuthMiddleware(JWTAuthenticationMiddleware):
+    """Litestar's JWT middleware, with our problem types: a request without a bearer token is
+    ``missing-token``, a token that does not verify is ``invalid-token``."""
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("a bearer token is required", slug="missing-token")
-        return AuthenticationResult(user=decode_token(self.settings, token.strip()), auth=token)
+        try:
+            return await self.authenticate_token(token.strip(), connection)
+        except NotAuthorizedException as exc:
+            raise Unauthorized(f"invalid bearer token: {exc.detail}", slug="invalid-token") from None
+
+
+async def _principal(token: KinerjaToken, _: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    return principal_of(token)
 
 
 def auth_middleware(settings: Settings) -> DefineMiddleware:
-    middleware = type("BoundJWTAuthMiddleware", (JWTAuthMiddleware,), {"settings": settings})
-    return DefineMiddleware(middleware, exclude=["^/health", "^/schema"])
+    """Bearer-token authentication of every route but health and the schema (Litestar's JWTAuth)."""
+    jwt_auth = JWTAuth[Principal, KinerjaToken](
+        retrieve_user_handler=_principal,
+        token_secret=settings.jwt_secret,
+        token_cls=KinerjaToken,
+        algorithm=ALGORITHM,
+        accepted_issuers=[settings.jwt_issuer],
+        require_claims=REQUIRED,
+        exclude=["^/health", "^/schema"],
+        authentication_middleware_class=BearerAuthMiddleware,
+    )
+    return jwt_auth.middleware
 
 
 def requires(*roles: Role) -> Any:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
+import jwt
 from litestar import post
 from litestar.params import Body
 from litestar.testing import AsyncTestClient
 
 from shared.auth import Role, issue_token
-from shared.errors import Conflict
+from shared.errors import PROBLEM_BASE, Conflict
 from shared.runtime import ServiceKit
 from shared.settings import Settings
 
@@ -43,10 +45,32 @@ async def test_readiness_fails_when_the_database_does_not_answer(isolated_settin
     assert ready.json()["checks"] == {"kafka": True, "database": False}
 
 
+def _bad_tokens(settings: Settings) -> dict[str, dict[str, str]]:
+    """Tokens that must not pass, each with one thing wrong."""
+    now = int(time.time())
+    good = {"sub": "hr", "role": "hr_admin", "region": "siulak", "iss": settings.jwt_issuer, "iat": now}
+    cases = {
+        "expired": ({**good, "exp": now - 60}, settings.jwt_secret),
+        "another issuer": ({**good, "exp": now + 600, "iss": "elsewhere"}, settings.jwt_secret),
+        "another secret": ({**good, "exp": now + 600}, "not-the-secret-of-this-deployment-000"),
+        "unknown role": ({**good, "exp": now + 600, "role": "mayor"}, settings.jwt_secret),
+        "no region": ({**good, "exp": now + 600, "region": None}, settings.jwt_secret),
+        "no role": ({k: v for k, v in good.items() if k != "role"} | {"exp": now + 600}, settings.jwt_secret),
+    }
+    return {
+        name: {"Authorization": f"Bearer {jwt.encode(claims, key, algorithm='HS256')}"}
+        for name, (claims, key) in cases.items()
+    }
+
+
 async def test_rejections_are_problem_documents_with_stable_types(isolated_settings: Settings) -> None:
     token = issue_token(isolated_settings, subject="hr", role=Role.HR_ADMIN, region="siulak")
     auth = {"Authorization": f"Bearer {token}"}
     async with AsyncTestClient(app_for(isolated_settings)) as client:
+        refused = {
+            claims_case: await client.post("/things", json={"name": "b"}, headers=bearer)
+            for claims_case, bearer in _bad_tokens(isolated_settings).items()
+        }
         cases = {
             "missing-token": await client.post("/things", json={"name": "a"}),
             "invalid-token": await client.post("/things", json={}, headers={"Authorization": "Bearer x.y.z"}),
@@ -63,5 +87,11 @@ async def test_rejections_are_problem_documents_with_stable_types(isolated_setti
         assert body["type"] == f"https://kinerja.example.id/problems/{slug}", (slug, body)
         assert body["status"] == response.status_code
     assert [cases[s].status_code for s in cases] == [401, 401, 409, 400, 413, 404]
+    # Each way a token can be wrong is refused as invalid, before any handler runs.
+    for claims_case, response in refused.items():
+        assert (response.status_code, response.json()["type"]) == (401, PROBLEM_BASE + "invalid-token"), (
+            claims_case,
+            response.text,
+        )
     assert dotted.json()["type"].endswith("/unsafe-key")
     assert ok.status_code == 201 and ok.json() == {"name": "fine"}
