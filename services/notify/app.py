@@ -9,7 +9,7 @@ from services.notify.api import DeliveryController, InboxController, Subscriptio
 from services.notify.channel import EmailSender, WebhookSender
 from services.notify.channel.guard import guarded_client
 from services.notify.config import NotifySettings
-from services.notify.handlers import NotifyHandlers
+from services.notify.handlers import subscriptions
 from services.notify.service import NotifyService
 from services.notify.store import DELIVERIES, NotifyStore
 from services.notify.worker import DeliveryWorker
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         lease_s=config.delivery_lease_s,
     )
     service.nudge = worker.nudge
-    for subscription in NotifyHandlers(service).subscriptions():
+    for subscription in subscriptions(service):
         kit.subscribe(subscription)
     kit.relay.watch(DELIVERIES)
     kit.publishes(

@@ -18,50 +18,46 @@ from shared.events.feedback import CYCLES_TOPIC, EMPLOYEES_TOPIC, CycleClosed, C
 from shared.events.scoring import SCORES_TOPIC, CalibrationApplied, ScoreComputed, ScoreFinalized, ScoreHeld
 
 
-class NotifyHandlers:
-    """Batch handlers bound to one :class:`NotifyService`."""
+def subscriptions(service: NotifyService) -> list[Subscription]:
+    """The notify service's subscriptions, bound to ``service``."""
 
-    def __init__(self, service: NotifyService) -> None:
-        self.service = service
-
-    async def on_employee_upserted(self, events: Sequence[Event]) -> None:
+    async def on_employee_upserted(events: Sequence[Event]) -> None:
         for event in events:
             if isinstance(event, EmployeeUpserted):
                 set_correlation([event])
-                await self.service.record_person(event)
+                await service.record_person(event)
 
-    async def on_event(self, events: Sequence[Event]) -> None:
+    async def on_told_event(events: Sequence[Event]) -> None:
         """Cycles, scores, calibrations and recommendations: plan who hears what."""
         for event in events:
             set_correlation([event])
-            await self.service.plan_event(event)
+            await service.plan_event(event)
 
-    def subscriptions(self) -> list[Subscription]:
-        return [
-            Subscription(
-                EMPLOYEES_TOPIC,
-                (EmployeeUpserted,),
-                self.on_employee_upserted,
-                "Keeps the notify directory: name, language, e-mail and supervisor of each employee.",
-            ),
-            Subscription(
-                CYCLES_TOPIC,
-                (CycleOpened, CycleClosed),
-                self.on_event,
-                "Tells every active employee and the HR desk of the region that a cycle opened or closed.",
-            ),
-            Subscription(
-                SCORES_TOPIC,
-                (ScoreComputed, ScoreFinalized, ScoreHeld, CalibrationApplied),
-                self.on_event,
-                "Tells employees their final score and calibration, their supervisors a summary; "
-                "a held score (inputs missing) to the employee, the supervisor and HR; "
-                "provisional scores go to webhooks only.",
-            ),
-            Subscription(
-                RECOMMENDATIONS_TOPIC,
-                (RecommendationIssued, RecommendationDecided),
-                self.on_event,
-                "Tells employees about final recommendations and HR decisions on them.",
-            ),
-        ]
+    return [
+        Subscription(
+            EMPLOYEES_TOPIC,
+            (EmployeeUpserted,),
+            on_employee_upserted,
+            "Keeps the notify directory: name, language, e-mail and supervisor of each employee.",
+        ),
+        Subscription(
+            CYCLES_TOPIC,
+            (CycleOpened, CycleClosed),
+            on_told_event,
+            "Tells every active employee and the HR desk of the region that a cycle opened or closed.",
+        ),
+        Subscription(
+            SCORES_TOPIC,
+            (ScoreComputed, ScoreFinalized, ScoreHeld, CalibrationApplied),
+            on_told_event,
+            "Tells employees their final score and calibration, their supervisors a summary; "
+            "a held score (inputs missing) to the employee, the supervisor and HR; "
+            "provisional scores go to webhooks only.",
+        ),
+        Subscription(
+            RECOMMENDATIONS_TOPIC,
+            (RecommendationIssued, RecommendationDecided),
+            on_told_event,
+            "Tells employees about final recommendations and HR decisions on them.",
+        ),
+    ]

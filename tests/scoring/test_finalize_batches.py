@@ -94,7 +94,7 @@ async def test_a_finalisation_that_fails_half_way_is_completed_by_the_next_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The broker goes away after two batches; the cycle stays closing, and running the
-    finalisation again (as watch_closes does, or a restarted instance) publishes what was
+    finalisation again (as the close watcher does, or a restarted instance) publishes what was
     missing with the same event ids and leaves the stored scores of an uninterrupted run."""
     monkeypatch.setattr(scoring_service, "FINAL_BATCH", 7)
     names = [f"{isolated_settings.db_prefix}_fin_clean", f"{isolated_settings.db_prefix}_fin_crash"]
