@@ -22,7 +22,7 @@ from litestar.middleware.base import DefineMiddleware
 from shared.errors import Forbidden, Unauthorized
 from shared.settings import Settings
 
-PUBLIC_PATHS = {"/health/live", "/health/ready", "/schema", "/schema/openapi.json"}
+PUBLIC_PATHS = {"/health/live", "/health/ready", "/schema", "/schema/openapi.json", "/metrics"}
 
 
 class Role(StrEnum):
@@ -106,7 +106,7 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
 
 def auth_middleware(settings: Settings) -> DefineMiddleware:
     middleware = type("BoundJWTAuthMiddleware", (JWTAuthMiddleware,), {"settings": settings})
-    return DefineMiddleware(middleware, exclude=["^/health", "^/schema"])
+    return DefineMiddleware(middleware, exclude=["^/health", "^/schema", "^/metrics$"])
 
 
 def requires(*roles: Role) -> Any:

@@ -19,12 +19,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from litestar import Litestar, Request
 from litestar.config.app import AppConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
+from shared import metrics
 from shared.auth import PUBLIC_PATHS, auth_middleware
 from shared.consumer import BatchProcessor, Subscription, set_correlation
 from shared.events.base import Event
@@ -111,8 +113,9 @@ class ServiceKit:
             logger=None,
         )
         self.client, self.db = connect(self.settings, self.service)
-        self.relay = OutboxRelay(self.db, self.publish_batch, self.settings)
-        self._consumer_registered = False
+        self.relay = OutboxRelay(self.db, self.publish_batch, self.settings, service=self.service)
+        self._consumer: BatchSubscriber | None = None
+        self._lag = metrics.LagGauge(self.service, {})
 
     @property
     def group_id(self) -> str:
@@ -128,6 +131,7 @@ class ServiceKit:
             for topic, value, key, headers in records
         ]
         await asyncio.gather(*futures)
+        metrics.count_published(self.service, (topic for topic, *_ in records))
 
     async def publish_raw(
         self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]
@@ -148,7 +152,7 @@ class ServiceKit:
         # One consumer per process over every topic of the service: several consumers in one
         # group would rebalance each other, and one busy member stalls the others' assignment.
         # A batch that spans topics is processed topic by topic, in subscription order.
-        if not self.subscriptions or self._consumer_registered:
+        if not self.subscriptions or self._consumer is not None:
             return
         processors = {
             self.settings.topic(sub.topic): BatchProcessor(
@@ -165,7 +169,8 @@ class ServiceKit:
                 if mine:
                     await processor.process(mine)
 
-        self.broker.subscriber(
+        self._lag.topics = {self.settings.topic(s.topic): s.topic for s in self.subscriptions}
+        self._consumer = self.broker.subscriber(
             *processors,
             group_id=self.group_id,
             batch=True,
@@ -175,13 +180,21 @@ class ServiceKit:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_raw_body,
             title=f"{self.service} consumer",
-        )(handle)
-        self._consumer_registered = True
+        )
+        self._consumer(handle)
 
     def publishes(self, publication: Publication) -> None:
         self.publications.append(publication)
 
     # ------------------------------------------------------------------ consumer progress
+    async def measure_lag(self) -> None:
+        """Set the consumer-lag gauge of every partition the consumer holds (for a scrape)."""
+        await self._lag.measure(self._consumer.consumer if self._consumer is not None else None)
+
+    async def measure_outbox(self) -> None:
+        """Set the outbox-backlog gauge of every collection the relay watches (for a scrape)."""
+        metrics.set_outbox_backlog(self.service, await self.relay.backlog())
+
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """The next offset to be written, per partition of ``topic`` (its high watermarks)."""
         name = self.settings.topic(topic)
@@ -281,6 +294,7 @@ class ServiceKit:
     async def stop(self) -> None:
         await self.relay.stop()
         await self.broker.stop()
+        self._lag.forget()
         self.client.close()
 
     async def kafka_ready(self) -> bool:
@@ -323,10 +337,12 @@ class ServiceKit:
             await correlate(request)
             await guard_json_body(request)
 
+        scrape = metrics.metrics_controller([self.measure_lag, self.measure_outbox])
         config = AppConfig(
-            route_handlers=[health, *route_handlers],
+            route_handlers=[health, scrape, *route_handlers],
             dependencies=dependencies or {},
-            middleware=[auth_middleware(self.settings)],
+            # Outermost first: the request metrics see what the JWT check rejects.
+            middleware=[metrics.prometheus_config(self.service).middleware, auth_middleware(self.settings)],
             exception_handlers=dict(EXCEPTION_HANDLERS),
             before_request=before,
             on_startup=[startup],
