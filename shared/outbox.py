@@ -39,7 +39,7 @@ from aiokafka.errors import (
 )
 from pymongo import UpdateOne
 
-from shared import metrics
+from shared import metrics, telemetry
 from shared.events.base import Event
 from shared.mongo import TRANSIENT_DB_ERRORS, Database
 from shared.settings import Settings
@@ -102,9 +102,12 @@ class DocumentLocks:
 
 
 def record_of(event: Event, value: bytes | None = None) -> Record:
-    """``event`` as a record to publish; ``value`` is its JSON, if the caller has it already."""
+    """``event`` as a record to publish; ``value`` is its JSON, if the caller has it already.
+    With tracing on, its headers carry the trace context of the span that stages it."""
     body = value if value is not None else event.to_bytes()
-    return (event.TOPIC, body, event.key.encode(), event.headers())
+    headers = event.headers()
+    telemetry.inject(headers)
+    return (event.TOPIC, body, event.key.encode(), headers)
 
 
 def outbox_entry(event: Event) -> dict[str, Any]:

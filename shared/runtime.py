@@ -7,6 +7,7 @@ subscriptions of a service, and builds its Litestar app whose lifespan starts an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.metadata
 import logging
 import uuid
@@ -24,9 +25,11 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from litestar import Litestar, Request
 from litestar.config.app import AppConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.opentelemetry import OpenTelemetryPlugin
 from litestar.types import ControllerRouterHandler
+from opentelemetry.sdk.trace import TracerProvider
 
-from shared import metrics
+from shared import metrics, telemetry
 from shared.auth import PUBLIC_PATHS, auth_middleware
 from shared.consumer import BatchProcessor, Subscription, set_correlation
 from shared.events.base import Event
@@ -104,6 +107,7 @@ class ServiceKit:
 
     def __post_init__(self) -> None:
         configure_logging(self.service, self.settings.log_level)
+        self.tracing = telemetry.tracer_provider(self.service, self.settings)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap,
             security=broker_security(self.settings),
@@ -111,6 +115,7 @@ class ServiceKit:
             acks="all",
             enable_idempotence=True,
             logger=None,
+            middlewares=[telemetry.kafka_middleware(self.tracing)] if self.tracing else (),
         )
         self.client, self.db = connect(self.settings, self.service)
         self.relay = OutboxRelay(self.db, self.publish_batch, self.settings, service=self.service)
@@ -124,12 +129,20 @@ class ServiceKit:
     # ------------------------------------------------------------------ publishing
     async def publish_batch(self, records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
         """Send records in order, then wait until the broker confirmed every one."""
-        futures = [
-            await self.broker.publish(
-                value, self.settings.topic(topic), key=key, headers=headers, no_confirm=True
-            )
-            for topic, value, key, headers in records
-        ]
+        futures = []
+        for topic, value, key, headers in records:
+            # The relay publishes from its own task: the trace goes on from the staging span.
+            with telemetry.continued(headers) if self.tracing else contextlib.nullcontext():
+                futures.append(
+                    await self.broker.publish(
+                        value,
+                        self.settings.topic(topic),
+                        key=key,
+                        headers=headers,
+                        correlation_id=headers.get("correlation_id"),
+                        no_confirm=True,
+                    )
+                )
         await asyncio.gather(*futures)
         metrics.count_published(self.service, (topic for topic, *_ in records))
 
@@ -296,6 +309,8 @@ class ServiceKit:
         await self.broker.stop()
         self._lag.forget()
         self.client.close()
+        if self.tracing is not None:
+            self.tracing.shutdown()  # exports the spans still buffered
 
     async def kafka_ready(self) -> bool:
         try:
@@ -305,6 +320,11 @@ class ServiceKit:
 
     async def db_ready(self) -> bool:
         return await ping(self.db)
+
+    def _tracing_plugin(self, provider: TracerProvider) -> OpenTelemetryPlugin:
+        return OpenTelemetryPlugin(
+            telemetry.tracing_config(provider, [f"^{metrics.METRICS_PATH}$", "^/health"])
+        )
 
     def http_app(
         self,
@@ -332,6 +352,8 @@ class ServiceKit:
 
         async def correlate(request: Request[Any, Any, Any]) -> None:
             correlation_id.set(request.headers.get("x-correlation-id") or f"req-{uuid.uuid4().hex[:16]}")
+            telemetry.mark_correlation(correlation_id.get() or "")
+            telemetry.name_route(request.scope)
 
         async def before(request: Request[Any, Any, Any]) -> None:
             await correlate(request)
@@ -348,6 +370,9 @@ class ServiceKit:
             on_startup=[startup],
             on_shutdown=[shutdown],
             request_max_body_size=max_body_bytes or self.settings.max_body_bytes,
+            plugins=[self._tracing_plugin(self.tracing)] if self.tracing else [],
+            # A request refused before its handler (the JWT check) still gets its route's name.
+            after_exception=[telemetry.name_refused_route] if self.tracing else [],
             openapi_config=OpenAPIConfig(
                 title=f"Kinerja {self.service} API", version=VERSION, description=description
             ),
