@@ -159,7 +159,10 @@ class _Middleware(PrometheusMiddleware):
     """Litestar's middleware with an exception handler inside it, the one Litestar itself puts
     between a handler and its middleware: a request that an inner middleware rejects (the JWT check
     raises 401) is then counted with the status of its problem response, not as the 200 that
-    PrometheusMiddleware records when the call raises before a response starts."""
+    PrometheusMiddleware records when the call raises before a response starts.
+
+    ``wrap_in_exception_handler`` is a private helper of Litestar's (``litestar._asgi.utils``): an
+    upgrade that moves it fails at import, and tests/e2e/test_metrics.py checks the 401 count."""
 
     def __init__(self, app: ASGIApp, config: PrometheusConfig) -> None:
         super().__init__(wrap_in_exception_handler(app), config)

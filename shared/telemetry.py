@@ -33,7 +33,6 @@ from faststream.opentelemetry import TelemetryMiddleware
 from litestar.plugins.opentelemetry import OpenTelemetryConfig
 from litestar.types import Scope
 from opentelemetry import context, propagate, trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
@@ -43,9 +42,18 @@ from shared.settings import Settings
 
 CORRELATION_ATTRIBUTE = "kinerja.correlation_id"
 
+
+def _otlp(settings: Settings) -> SpanExporter:
+    # Imported here: the exporter brings protobuf and an HTTP client, which a service without tracing
+    # has no use for.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=settings.otel_endpoint or None)
+
+
 #: Exporter of each ``KINERJA_OTEL_EXPORTER`` value but ``none``.
 EXPORTERS: dict[str, Callable[[Settings], SpanExporter]] = {
-    "otlp": lambda settings: OTLPSpanExporter(endpoint=settings.otel_endpoint or None),
+    "otlp": _otlp,
     "console": lambda settings: ConsoleSpanExporter(),
 }
 
