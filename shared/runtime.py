@@ -370,14 +370,15 @@ class ServiceKit:
             on_startup=[startup],
             on_shutdown=[shutdown],
             request_max_body_size=max_body_bytes or self.settings.max_body_bytes,
-            plugins=[self._tracing_plugin(self.tracing)] if self.tracing else [],
-            # A request refused before its handler (the JWT check) still gets its route's name.
-            after_exception=[telemetry.name_refused_route] if self.tracing else [],
             openapi_config=OpenAPIConfig(
                 title=f"Kinerja {self.service} API", version=VERSION, description=description
             ),
             debug=False,
         )
+        if self.tracing is not None:
+            config.plugins.append(self._tracing_plugin(self.tracing))
+            # A request refused before its handler (the JWT check) still gets its route's name.
+            config.after_exception.append(telemetry.name_refused_route)
         app = Litestar.from_config(config)
         document_problems(app, frozenset(PUBLIC_PATHS))
         return app
