@@ -24,7 +24,7 @@ from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from shared.errors import Forbidden, Unauthorized
 from shared.settings import Settings
 
-PUBLIC_PATHS = {"/health/live", "/health/ready", "/schema", "/schema/openapi.json"}
+PUBLIC_PATHS = {"/health/live", "/health/ready", "/schema", "/schema/openapi.json", "/metrics"}
 ALGORITHM = "HS256"
 #: Claims a token must carry; ``region`` may be absent for the system role only.
 REQUIRED = ("sub", "role", "exp", "iss")
@@ -133,7 +133,8 @@ async def _principal(token: KinerjaToken, _: ASGIConnection[Any, Any, Any, Any])
 
 
 def auth_middleware(settings: Settings) -> DefineMiddleware:
-    """Bearer-token authentication of every route but health and the schema (Litestar's JWTAuth)."""
+    """Bearer-token authentication of every route but health, the schema and the metrics
+    (Litestar's JWTAuth)."""
     jwt_auth = JWTAuth[Principal, KinerjaToken](
         retrieve_user_handler=_principal,
         token_secret=settings.jwt_secret,
@@ -141,7 +142,7 @@ def auth_middleware(settings: Settings) -> DefineMiddleware:
         algorithm=ALGORITHM,
         accepted_issuers=[settings.jwt_issuer],
         require_claims=REQUIRED,
-        exclude=["^/health", "^/schema"],
+        exclude=["^/health", "^/schema", "^/metrics$"],
         authentication_middleware_class=BearerAuthMiddleware,
     )
     return jwt_auth.middleware

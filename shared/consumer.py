@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
+from shared import metrics
 from shared.deadletter import RawPublisher, RawRecord, send_dead_letter
 from shared.errors import KinerjaError, TransientError
 from shared.events.base import Event
@@ -84,16 +86,35 @@ class BatchProcessor:
 
     async def process(self, records: Sequence[RawRecord]) -> None:
         events: list[tuple[RawRecord, Event]] = []
+        ignored: list[str] = []
         for record in records:
             event = await self._decode(record)
-            if event is not None and event.type in self.subscription.types:
+            if event is None:
+                continue
+            if event.type in self.subscription.types:
                 events.append((record, event))
+            else:
+                ignored.append(event.type)
+        self._count("ignored", ignored)
         if not events:
             return
         fresh = await self._unseen(events)
+        self._count("duplicate", [e.type for _, e in events], minus=[e.type for _, e in fresh])
         if fresh:
-            await self._handle(fresh)
+            try:
+                rejected = await self._handle(fresh)
+            except RetryBudgetExceeded:
+                self._count("failed", [e.type for _, e in fresh])
+                raise
             await self._remember([e for _, e in fresh])
+            self._count("ok", [e.type for _, e in fresh], minus=rejected)
+            self._count("dead_lettered", rejected)
+
+    def _count(self, outcome: str, types: list[str], minus: Sequence[str] = ()) -> None:
+        """Count ``types`` (one per event), less those of ``minus``, as consumed with ``outcome``."""
+        left = Counter(types)
+        left.subtract(minus)
+        metrics.count_outcomes(self.service, outcome, left.elements())
 
     async def _decode(self, record: RawRecord) -> Event | None:
         try:
@@ -109,9 +130,8 @@ class BatchProcessor:
                 record.offset,
                 exc.problem_slug,
             )
-            await send_dead_letter(
-                self.publish_raw, record, service=self.service, slug=exc.problem_slug, reason=exc.detail
-            )
+            await self._dead_letter(record, exc.problem_slug, exc.detail)
+            self._count("dead_lettered", [metrics.UNDECODABLE])
             return None
 
     async def _unseen(self, events: list[tuple[RawRecord, Event]]) -> list[tuple[RawRecord, Event]]:
@@ -131,17 +151,19 @@ class BatchProcessor:
         cursor = self.db[INBOX].find({"_id": {"$in": ids}}, {"_id": 1})
         return {doc["_id"] async for doc in cursor}
 
-    async def _handle(self, fresh: list[tuple[RawRecord, Event]]) -> None:
+    async def _handle(self, fresh: list[tuple[RawRecord, Event]]) -> list[str]:
+        """Hand ``fresh`` to the handler; returns the types of the events it rejected (dead-lettered)."""
         try:
             await self._retrying(lambda: self.subscription.handler([e for _, e in fresh]))
-            return
+            return []
         except RetryBudgetExceeded:
             raise
         except Exception as exc:
             if len(fresh) == 1:
                 await self._reject(*fresh[0], exc)
-                return
+                return [fresh[0][1].type]
             log.warning("batch of %d failed (%r); replaying one by one", len(fresh), exc)
+        rejected: list[str] = []
         for record, event in fresh:
             try:
                 await self._retrying(lambda event=event: self.subscription.handler([event]))  # type: ignore[misc]
@@ -149,6 +171,8 @@ class BatchProcessor:
                 raise
             except Exception as exc:
                 await self._reject(record, event, exc)
+                rejected.append(event.type)
+        return rejected
 
     async def _reject(self, record: RawRecord, event: Event, exc: Exception) -> None:
         if isinstance(exc, KinerjaError):
@@ -157,9 +181,11 @@ class BatchProcessor:
         else:
             slug, reason = "handler-error", f"{type(exc).__name__}: {exc}"
             log.exception("event %s failed in the handler", event.event_id, exc_info=exc)
-        await self._retrying(
-            lambda: send_dead_letter(self.publish_raw, record, service=self.service, slug=slug, reason=reason)
-        )
+        await self._retrying(lambda: self._dead_letter(record, slug, reason))
+
+    async def _dead_letter(self, record: RawRecord, slug: str, reason: str) -> None:
+        await send_dead_letter(self.publish_raw, record, service=self.service, slug=slug, reason=reason)
+        metrics.DEAD_LETTERS.labels(self.service, self.subscription.topic, slug).inc()
 
     async def _remember(self, events: list[Event]) -> None:
         now = datetime.now(UTC)

@@ -39,6 +39,7 @@ from aiokafka.errors import (
 )
 from pymongo import UpdateOne
 
+from shared import metrics, telemetry
 from shared.events.base import Event
 from shared.mongo import TRANSIENT_DB_ERRORS, Database
 from shared.settings import Settings
@@ -101,9 +102,12 @@ class DocumentLocks:
 
 
 def record_of(event: Event, value: bytes | None = None) -> Record:
-    """``event`` as a record to publish; ``value`` is its JSON, if the caller has it already."""
+    """``event`` as a record to publish; ``value`` is its JSON, if the caller has it already.
+    With tracing on, its headers carry the trace context of the span that stages it."""
     body = value if value is not None else event.to_bytes()
-    return (event.TOPIC, body, event.key.encode(), event.headers())
+    headers = event.headers()
+    telemetry.inject(headers)
+    return (event.TOPIC, body, event.key.encode(), headers)
 
 
 def outbox_entry(event: Event) -> dict[str, Any]:
@@ -172,8 +176,10 @@ class OutboxRelay:
         collections: Sequence[str] = (),
         *,
         batch: int = 500,
+        service: str = "",
     ) -> None:
         self.db = db
+        self.service = service
         self.publish = publish
         self.settings = settings
         self.collections: list[str] = list(collections)
@@ -297,6 +303,15 @@ class OutboxRelay:
                     await self._unmark(collection, doc["_id"])
         return published
 
+    async def backlog(self) -> dict[str, int]:
+        """Documents still marked pending, per watched collection, each counted through the
+        marker's index; collections whose first sweep has not yet built that index are left out."""
+        return {
+            collection: await self.db[collection].count_documents({PENDING_FIELD: PENDING})
+            for collection in list(self.collections)
+            if collection in self._prepared
+        }
+
     async def _prepare(self, collection: str) -> None:
         """Once per collection and process: the marker's index and, once per database, the marks
         of documents staged before the marker existed (one scan, recorded in ``outbox_markers``)."""
@@ -373,6 +388,7 @@ class OutboxRelay:
             await self.db[one.collection].update_one(
                 {"_id": one.doc_id}, {"$unset": {f"{OUTBOX_FIELD}.{event_id}": ""}}
             )
+        metrics.OUTBOX_REFUSED.labels(self.service, entry["topic"]).inc()
 
     async def _mark(self, pending: list[_Pending]) -> None:
         """Remove the published entries and clear the pending mark where nothing else is staged.

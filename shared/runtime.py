@@ -7,6 +7,7 @@ subscriptions of a service, and builds its Litestar app whose lifespan starts an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.metadata
 import logging
 import uuid
@@ -19,12 +20,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from litestar import Litestar, Request
 from litestar.config.app import AppConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.opentelemetry import OpenTelemetryPlugin
 from litestar.types import ControllerRouterHandler
+from opentelemetry.sdk.trace import TracerProvider
 
+from shared import metrics, telemetry
 from shared.auth import PUBLIC_PATHS, auth_middleware
 from shared.consumer import BatchProcessor, Subscription, set_correlation
 from shared.events.base import Event
@@ -102,6 +107,7 @@ class ServiceKit:
 
     def __post_init__(self) -> None:
         configure_logging(self.service, self.settings.log_level)
+        self.tracing = telemetry.tracer_provider(self.service, self.settings)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap,
             security=broker_security(self.settings),
@@ -109,10 +115,12 @@ class ServiceKit:
             acks="all",
             enable_idempotence=True,
             logger=None,
+            middlewares=[telemetry.kafka_middleware(self.tracing)] if self.tracing else (),
         )
         self.client, self.db = connect(self.settings, self.service)
-        self.relay = OutboxRelay(self.db, self.publish_batch, self.settings)
-        self._consumer_registered = False
+        self.relay = OutboxRelay(self.db, self.publish_batch, self.settings, service=self.service)
+        self._consumer: BatchSubscriber | None = None
+        self._lag = metrics.LagGauge(self.service, {})
 
     @property
     def group_id(self) -> str:
@@ -121,13 +129,22 @@ class ServiceKit:
     # ------------------------------------------------------------------ publishing
     async def publish_batch(self, records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
         """Send records in order, then wait until the broker confirmed every one."""
-        futures = [
-            await self.broker.publish(
-                value, self.settings.topic(topic), key=key, headers=headers, no_confirm=True
-            )
-            for topic, value, key, headers in records
-        ]
+        futures = []
+        for topic, value, key, headers in records:
+            # The relay publishes from its own task: the trace goes on from the staging span.
+            with telemetry.continued(headers) if self.tracing else contextlib.nullcontext():
+                futures.append(
+                    await self.broker.publish(
+                        value,
+                        self.settings.topic(topic),
+                        key=key,
+                        headers=headers,
+                        correlation_id=headers.get("correlation_id"),
+                        no_confirm=True,
+                    )
+                )
         await asyncio.gather(*futures)
+        metrics.count_published(self.service, (topic for topic, *_ in records))
 
     async def publish_raw(
         self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]
@@ -148,7 +165,7 @@ class ServiceKit:
         # One consumer per process over every topic of the service: several consumers in one
         # group would rebalance each other, and one busy member stalls the others' assignment.
         # A batch that spans topics is processed topic by topic, in subscription order.
-        if not self.subscriptions or self._consumer_registered:
+        if not self.subscriptions or self._consumer is not None:
             return
         processors = {
             self.settings.topic(sub.topic): BatchProcessor(
@@ -165,7 +182,8 @@ class ServiceKit:
                 if mine:
                     await processor.process(mine)
 
-        self.broker.subscriber(
+        self._lag.topics = {self.settings.topic(s.topic): s.topic for s in self.subscriptions}
+        self._consumer = self.broker.subscriber(
             *processors,
             group_id=self.group_id,
             batch=True,
@@ -175,13 +193,21 @@ class ServiceKit:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_raw_body,
             title=f"{self.service} consumer",
-        )(handle)
-        self._consumer_registered = True
+        )
+        self._consumer(handle)
 
     def publishes(self, publication: Publication) -> None:
         self.publications.append(publication)
 
     # ------------------------------------------------------------------ consumer progress
+    async def measure_lag(self) -> None:
+        """Set the consumer-lag gauge of every partition the consumer holds (for a scrape)."""
+        await self._lag.measure(self._consumer.consumer if self._consumer is not None else None)
+
+    async def measure_outbox(self) -> None:
+        """Set the outbox-backlog gauge of every collection the relay watches (for a scrape)."""
+        metrics.set_outbox_backlog(self.service, await self.relay.backlog())
+
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """The next offset to be written, per partition of ``topic`` (its high watermarks)."""
         name = self.settings.topic(topic)
@@ -281,7 +307,10 @@ class ServiceKit:
     async def stop(self) -> None:
         await self.relay.stop()
         await self.broker.stop()
+        self._lag.forget()
         self.client.close()
+        if self.tracing is not None:
+            self.tracing.shutdown()  # exports the spans still buffered
 
     async def kafka_ready(self) -> bool:
         try:
@@ -291,6 +320,11 @@ class ServiceKit:
 
     async def db_ready(self) -> bool:
         return await ping(self.db)
+
+    def _tracing_plugin(self, provider: TracerProvider) -> OpenTelemetryPlugin:
+        return OpenTelemetryPlugin(
+            telemetry.tracing_config(provider, [f"^{metrics.METRICS_PATH}$", "^/health"])
+        )
 
     def http_app(
         self,
@@ -318,15 +352,19 @@ class ServiceKit:
 
         async def correlate(request: Request[Any, Any, Any]) -> None:
             correlation_id.set(request.headers.get("x-correlation-id") or f"req-{uuid.uuid4().hex[:16]}")
+            telemetry.mark_correlation(correlation_id.get() or "")
+            telemetry.name_route(request.scope)
 
         async def before(request: Request[Any, Any, Any]) -> None:
             await correlate(request)
             await guard_json_body(request)
 
+        scrape = metrics.metrics_controller([self.measure_lag, self.measure_outbox])
         config = AppConfig(
-            route_handlers=[health, *route_handlers],
+            route_handlers=[health, scrape, *route_handlers],
             dependencies=dependencies or {},
-            middleware=[auth_middleware(self.settings)],
+            # Outermost first: the request metrics see what the JWT check rejects.
+            middleware=[metrics.prometheus_config(self.service).middleware, auth_middleware(self.settings)],
             exception_handlers=dict(EXCEPTION_HANDLERS),
             plugins=[problem_details()],
             before_request=before,
@@ -338,6 +376,10 @@ class ServiceKit:
             ),
             debug=False,
         )
+        if self.tracing is not None:
+            config.plugins.append(self._tracing_plugin(self.tracing))
+            # A request refused before its handler (the JWT check) still gets its route's name.
+            config.after_exception.append(telemetry.name_refused_route)
         app = Litestar.from_config(config)
         document_problems(app, frozenset(PUBLIC_PATHS))
         return app

@@ -133,6 +133,20 @@ class Settings(BaseSettings):
             " is accepted with a warning, since no distribution curve can then be checked."
         ),
     )
+    otel_exporter: Literal["none", "otlp", "console"] = Field(
+        "none",
+        description=(
+            "Where OpenTelemetry traces go: `none` (no spans are made), `otlp` (OTLP over HTTP to"
+            " `KINERJA_OTEL_ENDPOINT`) or `console` (printed to stdout, for a laptop)."
+        ),
+    )
+    otel_endpoint: str = Field(
+        "",
+        description=(
+            "OTLP/HTTP traces URL, e.g. `http://otel-collector:4318/v1/traces`; empty takes the"
+            " exporter's own default (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else localhost:4318)."
+        ),
+    )
     max_body_bytes: int = Field(1_048_576, description="Largest accepted HTTP request body.")
     bulk_max_body_bytes: int = Field(
         20_971_520, description="Largest accepted body for bulk employee imports."

@@ -47,6 +47,7 @@ from services.notify.domain import (
     select_for_replay,
 )
 from services.notify.domain.destination import host_of, secret_problem, url_problem
+from services.notify.metrics import count_attempts
 from services.notify.store import DELIVERIES, Delivery, NotifyStore
 from shared import outbox
 from shared.errors import NotFound, ValidationFailed
@@ -135,6 +136,7 @@ class NotifyService:
         for doc in fresh:
             if staged := reports.get(doc["_id"]):
                 self.relay.written(DELIVERIES, doc["_id"], staged)
+                count_attempts(doc["channel"], delivered=True, attempts=1)
         if any(doc["status"] == DeliveryStatus.PENDING.value for doc in fresh):
             self.nudge()
         return len(fresh)
@@ -187,6 +189,7 @@ class NotifyService:
         }
         if await self._record(n.notification_id, delivery.claim or "", fields, result.attempts, report):
             self.relay.written(DELIVERIES, n.notification_id, [report])
+            count_attempts(n.channel, delivered=result.delivered, attempts=result.attempts)
         if not result.delivered:
             log.warning(
                 "%s to %s failed after %d attempts: %s", n.channel, n.recipient, result.attempts, result.error
@@ -236,6 +239,7 @@ class NotifyService:
             fields = {"status": DeliveryStatus.FAILED.value, "last_error": result.error, "updated_at": now}
             if await self.store.finish(d.notification.notification_id, d.claim or "", fields, 0, [report]):
                 self.relay.written(DELIVERIES, d.notification.notification_id, [report])
+                count_attempts(d.notification.channel, delivered=False, attempts=1)
                 count += 1
         return count
 

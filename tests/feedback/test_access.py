@@ -35,6 +35,7 @@ C = R + "/cycles/{cycle_id:str}"
 TABLE: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
     ("GET", "/health/live"): (PUBLIC, None),
     ("GET", "/health/ready"): (PUBLIC, None),
+    ("GET", "/metrics"): (PUBLIC, None),
     ("GET", R + "/units"): (ALL, None),
     ("PUT", R + "/units/{unit_id:str}"): (ADMINS, {"name": "Dinas Kesehatan"}),
     ("GET", R + "/teams"): (ALL, None),
