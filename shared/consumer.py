@@ -18,15 +18,14 @@ crash between step 3 and step 5 replays the batch.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import stamina
 from aiokafka.errors import KafkaError
 
 from shared import metrics
@@ -41,7 +40,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[Sequence[Event]], Awaitable[None]]
-TRANSIENT: tuple[type[BaseException], ...] = (*TRANSIENT_DB_ERRORS, TransientError, KafkaError, OSError)
+TRANSIENT: tuple[type[Exception], ...] = (*TRANSIENT_DB_ERRORS, TransientError, KafkaError, OSError)
 INBOX = "inbox"
 
 
@@ -82,7 +81,6 @@ class BatchProcessor:
     db: Database
     publish_raw: RawPublisher
     settings: Settings
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def process(self, records: Sequence[RawRecord]) -> None:
         events: list[tuple[RawRecord, Event]] = []
@@ -198,19 +196,23 @@ class BatchProcessor:
         await self._retrying(insert)
 
     async def _retrying(self, op: Callable[[], Awaitable[Any]]) -> Any:
-        delay = self.settings.retry_initial_s
-        waited = 0.0
-        while True:
-            try:
-                return await op()
-            except TRANSIENT as exc:
-                if waited >= self.settings.retry_budget_s:
-                    raise RetryBudgetExceeded(f"gave up after {waited:.1f} s: {exc!r}") from exc
-                pause = min(delay, self.settings.retry_max_s) * (0.5 + random.random() / 2)
-                log.warning("transient failure, retrying in %.2f s: %r", pause, exc)
-                await self.sleep(pause)
-                waited += pause
-                delay *= 2
+        """``op``, retried with exponential back-off and jitter (stamina) while it fails with a
+        transient error, for up to ``retry_budget_s``; then :class:`RetryBudgetExceeded`."""
+        budget = self.settings.retry_budget_s
+        try:
+            async for attempt in stamina.retry_context(
+                on=TRANSIENT,
+                attempts=None if budget > 0 else 1,
+                timeout=budget if budget > 0 else None,
+                wait_initial=self.settings.retry_initial_s,
+                wait_max=self.settings.retry_max_s,
+                wait_jitter=self.settings.retry_initial_s,
+            ):
+                with attempt:
+                    return await op()
+        except TRANSIENT as exc:
+            raise RetryBudgetExceeded(f"gave up after {budget:.1f} s: {exc!r}") from exc
+        raise AssertionError("unreachable: stamina either returns or raises")
 
 
 def set_correlation(events: Sequence[Event]) -> None:

@@ -65,7 +65,7 @@ def in_chunks(values: Sequence[T], size: int = IN_LIMIT) -> Iterator[Sequence[T]
 
 
 #: Errors after which the same operation may succeed once the database is back.
-TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
+TRANSIENT_DB_ERRORS: tuple[type[Exception], ...] = (
     AutoReconnect,
     ConnectionFailure,
     NetworkTimeout,

@@ -68,11 +68,8 @@ def processor(settings: Settings, db: Database, handler: object, sent: list[str]
     async def publish_raw(topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]) -> None:
         sent.append(headers["dlq.problem"])
 
-    async def no_sleep(_: float) -> None:
-        return None
-
     subscription = Subscription(INPUTS_TOPIC, (ProgressReported,), handler)  # type: ignore[arg-type]
-    return BatchProcessor(SERVICE, subscription, db, publish_raw, settings, sleep=no_sleep)
+    return BatchProcessor(SERVICE, subscription, db, publish_raw, settings)
 
 
 async def test_a_batch_counts_ok_duplicate_ignored_and_dead_lettered_per_event(
@@ -133,3 +130,26 @@ async def test_a_batch_given_up_past_the_retry_budget_counts_as_failed(
         )
     assert consumed("failed") - before_failed == 2
     assert consumed("ok") == before_ok
+
+
+async def test_a_transient_failure_is_retried_and_the_batch_then_goes_through(
+    isolated_settings: Settings, db: Database
+) -> None:
+    """A database or broker hiccup is waited out with back-off, within the retry budget: the
+    events are handled once and nothing is dead-lettered."""
+    settings = isolated_settings.model_copy(update={"retry_initial_s": 0.01, "retry_max_s": 0.05})
+    events = [progress("198001012005011002")]
+    calls: list[int] = []
+
+    async def flaky(batch: Sequence[Event]) -> None:
+        calls.append(len(batch))
+        if len(calls) < 3:
+            raise TransientError("the database is restarting")
+
+    sent: list[str] = []
+    before_ok = consumed("ok")
+    await processor(settings, db, flaky, sent).process(
+        [Record(e.to_bytes(), i) for i, e in enumerate(events)]
+    )
+    assert calls == [1, 1, 1] and sent == []
+    assert consumed("ok") - before_ok == 1
