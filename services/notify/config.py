@@ -28,12 +28,18 @@ class NotifySettings(BaseSettings):
     smtp_tls: bool = Field(False, description="Implicit TLS from the first byte (port 465).")
     smtp_timeout_s: float = Field(30.0, description="Timeout of each SMTP command.", gt=0)
     email_attempts: int = Field(3, description="Attempts per e-mail before it is recorded as failed.", ge=1)
-    email_backoff_s: float = Field(1.0, description="Upper bound of the first e-mail retry delay.", ge=0)
+    email_backoff_s: float = Field(
+        1.0, description="First e-mail retry wait, and the most jitter added to each.", ge=0
+    )
     email_backoff_cap_s: float = Field(60.0, description="Upper bound of any e-mail retry delay.", ge=0)
     webhook_attempts: int = Field(
         5, description="Attempts per webhook before it becomes a dead letter.", ge=1, le=20
     )
-    webhook_backoff_s: float = Field(0.5, description="Upper bound of the first webhook retry delay.", ge=0)
+    webhook_backoff_s: float = Field(
+        0.5,
+        description="First webhook retry wait (doubling per attempt), and the most jitter added to each.",
+        ge=0,
+    )
     webhook_backoff_cap_s: float = Field(30.0, description="Upper bound of any webhook retry delay.", ge=0)
     webhook_timeout_s: float = Field(10.0, description="Timeout of each webhook POST.", gt=0)
     webhook_allowed_networks: str = Field(

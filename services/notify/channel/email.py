@@ -7,8 +7,6 @@ demands (STARTTLS, AUTH) are permanent and are not.
 
 from __future__ import annotations
 
-import asyncio
-import random
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -17,7 +15,7 @@ from email.utils import format_datetime, parseaddr
 import aiosmtplib
 from pydantic import Field
 
-from services.notify.channel.retry import Random, RetryPolicy, Sleep
+from services.notify.channel.retry import RetryLater, RetryPolicy, with_retries
 from services.notify.domain.model import DeliveryResult, Notification
 from services.notify.domain.render import Rendered
 from shared.events.base import Model
@@ -73,8 +71,6 @@ class EmailSender:
 
     :param config: relay settings.
     :param policy: attempts and backoff for transient failures.
-    :param sleep: how to wait between attempts (tests pass a recorder).
-    :param rand: jitter source in [0, 1).
     """
 
     def __init__(
@@ -82,13 +78,9 @@ class EmailSender:
         config: SmtpConfig,
         *,
         policy: RetryPolicy | None = None,
-        sleep: Sleep = asyncio.sleep,
-        rand: Random = random.random,
     ) -> None:
         self._config = config
         self._policy = policy or RetryPolicy(attempts=3, base_s=1.0, cap_s=60.0)
-        self._sleep = sleep
-        self._rand = rand
 
     async def send(self, notification: Notification, rendered: Rendered) -> DeliveryResult:
         """Send ``notification`` as rendered; retry transient failures; never raise for SMTP errors."""
@@ -102,27 +94,22 @@ class EmailSender:
                 error=f"cannot build message: {exc}"[:500],
                 permanent=True,
             )
-        attempt = 0
-        while True:
-            attempt += 1
+
+        async def attempt(number: int) -> DeliveryResult:
             code, error, permanent = await self._attempt(message)
-            if error is None:
-                return DeliveryResult(
-                    notification_id=notification.notification_id,
-                    delivered=True,
-                    attempts=attempt,
-                    status_code=code,
-                )
-            if permanent or attempt >= self._policy.attempts:
-                return DeliveryResult(
-                    notification_id=notification.notification_id,
-                    delivered=False,
-                    attempts=attempt,
-                    status_code=code,
-                    error=error,
-                    permanent=permanent,
-                )
-            await self._sleep(self._policy.delay(attempt, self._rand))
+            result = DeliveryResult(
+                notification_id=notification.notification_id,
+                delivered=error is None,
+                attempts=number,
+                status_code=code,
+                error=error,
+                permanent=error is not None and permanent,
+            )
+            if result.delivered or result.permanent:
+                return result
+            raise RetryLater(result)
+
+        return await with_retries(self._policy, attempt)
 
     async def _attempt(self, message: EmailMessage) -> tuple[int | None, str | None, bool]:
         """One SMTP session: (reply code, error or None, permanent?)."""

@@ -1,29 +1,28 @@
-"""Retry policy shared by the channel adapters: capped exponential backoff with full jitter."""
+"""Retries of the channel adapters: how many attempts and how patiently (:class:`RetryPolicy`),
+and the loop that makes them (:func:`with_retries`, on stamina's exponential back-off)."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Awaitable, Callable
 
+import stamina
 from pydantic import Field, model_validator
 
+from services.notify.domain.model import DeliveryResult
 from shared.events.base import Model
-
-Sleep = Callable[[float], Awaitable[None]]
-Random = Callable[[], float]
 
 
 class RetryPolicy(Model):
     """How often and how patiently a delivery is retried.
 
-    Delay before attempt ``n + 1`` is uniform in ``[0, min(cap_s, base_s * 2 ** (n - 1))]``
-    ("full jitter"): many notifications failing at once against one receiver spread out instead
-    of retrying in lockstep.
+    The wait before attempt ``n + 1`` is ``min(cap_s, base_s * 2 ** (n - 1))`` plus a random
+    jitter of up to ``base_s``, never more than ``cap_s``: many notifications failing at once
+    against one receiver spread out instead of retrying in lockstep.
     """
 
     attempts: int = Field(5, description="Attempts in all, the first included.", ge=1, le=20)
-    base_s: float = Field(0.5, description="Upper bound of the first delay, seconds.", ge=0)
-    cap_s: float = Field(30.0, description="Upper bound of any delay, seconds.", ge=0)
+    base_s: float = Field(0.5, description="The first wait, seconds, and the most jitter added.", ge=0)
+    cap_s: float = Field(30.0, description="Upper bound of any wait, seconds.", ge=0)
 
     @model_validator(mode="after")
     def _cap_not_below_base(self) -> RetryPolicy:
@@ -31,12 +30,42 @@ class RetryPolicy(Model):
             raise ValueError("cap_s must not be below base_s")
         return self
 
-    def ceiling(self, attempt: int) -> float:
-        """Largest delay after failed attempt number ``attempt`` (1-based)."""
-        # The exponent is bounded so that a huge attempt number cannot overflow the float.
-        growth: float = 2.0 ** min(attempt - 1, 32)
-        return min(self.cap_s, self.base_s * growth)
 
-    def delay(self, attempt: int, rand: Random = random.random) -> float:
-        """Delay after failed attempt number ``attempt`` (1-based), jittered with ``rand`` in [0, 1)."""
-        return self.ceiling(attempt) * rand()
+class RetryLater(Exception):
+    """An attempt that failed in a way another attempt may not: ``result`` is what the delivery
+    ends with if none is left, ``retry_after`` the receiver's own wait (``Retry-After``)."""
+
+    def __init__(self, result: DeliveryResult, retry_after: float | None = None) -> None:
+        super().__init__(result.error)
+        self.result = result
+        self.retry_after = retry_after
+
+
+async def with_retries(
+    policy: RetryPolicy, attempt: Callable[[int], Awaitable[DeliveryResult]]
+) -> DeliveryResult:
+    """``attempt(n)`` for n = 1, 2, ... until it returns a result (delivered, or failed for good)
+    or ``policy.attempts`` attempts have raised :class:`RetryLater`; then the last one's result.
+    A receiver's ``Retry-After`` is honoured up to ``policy.cap_s``."""
+
+    def wait(exc: Exception) -> bool | float:
+        if not isinstance(exc, RetryLater):
+            return False
+        return True if exc.retry_after is None else min(policy.cap_s, exc.retry_after)
+
+    number = 0
+    try:
+        async for retrying in stamina.retry_context(
+            on=wait,
+            attempts=policy.attempts,
+            timeout=None,
+            wait_initial=policy.base_s,
+            wait_max=policy.cap_s,
+            wait_jitter=policy.base_s,
+        ):
+            with retrying:
+                number += 1
+                return await attempt(number)
+    except RetryLater as last:
+        return last.result
+    raise AssertionError("unreachable: stamina either returns or raises")

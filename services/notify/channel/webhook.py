@@ -28,11 +28,9 @@ are permanent failures and are not retried.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
-import random
 import time
 from base64 import b64encode
 from collections.abc import Callable
@@ -41,7 +39,7 @@ from datetime import UTC, datetime
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from services.notify.channel.retry import Random, RetryPolicy, Sleep
+from services.notify.channel.retry import RetryLater, RetryPolicy, with_retries
 from services.notify.domain.model import DeliveryResult, Notification, Subscription
 
 STANDARD_ID_HEADER = "webhook-id"
@@ -135,9 +133,7 @@ class WebhookSender:
         host nobody registered.
     :param policy: attempts and backoff.
     :param timeout_s: timeout of each attempt.
-    :param sleep: how to wait between attempts (tests pass a recorder).
     :param clock: Unix time, for the signature timestamp.
-    :param rand: jitter source in [0, 1).
     """
 
     def __init__(
@@ -146,17 +142,13 @@ class WebhookSender:
         *,
         policy: RetryPolicy | None = None,
         timeout_s: float = 10.0,
-        sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
-        rand: Random = random.random,
         user_agent: str = "Kinerja-Webhooks/1",
     ) -> None:
         self._client = client
         self._policy = policy or RetryPolicy()
         self._timeout = timeout_s
-        self._sleep = sleep
         self._clock = clock
-        self._rand = rand
         self._user_agent = user_agent
 
     async def send(self, notification: Notification, subscription: Subscription) -> DeliveryResult:
@@ -170,31 +162,22 @@ class WebhookSender:
         if not subscription.active:
             raise ValueError(f"subscription {subscription.subscription_id} is inactive")
         body = encode_body(notification)
-        attempt = 0
-        while True:
-            attempt += 1
+
+        async def attempt(number: int) -> DeliveryResult:
             status, error, retry_after = await self._attempt(notification, subscription, body)
-            if status is not None and 200 <= status < 300:
-                return DeliveryResult(
-                    notification_id=notification.notification_id,
-                    delivered=True,
-                    attempts=attempt,
-                    status_code=status,
-                )
-            permanent = status is not None and not _retryable(status)
-            if permanent or attempt >= self._policy.attempts:
-                return DeliveryResult(
-                    notification_id=notification.notification_id,
-                    delivered=False,
-                    attempts=attempt,
-                    status_code=status,
-                    error=error,
-                    permanent=permanent,
-                )
-            delay = self._policy.delay(attempt, self._rand)
-            if retry_after is not None:
-                delay = min(self._policy.cap_s, max(delay, retry_after))
-            await self._sleep(delay)
+            result = DeliveryResult(
+                notification_id=notification.notification_id,
+                delivered=status is not None and 200 <= status < 300,
+                attempts=number,
+                status_code=status,
+                error=error,
+                permanent=status is not None and not (200 <= status < 300) and not _retryable(status),
+            )
+            if result.delivered or result.permanent:
+                return result
+            raise RetryLater(result, retry_after)
+
+        return await with_retries(self._policy, attempt)
 
     async def _attempt(
         self, n: Notification, sub: Subscription, body: bytes
