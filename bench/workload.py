@@ -210,17 +210,6 @@ class Workload:
                     events.append(fb)
         return events
 
-    def closes(self) -> list[Event]:
-        units = sorted({unit_of(i) for _, _, i in self.people()})
-        return [
-            CycleClosed.build(
-                **self._env(region, cycle_id(region)),
-                cycle_id=cycle_id(region),
-                unit_predicates={u: ("Baik" if k % 2 else "Istimewa") for k, u in enumerate(units)},
-            )
-            for region in self.regions
-        ]
-
 
 def stored_inputs(employees: int, region: str = "marelan", seed: int = 11) -> Iterator[list[dict[str, Any]]]:
     """Scoring's ``employees`` and ``inputs`` documents of one cycle, in chunks of 1000 pairs.
@@ -356,7 +345,3 @@ def closing(employees: int, region: str = "marelan") -> CycleClosed:
         unit_predicates={u: ("Baik" if k % 2 else "Istimewa") for k, u in enumerate(units)},
     )
     return event
-
-
-def mean_size(events: list[Event]) -> float:
-    return sum(len(e.to_bytes()) for e in events) / max(1, len(events))

@@ -58,16 +58,6 @@ class Subscription:
         object.__setattr__(self, "types", frozenset(e.model_fields["type"].default for e in self.events))
 
 
-def per_event(fn: Callable[[Event], Awaitable[None]]) -> BatchHandler:
-    """Adapt a one-event handler to the batch interface."""
-
-    async def handle(events: Sequence[Event]) -> None:
-        for event in events:
-            await fn(event)
-
-    return handle
-
-
 class RetryBudgetExceeded(TransientError):
     slug = "retry-budget-exceeded"
 

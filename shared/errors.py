@@ -24,10 +24,6 @@ class KinerjaError(Exception):
         self.problem_slug = slug or self.slug
         self.extra = extra
 
-    @property
-    def type_uri(self) -> str:
-        return PROBLEM_BASE + self.problem_slug
-
 
 class ValidationFailed(KinerjaError):
     """Input is malformed or breaks a rule; retrying the same input will not help."""
@@ -65,12 +61,6 @@ class Conflict(KinerjaError):
     status = 409
     slug = "conflict"
     title = "Conflicts with the current state"
-
-
-class PayloadTooLarge(KinerjaError):
-    status = 413
-    slug = "payload-too-large"
-    title = "Request body too large"
 
 
 class RateLimited(KinerjaError):

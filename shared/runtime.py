@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from shared import metrics, telemetry
 from shared.auth import PUBLIC_PATHS, auth_middleware
-from shared.consumer import BatchProcessor, Subscription, set_correlation
+from shared.consumer import BatchProcessor, Subscription
 from shared.events.base import Event
 from shared.events.registry import DLQ_SUFFIX
 from shared.http import EXCEPTION_HANDLERS, guard_json_body, health_controller, problem_details
@@ -409,7 +409,3 @@ def serve(factory: Callable[[Settings], Litestar], service: str) -> None:
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
     )
-
-
-def set_event_correlation(events: Sequence[Event]) -> None:
-    set_correlation(events)
