@@ -17,6 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from services.notify.access import admin_region, check_inbox_owner
 from services.notify.channel import standard_secret
 from services.notify.domain import DeliveryStatus, Subscription, render
 from services.notify.schema import (
@@ -32,44 +33,15 @@ from services.notify.schema import (
 from services.notify.service import NotifyService
 from services.notify.store import Delivery
 from shared.auth import Principal, Role, requires
-from shared.errors import Forbidden, ValidationFailed
+from shared.errors import ValidationFailed
 from shared.events.notify import Channel
 
 AnyRequest = Request[Principal, Any, Any]
 ADMINS = (Role.REGION_ADMIN, Role.SYSTEM)
-HR_PREFIX = "hr:"
-
-
-async def check_inbox_owner(principal: Principal, owner: str, service: NotifyService) -> None:
-    """Allow only the owner of inbox ``owner``; see the module docstring.
-
-    A NIP is not enough: a token of another region that carries the NIP is refused, since each
-    region signs its own tokens and one region's must not open another's inboxes."""
-    if owner.startswith(HR_PREFIX):
-        allowed = principal.role is Role.HR_ADMIN and principal.region == owner.removeprefix(HR_PREFIX)
-    else:
-        allowed = principal.nip is not None and principal.nip == owner
-    if not allowed:
-        raise Forbidden("only its owner may read this inbox", slug="not-your-inbox")
-    if not owner.startswith(HR_PREFIX):
-        region = await service.inbox_region(owner)
-        if region is None or region != principal.region:
-            raise Forbidden(
-                "this inbox belongs to another region, or to nobody notify knows", slug="other-region"
-            )
 
 
 #: A page key as notify writes it: the planned time in milliseconds, then the notification id.
 PAGE_KEY_PATTERN = r"^[0-9]{13}-[0-9a-f-]{36}$"
-
-
-def admin_region(principal: Principal, region: str | None) -> str | None:
-    """The region an admin request is about: a region admin's own; None means every region (system)."""
-    if principal.role is Role.SYSTEM:
-        return region
-    if region is not None and region != principal.region:
-        raise Forbidden("this region's data is not yours to see", slug="other-region")
-    return principal.region
 
 
 def _message(d: Delivery) -> InboxMessage:

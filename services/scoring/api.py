@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.scoring.access import authorise_person, decided_on
 from services.scoring.domain.calibration import calibrations_for
 from services.scoring.service import ScoringService
 from shared.auth import Principal, Role, requires
@@ -99,26 +100,6 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _authorise_person(service: ScoringService, who: Principal, nip: str, region: str) -> None:
-    who.require_region(region)
-    if who.role in (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM) or who.nip == nip:
-        return
-    if who.role is Role.SUPERVISOR:
-        employee = await service.store.employee(nip)
-        if employee and employee.get("supervisor_nip") == who.nip:
-            return
-    raise Forbidden("you may see your own scores, and a supervisor those of the team", slug="not-yours")
-
-
-async def _decided_on(service: ScoringService, who: Principal, cycle_id: str, nip: str) -> dict[str, Any]:
-    """The score an official decides on, if it exists and is of the caller's region."""
-    doc = await service.store.score(cycle_id, nip)
-    if doc is None:
-        raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
-    who.require_region(doc["region"])
-    return doc
-
-
 class ScoreController(Controller):
     path = "/cycles/{cycle_id:str}"
     tags = ["scores"]
@@ -131,9 +112,9 @@ class ScoreController(Controller):
         if doc is None:
             employee = await service.store.employee(nip)
             if employee is not None:
-                await _authorise_person(service, request.user, nip, employee["region"])
+                await authorise_person(service, request.user, nip, employee["region"])
             raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
-        await _authorise_person(service, request.user, nip, doc["region"])
+        await authorise_person(service, request.user, nip, doc["region"])
         full = request.user.role in (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
         return {**_view(doc), "calibrations": calibrations_for(doc, full=full)}
 
@@ -191,7 +172,7 @@ class ScoreController(Controller):
         data: CalibrationCreate,
     ) -> dict[str, Any]:
         who = request.user
-        await _decided_on(service, who, cycle_id, nip)
+        await decided_on(service, who, cycle_id, nip)
         if who.role is Role.SUPERVISOR:
             employee = await service.store.employee(nip)
             if not employee or employee.get("supervisor_nip") != who.nip:
@@ -226,7 +207,7 @@ class ScoreController(Controller):
         data: HeldFinalisation,
     ) -> dict[str, Any]:
         who = request.user
-        doc = await _decided_on(service, who, cycle_id, nip)
+        doc = await decided_on(service, who, cycle_id, nip)
         event = await service.finalise_held(
             cycle_id,
             nip,
@@ -257,5 +238,5 @@ class EmployeeScoreController(Controller):
         region = employee["region"] if employee else (docs[0]["region"] if docs else None)
         if region is None:
             raise NotFound(f"no employee {nip}", slug="employee-not-found")
-        await _authorise_person(service, request.user, nip, region)
+        await authorise_person(service, request.user, nip, region)
         return [_view(d) for d in docs]
