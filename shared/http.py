@@ -93,21 +93,30 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 
 def problem_details() -> ProblemDetailsPlugin:
-    """Litestar's RFC 9457 plugin, converting our errors and Litestar's own into problems."""
-    return ProblemDetailsPlugin(
-        ProblemDetailsConfig(
-            exception_handler=_respond,
-            exception_to_problem_detail_map={
-                KinerjaError: _of_kinerja_error,
-                LitestarValidation: _of_validation,
-                HTTPException: _of_http,
-            },
-        )
-    )
+    """Litestar's RFC 9457 plugin: any :class:`ProblemDetailsException` is answered through
+    :func:`_respond`, which adds the path and the correlation id."""
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_handler=_respond))
 
 
-#: What the plugin is not given: an unexpected error is logged and answered as a 500 problem.
-EXCEPTION_HANDLERS: Mapping[Any, Any] = {Exception: _on_unexpected}
+def _converted(
+    convert: Callable[[Any], ProblemDetailsException],
+) -> Callable[[Request[Any, Any, Any], Any], Response[dict[str, Any]]]:
+    """A handler answering an exception as the problem ``convert`` makes of it. (The plugin's own
+    ``exception_to_problem_detail_map`` answers without the request's path and correlation id.)"""
+
+    def handle(request: Request[Any, Any, Any], exc: Any) -> Response[dict[str, Any]]:
+        return _respond(request, convert(exc))
+
+    return handle
+
+
+#: Our errors and Litestar's as problems; an unexpected error is logged and answered as a 500.
+EXCEPTION_HANDLERS: Mapping[Any, Any] = {
+    KinerjaError: _converted(_of_kinerja_error),
+    LitestarValidation: _converted(_of_validation),
+    HTTPException: _converted(_of_http),
+    Exception: _on_unexpected,
+}
 
 
 MAX_JSON_DEPTH = 32

@@ -65,7 +65,7 @@ def _bad_tokens(settings: Settings) -> dict[str, dict[str, str]]:
 
 async def test_rejections_are_problem_documents_with_stable_types(isolated_settings: Settings) -> None:
     token = issue_token(isolated_settings, subject="hr", role=Role.HR_ADMIN, region="siulak")
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = {"Authorization": f"Bearer {token}", "X-Correlation-Id": "req-test-problems"}
     async with AsyncTestClient(app_for(isolated_settings)) as client:
         refused = {
             claims_case: await client.post("/things", json={"name": "b"}, headers=bearer)
@@ -86,6 +86,7 @@ async def test_rejections_are_problem_documents_with_stable_types(isolated_setti
         body = response.json()
         assert body["type"] == f"https://kinerja.example.id/problems/{slug}", (slug, body)
         assert body["status"] == response.status_code
+        assert body["instance"] == response.request.url.path, (slug, body)
     assert [cases[s].status_code for s in cases] == [401, 401, 409, 400, 413, 404]
     # Each way a token can be wrong is refused as invalid, before any handler runs.
     for claims_case, response in refused.items():
@@ -94,4 +95,7 @@ async def test_rejections_are_problem_documents_with_stable_types(isolated_setti
             response.text,
         )
     assert dotted.json()["type"].endswith("/unsafe-key")
+    # A problem raised past the request's start names its correlation id, which a caller quotes.
+    for slug in ("thing-exists", "unsafe-key"):
+        assert cases[slug].json()["correlation_id"] == "req-test-problems", cases[slug].json()
     assert ok.status_code == 201 and ok.json() == {"name": "fine"}
