@@ -8,7 +8,8 @@ region's identity provider signs tokens with the shared secret.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -20,6 +21,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+from litestar.security.jwt.token import JWTDecodeOptions
 
 from shared.errors import Forbidden, Unauthorized
 from shared.settings import Settings
@@ -64,6 +66,23 @@ class KinerjaToken(Token):
     role: str = ""
     region: str | None = None
     nip: str | None = None
+
+    @classmethod
+    def decode_payload(
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithms: list[str],
+        issuer: str | Sequence[str] | None = None,
+        audience: str | Sequence[str] | None = None,
+        options: JWTDecodeOptions | None = None,
+    ) -> Any:
+        """The verified claims. ``iat`` is optional in a JWT (RFC 7519) and identity providers may
+        leave it out; Litestar's token requires it, so a token without one counts as issued now."""
+        payload = super().decode_payload(encoded_token, secret, algorithms, issuer, audience, options)
+        if isinstance(payload, dict):
+            payload.setdefault("iat", int(time.time()))
+        return payload
 
 
 def issue_token(

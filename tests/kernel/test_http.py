@@ -66,7 +66,13 @@ def _bad_tokens(settings: Settings) -> dict[str, dict[str, str]]:
 async def test_rejections_are_problem_documents_with_stable_types(isolated_settings: Settings) -> None:
     token = issue_token(isolated_settings, subject="hr", role=Role.HR_ADMIN, region="siulak")
     auth = {"Authorization": f"Bearer {token}", "X-Correlation-Id": "req-test-problems"}
+    no_iat = {"sub": "hr", "role": "hr_admin", "region": "siulak", "iss": isolated_settings.jwt_issuer}
+    without_iat = jwt.encode({**no_iat, "exp": int(time.time()) + 600}, isolated_settings.jwt_secret)
     async with AsyncTestClient(app_for(isolated_settings)) as client:
+        # iat is optional in a JWT: a provider that leaves it out still signs in.
+        accepted = await client.post(
+            "/things", json={"name": "no-iat"}, headers={"Authorization": f"Bearer {without_iat}"}
+        )
         refused = {
             claims_case: await client.post("/things", json={"name": "b"}, headers=bearer)
             for claims_case, bearer in _bad_tokens(isolated_settings).items()
@@ -88,6 +94,7 @@ async def test_rejections_are_problem_documents_with_stable_types(isolated_setti
         assert body["status"] == response.status_code
         assert body["instance"] == response.request.url.path, (slug, body)
     assert [cases[s].status_code for s in cases] == [401, 401, 409, 400, 413, 404]
+    assert accepted.status_code == 201, accepted.text
     # Each way a token can be wrong is refused as invalid, before any handler runs.
     for claims_case, response in refused.items():
         assert (response.status_code, response.json()["type"]) == (401, PROBLEM_BASE + "invalid-token"), (
