@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 NIP_PATTERN = r"^\d{18}$"
@@ -44,16 +44,21 @@ class Event(Model):
 
     @model_validator(mode="before")
     @classmethod
-    def _supported_version(cls, data: Any) -> Any:
+    def _supported_version(cls, data: Any, info: ValidationInfo) -> Any:
         """An event of another schema version is refused before its fields are read: its reason
-        is its version (``unsupported_version``), whatever else differs."""
-        if isinstance(data, dict) and "schema_version" in data and data["schema_version"] != cls.VERSION:
+        is its version (``unsupported_version``), whatever else differs. Read from the wire
+        (context ``{"wire": True}``, :func:`shared.events.registry.decode`), an event must state
+        its version; built in code, it defaults to the class's."""
+        if not isinstance(data, dict):
+            return data
+        wire = bool(info.context and info.context.get("wire"))
+        if ("schema_version" in data or wire) and data.get("schema_version") != cls.VERSION:
             raise PydanticCustomError(
                 "unsupported_version",
                 "{type} schema_version {version} is not the supported {supported}",
                 {
                     "type": str(data.get("type")),
-                    "version": repr(data["schema_version"]),
+                    "version": repr(data.get("schema_version")),
                     "supported": cls.VERSION,
                 },
             )

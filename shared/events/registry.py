@@ -59,7 +59,7 @@ _PROBLEMS = {
 def decode(raw: bytes) -> Event:
     """Decode a Kafka value into its event class; raise :class:`ValidationFailed` with the reason."""
     try:
-        return EVENTS.validate_json(raw)
+        return EVENTS.validate_json(raw, context={"wire": True})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         slug = _PROBLEMS.get(first["type"], "invalid-event")
