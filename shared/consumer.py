@@ -187,22 +187,42 @@ class BatchProcessor:
 
     async def _retrying(self, op: Callable[[], Awaitable[Any]]) -> Any:
         """``op``, retried with exponential back-off and jitter (stamina) while it fails with a
-        transient error, for up to ``retry_budget_s``; then :class:`RetryBudgetExceeded`."""
+        transient error, until the waits add up to ``retry_budget_s``; then
+        :class:`RetryBudgetExceeded`. The budget counts the waits, not the attempts: an attempt
+        against a database that is down can itself take seconds, and a budget of wall time would
+        leave no retry at all."""
         budget = self.settings.retry_budget_s
         try:
             async for attempt in stamina.retry_context(
                 on=TRANSIENT,
-                attempts=None if budget > 0 else 1,
-                timeout=budget if budget > 0 else None,
+                attempts=retries_within(budget, self.settings.retry_initial_s, self.settings.retry_max_s) + 1,
+                timeout=None,
                 wait_initial=self.settings.retry_initial_s,
                 wait_max=self.settings.retry_max_s,
                 wait_jitter=self.settings.retry_initial_s,
             ):
+                if attempt.num > 1:  # the one before failed for now (stamina logs why)
+                    log.warning("transient failure on %s, retry %d", self.subscription.topic, attempt.num - 1)
                 with attempt:
                     return await op()
         except TRANSIENT as exc:
-            raise RetryBudgetExceeded(f"gave up after {budget:.1f} s: {exc!r}") from exc
+            log.warning(
+                "retry budget of %.1f s spent on %s: the batch goes back to Kafka",
+                budget,
+                self.subscription.topic,
+            )
+            raise RetryBudgetExceeded(f"gave up after a budget of {budget:.1f} s: {exc!r}") from exc
         raise AssertionError("unreachable: stamina either returns or raises")
+
+
+def retries_within(budget_s: float, initial_s: float, max_s: float) -> int:
+    """How many retries back off for ``budget_s`` in all: the wait before retry k is at least
+    ``min(initial_s * 2 ** (k - 1), max_s)`` (stamina adds jitter on top)."""
+    retries, waited = 0, 0.0
+    while waited < budget_s and retries < 1000:
+        waited += min(initial_s * 2**retries, max_s) or max_s or 1.0
+        retries += 1
+    return retries
 
 
 def set_correlation(events: Sequence[Event]) -> None:

@@ -216,9 +216,9 @@ async def test_database_sigkilled_while_events_flow(private_stack: PrivateStack,
         private_stack.kill("ferretdb")
         faults.done.append("ferretdb killed")
         # Down until scoring has retried past its retry budget and handed a batch back to Kafka:
-        # the back-off before retry k is at least min(0.1 * 2**(k-1), 1) / 2 s, so five retries
-        # wait at least 1.25 s, the sixth failure gives up and the seventh retry is the batch's
-        # second delivery.
+        # the back-off before retry k is at least min(0.1 * 2**(k-1), 1) s (stamina, plus jitter),
+        # so four retries take at least 1.5 s, past the 1 s budget: the seventh retry is the
+        # batch's second delivery at the latest.
         await wait_for(
             lambda: _retried(pipe, "scoring", 7),
             timeout=120,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from prometheus_client import REGISTRY
 
-from shared.consumer import BatchProcessor, RetryBudgetExceeded, Subscription
+from shared.consumer import BatchProcessor, RetryBudgetExceeded, Subscription, retries_within
 from shared.errors import TransientError
 from shared.events.base import Event
 from shared.events.feedback import INPUTS_TOPIC, Employee, EmployeeUpserted, ProgressReported, Realisation
@@ -153,3 +153,11 @@ async def test_a_transient_failure_is_retried_and_the_batch_then_goes_through(
     )
     assert calls == [1, 1, 1] and sent == []
     assert consumed("ok") - before_ok == 1
+
+
+def test_the_retry_budget_counts_the_waits() -> None:
+    """Retries until the back-off waits add up to the budget, however long each attempt takes:
+    0.1 + 0.2 + 0.4 + 0.8 s reach a budget of 1 s; none for a budget of nothing."""
+    assert retries_within(1.0, 0.1, 1.0) == 4
+    assert retries_within(3.0, 0.1, 1.0) == 6  # 0.1 + 0.2 + 0.4 + 0.8 + 1 + 1
+    assert retries_within(0.0, 0.1, 1.0) == 0
