@@ -186,6 +186,16 @@ async def test_retry_after_is_honoured_up_to_the_cap(
     assert waits == [FAST.cap_s]
 
 
+async def test_a_retry_after_shorter_than_the_backoff_does_not_shorten_it(
+    receiver: tuple[Receiver, str], client: httpx.AsyncClient, waits: list[float]
+) -> None:
+    r, url = receiver
+    r.script, r.extra_headers = [503, 503], "Retry-After: 0\r\n"
+    result = await WebhookSender(client, policy=FAST).send(*hook(url))
+    assert (result.delivered, result.attempts) == (True, 3)
+    assert waits == [FAST.base_s, FAST.base_s * 2]
+
+
 async def test_unreachable_receiver_fails_with_the_network_error(client: httpx.AsyncClient) -> None:
     server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]

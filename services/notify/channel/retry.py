@@ -51,7 +51,12 @@ async def with_retries(
     def wait(exc: Exception) -> bool | float:
         if not isinstance(exc, RetryLater):
             return False
-        return True if exc.retry_after is None else min(policy.cap_s, exc.retry_after)
+        if exc.retry_after is None:
+            return True
+        # The receiver's wait lengthens the back-off, never shortens it (a Retry-After of 0 must
+        # not turn the remaining attempts into a burst), and never past the cap.
+        backoff = min(policy.cap_s, policy.base_s * 2 ** min(exc.result.attempts - 1, 32))
+        return min(policy.cap_s, max(backoff, exc.retry_after))
 
     number = 0
     try:
