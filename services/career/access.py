@@ -121,14 +121,30 @@ async def visible_recommendations(
         nips = [wanted.nip] if wanted.nip is not None else sorted(audience.nips)
         reads += [{**common, "nip": nip, **_team(wanted)} for nip in nips]
     if wanted.nip is None:
+        # Team ids are each region's own: the region goes with them, through (region, team_id, _id).
         teams = [wanted.team_id] if wanted.team_id is not None else sorted(audience.teams)
-        reads += [{**common, "team_id": team} for team in teams]
+        in_region = {"region": region} if region is not None else {}
+        reads += [{**common, "team_id": team, **in_region} for team in teams]
     found: dict[str, StoredRecommendation] = {}
     for query in reads:
-        for stored in await store.find_recommendations(query, after=after, limit=limit):
-            if region is None or stored.region == region:
-                found[stored.recommendation.recommendation_id] = stored
+        for stored in await _page_in_region(store, query, region, after, limit):
+            found[stored.recommendation.recommendation_id] = stored
     return [found[key] for key in sorted(found) if audience.admits(found[key])][:limit]
+
+
+async def _page_in_region(
+    store: CareerStore, query: dict[str, object], region: str | None, after: str | None, limit: int
+) -> list[StoredRecommendation]:
+    """Up to ``limit`` matches of ``query`` in ``region`` after ``after``, by id: the region is
+    checked on what is read (a person's recommendations from a region they left are skipped),
+    reading on until the page is full or the matches end."""
+    found: list[StoredRecommendation] = []
+    while True:
+        page = await store.find_recommendations(query, after=after, limit=limit)
+        found += [s for s in page if region is None or s.region == region]
+        if len(found) >= limit or len(page) < limit:
+            return found[:limit]
+        after = page[-1].recommendation.recommendation_id
 
 
 def _team(wanted: RecommendationFilter) -> dict[str, object]:

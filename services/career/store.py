@@ -105,6 +105,7 @@ class CareerStore:
             ("region", "status"),
             ("region", "kind"),
             ("region",),
+            ("region", "team_id"),
             ("nip",),
             ("team_id",),
         ):

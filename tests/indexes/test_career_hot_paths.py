@@ -143,6 +143,19 @@ async def test_recommendation_lists_page_by_id_through_indexes(
             | {"data": _data(f"rec-team-{t}", CYCLE, None, t, "unit1")}
             for t in ("tim-a", "tim-b")
         ]
+        # Another region names a team the same, with ids that sort first.
+        + [
+            {
+                "_id": f"rec-a-{k}",
+                "region": "plaju",
+                "cycle_id": "plaju-2026",
+                "nip": None,
+                "team_id": "tim-a",
+            }
+            | {"unit_id": "unit1", "kind": "team_award", "status": "proposed", "revision": 1}
+            | {"data": _data(f"rec-a-{k}", "plaju-2026", None, "tim-a", "unit1")}
+            for k in range(5)
+        ]
     )
     hr = Audience(region=REGION, whole_region=True)
     supervisor = Audience(
@@ -167,6 +180,8 @@ async def test_recommendation_lists_page_by_id_through_indexes(
         RecommendationFilter(team_id="tim-b"),
     ):
         assert await visible_recommendations(store, hr, wanted, None, 50), wanted
+    ours = await visible_recommendations(store, hr, RecommendationFilter(team_id="tim-a"), None, 1)
+    assert [s.recommendation.recommendation_id for s in ours] == ["rec-team-tim-a"]
     mine = await visible_recommendations(store, supervisor, RecommendationFilter(), None, 50)
     assert {s.recommendation.nip or s.recommendation.team_id for s in mine} == {boss, *staff, "tim-a"}
     assert (
