@@ -317,4 +317,9 @@ class FeedbackStore:
         if before is not None:
             window["$lt"] = before
         query: dict[str, Any] = {"region": region, **({"page_key": window} if window else {})}
-        return await self.find(AUDIT, query, sort="-page_key", limit=limit)
+        # An entry an earlier version wrote after the start-up keying (a rolling upgrade) has no
+        # key yet: it gets its time and a token of zeros.
+        return [
+            {**d, "page_key": d.get("page_key") or page_key(d["at"], "0" * 32)}
+            for d in await self.find(AUDIT, query, sort="-page_key", limit=limit)
+        ]

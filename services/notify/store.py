@@ -86,7 +86,9 @@ class Delivery:
             updated_at=doc["updated_at"],
             read_at=doc.get("read_at"),
             claim=doc.get("claim"),
-            page_key=doc["page_key"],
+            # A delivery an earlier version wrote after the start-up keying (a rolling upgrade)
+            # has none yet: its key is made the same way.
+            page_key=doc.get("page_key") or page_key(doc["created_at"], str(doc["_id"])),
         )
 
     @property
@@ -145,11 +147,20 @@ class NotifyStore:
             {"page_key": {"$exists": False}}, {"created_at": 1, "channel": 1, "read_at": 1}
         )
         async for doc in old:
-            keyed: dict[str, Any] = {"page_key": page_key(doc["created_at"], str(doc["_id"]))}
-            if doc.get("channel") == "inbox":
-                keyed["inbox"] = "unread" if doc.get("read_at") is None else "read"
-            async with self.locks.hold(DELIVERIES, str(doc["_id"])):
-                await self.db[DELIVERIES].update_one({"_id": doc["_id"]}, {"$set": keyed})
+            nid = doc["_id"]
+            async with self.locks.hold(DELIVERIES, str(nid)):
+                await self.db[DELIVERIES].update_one(
+                    {"_id": nid, "page_key": {"$exists": False}},
+                    {"$set": {"page_key": page_key(doc["created_at"], str(nid))}},
+                )
+                if doc.get("channel") == "inbox":
+                    # Each state set only if still true: a reading by another replica meanwhile
+                    # makes the "unread" update miss and the "read" one hit.
+                    for read_at, state in ((None, "unread"), ({"$ne": None}, "read")):
+                        await self.db[DELIVERIES].update_one(
+                            {"_id": nid, "inbox": {"$exists": False}, "read_at": read_at},
+                            {"$set": {"inbox": state}},
+                        )
         with contextlib.suppress(DuplicateKeyError):
             await self.db[MIGRATIONS].insert_one({"_id": marker, "at": datetime.now(UTC)})
 

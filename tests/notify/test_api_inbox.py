@@ -15,6 +15,7 @@ from services.notify.app import create_app
 from services.notify.config import NotifySettings
 from services.notify.domain import Notification
 from shared.auth import Role
+from shared.mongo import page_key
 from shared.settings import Settings
 from tests.notify.loopback import (
     ANI,
@@ -205,11 +206,23 @@ async def test_an_inbox_pages_by_key_and_earlier_messages_get_their_key_at_start
         every = await pages()
         unread = await pages(unread="true")
         bad = await client.get(f"/inbox/{SITI}/messages", headers=siti, params={"before": "1 OR 1"})
+        # One more written as before, after the keying (an earlier replica in a rolling upgrade):
+        # read without error, its key made as the keying would have.
+        late = {**old[0], "_id": str(uuid.uuid5(uuid.NAMESPACE_URL, "late")), "created_at": at}
+        late["notification"] = (
+            Notification.model_validate_json(old[0]["notification"])
+            .model_copy(update={"notification_id": late["_id"]})
+            .model_dump_json()
+        )
+        await db["deliveries"].insert_one(late)
+        after_upgrade = await client.get(f"/inbox/{SITI}/messages", headers=siti, params={"limit": 10})
     newest_first = [d["_id"] for d in sorted(old, key=lambda d: (d["created_at"], d["_id"]), reverse=True)]
     assert [len(p) for p in every] == [2, 2, 1] and list(chain(*every)) == newest_first
     assert list(chain(*unread)) == [nid for nid in newest_first if nid != old[1]["_id"]]
     assert bad.status_code == 400
-    states = {d["_id"]: d["inbox"] async for d in db["deliveries"].find({}, {"inbox": 1})}
+    listed = {m["notification_id"]: m["page_key"] for m in after_upgrade.json()}
+    assert after_upgrade.status_code == 200 and listed[late["_id"]] == page_key(at, late["_id"])
+    states = {d["_id"]: d.get("inbox") async for d in db["deliveries"].find({}, {"inbox": 1})}
     assert states[old[1]["_id"]] == "read" and list(states.values()).count("unread") == 4
 
 

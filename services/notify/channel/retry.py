@@ -55,7 +55,7 @@ async def with_retries(
             return True
         # The receiver's wait lengthens the back-off, never shortens it (a Retry-After of 0 must
         # not turn the remaining attempts into a burst), and never past the cap.
-        backoff = min(policy.cap_s, policy.base_s * 2 ** min(exc.result.attempts - 1, 32))
+        backoff: float = min(policy.cap_s, policy.base_s * 2.0 ** min(exc.result.attempts - 1, 32))
         return min(policy.cap_s, max(backoff, exc.retry_after))
 
     number = 0
