@@ -2,7 +2,7 @@
 # Local stack of real servers on 127.0.0.1, no Docker:
 #   - Apache Kafka (KRaft, combined broker + controller) from Maven Central jars on the installed Java;
 #   - FerretDB v1 (MongoDB wire protocol, SQLite backend) built with the installed Go.
-# Usage: stack.sh up|down|status|restart-kafka
+# Usage: stack.sh up|down|status|fetch
 # Idempotent: `up` reuses servers that already run; downloads and builds are cached.
 set -euo pipefail
 
