@@ -23,7 +23,7 @@ Collections (all single-document writes, within what FerretDB v1 does):
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,7 +88,7 @@ class Delivery:
             claim=doc.get("claim"),
             # A delivery an earlier version wrote after the start-up keying (a rolling upgrade)
             # has none yet: its key is made the same way.
-            page_key=doc.get("page_key") or page_key(doc["created_at"], str(doc["_id"])),
+            page_key=doc.get("page_key") or delivery_key(doc),
         )
 
     @property
@@ -151,7 +151,7 @@ class NotifyStore:
             async with self.locks.hold(DELIVERIES, str(nid)):
                 await self.db[DELIVERIES].update_one(
                     {"_id": nid, "page_key": {"$exists": False}},
-                    {"$set": {"page_key": page_key(doc["created_at"], str(nid))}},
+                    {"$set": {"page_key": delivery_key(doc)}},
                 )
                 if doc.get("channel") == "inbox":
                     # Each state set only if still true: a reading by another replica meanwhile
@@ -396,9 +396,15 @@ class NotifyStore:
             )
 
 
+def delivery_key(doc: Mapping[str, Any]) -> str:
+    """The key a delivery's lists page by: its planned time, then its notification id. One rule
+    for a new delivery, the start-up keying and a delivery read before it was keyed."""
+    return page_key(doc["created_at"], str(doc["_id"]))
+
+
 def _keyed(doc: dict[str, Any]) -> dict[str, Any]:
     """A planned delivery as stored: with the key lists page by, and an inbox message's state."""
-    keyed = {**doc, "page_key": page_key(doc["created_at"], str(doc["_id"]))}
+    keyed = {**doc, "page_key": delivery_key(doc)}
     if doc["channel"] == "inbox":
         keyed["inbox"] = "unread" if doc.get("read_at") is None else "read"
     return keyed

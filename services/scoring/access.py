@@ -33,3 +33,9 @@ async def decided_on(service: ScoringService, who: Principal, cycle_id: str, nip
         raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
     who.require_region(doc["region"])
     return doc
+
+
+def readable_region(who: Principal) -> str | None:
+    """The region whose scores a whole-region reader (HR, region admin, system) may list: their
+    own; None, every region, for the system role."""
+    return None if who.role is Role.SYSTEM else who.region

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.scoring.access import authorise_person, decided_on
+from services.scoring.access import authorise_person, decided_on, readable_region
 from services.scoring.domain.calibration import calibrations_for
 from services.scoring.service import ScoringService
 from shared.auth import Principal, Role, requires
@@ -134,9 +134,7 @@ class ScoreController(Controller):
         ] = None,
         limit: Annotated[int, Parameter(title="Page size", ge=1, le=1000)] = 500,
     ) -> CycleScorePage:
-        who = request.user
-        # The system role spans regions; anyone else sees their own region's scores only.
-        region = None if who.role is Role.SYSTEM else who.region
+        region = readable_region(request.user)
         docs = await service.store.cycle_scores_after(cycle_id, after, limit, region)
         return CycleScorePage(
             items=[_row(d) for d in docs], next=docs[-1]["nip"] if len(docs) == limit else None
