@@ -266,3 +266,16 @@ async def test_supervisor_writes_continuous_notes_any_time(
     assert [n["text"] for n in notes] == ["Laporan rapi."]
     events = await read_events(read_topic, isolated_settings.topic(INPUTS_TOPIC), 1)
     assert events[0]["type"] == "feedback.continuous_noted" and events[0]["author_nip"] == SUP
+
+
+async def test_the_rubric_form_is_public_and_follows_the_region(client: AsyncTestClient[Litestar]) -> None:
+    """The citizen form asks a region's questions without an account; Siulak's rubric is its own."""
+    marelan = (await client.get("/public/regions/marelan/rubric")).json()
+    siulak = (await client.get("/public/regions/siulak/rubric")).json()
+    assert marelan["rubric_id"] == "marelan" and siulak["rubric_id"] == "siulak"
+    citizen = [c for c in marelan["criteria"] if "citizen" in c["sources"]]
+    assert citizen and all(c["label_id"] and c["label_en"] for c in citizen)
+    assert marelan["scale"]["low"] < marelan["scale"]["high"]
+    assert "citizen" in marelan["sources"]
+    bad = await client.get("/public/regions/Not%20A%20Region/rubric")
+    assert bad.status_code == 400

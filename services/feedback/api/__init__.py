@@ -17,6 +17,7 @@ from services.feedback.api.rating import (
     CitizenFeedbackController,
     FeedbackController,
     NoteController,
+    RubricController,
 )
 
 
@@ -33,6 +34,7 @@ def route_handlers(bulk_max_body_bytes: int) -> list[ControllerRouterHandler]:
         AchievementController,
         FeedbackController,
         CitizenFeedbackController,
+        RubricController,
         NoteController,
         AuditController,
     ]

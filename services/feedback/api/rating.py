@@ -33,7 +33,9 @@ from services.feedback.domain import (
     FeedbackSummary,
     Note,
     NoteCreate,
+    RubricForm,
     Submission,
+    rubric_form,
 )
 from shared.auth import Role, requires
 
@@ -99,6 +101,17 @@ class CitizenFeedbackController(Controller):
         # The direct peer address: X-Forwarded-For is not trusted, anyone can write it.
         client = request.client.host if request.client else "unknown"
         return await service.submit_citizen_feedback(store, relay, registry, client, region, data)
+
+
+class RubricController(Controller):
+    """Public: what the region's feedback forms ask (the citizen form has no account)."""
+
+    path = "/public/regions/{region:str}/rubric"
+    tags = ["feedback"]
+
+    @get("/", exclude_from_auth=True, summary="The criteria, scale and sources of the region's rubric")
+    async def rubric(self, registry: Registry, region: RegionId) -> RubricForm:
+        return rubric_form(registry.for_region(region))
 
 
 class NoteController(Controller):

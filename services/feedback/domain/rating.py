@@ -26,6 +26,7 @@ from services.feedback.domain.organisation import EmployeeRecord
 from shared.events.feedback import (
     Source,
 )
+from shared.plugins.model import RatingScale, RubricSpec
 
 # ------------------------------------------------------------------ feedback
 
@@ -260,3 +261,49 @@ def window_start(now: datetime, window_s: int = CITIZEN_WINDOW_S) -> int:
     """Start (epoch seconds) of the fixed rate-limit window ``now`` falls in."""
     epoch = int(now.timestamp())
     return epoch - epoch % window_s
+
+
+# ------------------------------------------------------------------ the rubric's forms
+
+
+class FormCriterion(BaseModel):
+    criterion_id: str
+    label_id: str = Field(description="The question in Indonesian.")
+    label_en: str = Field(description="The question in English.")
+    sources: list[Source] = Field(description="Who is asked it.")
+    service_role_only: bool = Field(description="Asked only about employees who serve the public.")
+
+
+class RubricForm(BaseModel):
+    """What a feedback form asks in a region: the rubric's criteria, its scale and its sources. It is
+    public, as the citizen form shows it without an account."""
+
+    rubric_id: str
+    version: str
+    title: str
+    scale: RatingScale
+    sources: list[Source] = Field(description="The sources the rubric weighs, in weight order.")
+    criteria: list[FormCriterion]
+
+
+def rubric_form(spec: RubricSpec) -> RubricForm:
+    weighed = sorted(
+        (s for s, w in spec.source_weights.items() if w > 0), key=lambda s: -spec.source_weights[s]
+    )
+    return RubricForm(
+        rubric_id=spec.rubric_id,
+        version=spec.version,
+        title=spec.title,
+        scale=spec.scale,
+        sources=weighed,
+        criteria=[
+            FormCriterion(
+                criterion_id=c.criterion_id,
+                label_id=c.label_id,
+                label_en=c.label_en,
+                sources=sorted(c.sources),
+                service_role_only=c.service_role_only,
+            )
+            for c in spec.criteria
+        ],
+    )
