@@ -125,3 +125,20 @@ async def test_an_impossible_window_is_422_invalid_window_as_documented(client: 
         response = await client.post("/regions/marelan/cycles", json=bad, headers=hr)
         assert (response.status_code, response.json()["type"]) == (422, PROBLEM + "invalid-window"), bad
         assert response.json()["problems"], bad
+
+
+async def test_a_regions_open_cycles_are_public_without_their_details(
+    client: Client, seed: Any, auth: Any
+) -> None:
+    """The citizen form, which has no account, learns where its feedback goes; nothing more."""
+    await seed()
+    found = (await client.get("/public/regions/marelan/open-cycles")).json()
+    assert [c["cycle_id"] for c in found] == ["marelan-2026"]
+    assert set(found[0]) == {"cycle_id", "kind", "window_opens", "window_closes"}
+    closed = await client.post(
+        "/regions/marelan/cycles/marelan-2026/close",
+        json={"unit_predicates": {"dinkes": "Baik"}},
+        headers=auth(Role.HR_ADMIN),
+    )
+    assert closed.status_code == 201, closed.text
+    assert (await client.get("/public/regions/marelan/open-cycles")).json() == []

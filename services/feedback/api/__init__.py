@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from services.feedback.api.cycle import CycleController
+from services.feedback.api.cycle import CycleController, OpenCycleController
 from services.feedback.api.organisation import (
     EmployeeController,
     TeamController,
@@ -29,6 +29,7 @@ def route_handlers(bulk_max_body_bytes: int) -> list[ControllerRouterHandler]:
         EmployeeController,
         import_controller(bulk_max_body_bytes),
         CycleController,
+        OpenCycleController,
         PlanController,
         ProgressController,
         AchievementController,

@@ -17,7 +17,7 @@ from services.feedback.api.params import (
     Store,
     same_region,
 )
-from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen
+from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen, CycleStatus, OpenCycle
 from services.feedback.domain.cycle import ClosedCycle
 from shared.auth import requires
 
@@ -76,3 +76,15 @@ class CycleController(Controller):
         data: JSONBody[CycleReopen],
     ) -> Cycle:
         return await service.reopen_cycle(store, relay, request.user, region, cycle_id, data)
+
+
+class OpenCycleController(Controller):
+    """Public: the cycles a citizen's feedback goes to (the form has no account to list cycles)."""
+
+    path = "/public/regions/{region:str}/open-cycles"
+    tags = ["cycles"]
+
+    @get("/", exclude_from_auth=True, summary="The region's open cycles (id, kind and window only)")
+    async def open_cycles(self, store: Store, region: RegionId) -> list[OpenCycle]:
+        cycles = await service.list_cycles(store, region)
+        return [OpenCycle.of(c) for c in cycles if c.status is CycleStatus.OPEN]

@@ -29,6 +29,7 @@ from services.feedback.domain.cycle import (
     CycleCreate,
     CycleReopen,
     CycleStatus,
+    OpenCycle,
 )
 from services.feedback.domain.organisation import (
     EmployeeCreate,
@@ -112,6 +113,7 @@ __all__ = [
     "Nip",
     "Note",
     "NoteCreate",
+    "OpenCycle",
     "Plan",
     "PlanCreate",
     "PlanReturn",

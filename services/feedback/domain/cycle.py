@@ -109,3 +109,21 @@ class ClosedCycle(Cycle):
         default_factory=list,
         description="What the close leaves unchecked, e.g. no unit predicates, so no curve check.",
     )
+
+
+class OpenCycle(BaseModel):
+    """What anyone may know of an open cycle: the public citizen form sends its feedback there."""
+
+    cycle_id: str
+    kind: CycleKind
+    window_opens: datetime
+    window_closes: datetime
+
+    @classmethod
+    def of(cls, cycle: Cycle) -> OpenCycle:
+        return cls(
+            cycle_id=cycle.cycle_id,
+            kind=cycle.kind,
+            window_opens=cycle.window_opens,
+            window_closes=cycle.window_closes,
+        )
