@@ -94,17 +94,39 @@ def issue_token(
     nip: str | None = None,
     ttl_s: int = 3600,
 ) -> str:
+    return sign_token(
+        settings.jwt_secret,
+        settings.jwt_issuer,
+        subject=subject,
+        role=role,
+        region=region,
+        nip=nip,
+        ttl_s=ttl_s,
+    )
+
+
+def sign_token(
+    secret: str,
+    issuer: str,
+    *,
+    subject: str,
+    role: Role | str,
+    region: str | None,
+    nip: str | None = None,
+    ttl_s: int = 3600,
+) -> str:
+    """A bearer token the services accept. The web signs one per session (docs/web.md)."""
     now = datetime.now(UTC)
     token = KinerjaToken(
         sub=subject,
         exp=now + timedelta(seconds=ttl_s),
         iat=now,
-        iss=settings.jwt_issuer,
+        iss=issuer,
         role=str(role),
         region=region,
         nip=nip,
     )
-    return token.encode(settings.jwt_secret, ALGORITHM)
+    return token.encode(secret, ALGORITHM)
 
 
 def principal_of(token: KinerjaToken) -> Principal:

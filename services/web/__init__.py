@@ -1,0 +1,1 @@
+"""The web application: the pages employees, supervisors, HR and citizens use (docs/web.md)."""

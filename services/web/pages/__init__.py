@@ -1,0 +1,25 @@
+"""The web's pages: thin controllers that read and write through the services' APIs and render."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from services.web.pages.auth import AuthController, choose_language
+from services.web.pages.citizen import CitizenController
+from services.web.pages.employee import ProgressController, home
+from services.web.pages.hr import CycleController, UnitController
+
+
+def route_handlers() -> list[ControllerRouterHandler]:
+    return [
+        AuthController,
+        choose_language,
+        home,
+        ProgressController,
+        CycleController,
+        UnitController,
+        CitizenController,
+    ]
+
+
+__all__ = ["route_handlers"]

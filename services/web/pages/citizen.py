@@ -1,0 +1,147 @@
+"""The citizens' satisfaction form: public, no account, one per unit (and service desk), reached by
+a QR code HR prints. The feedback service keeps its rate limit per citizen address."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import segno
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
+
+from services.web.access import HR, person_of
+from services.web.clients import ApiProblem
+from services.web.config import WebSettings
+from services.web.forms import Form, form_of, lay_out
+from services.web.render import Pages
+from services.web.service import WebService
+
+FormData = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def citizen_criteria(rubric: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        c for c in rubric["criteria"] if "citizen" in c["sources"] and not c.get("service_role_only")
+    ] or [c for c in rubric["criteria"] if "citizen" in c["sources"]]
+
+
+def scale(rubric: dict[str, Any]) -> list[float]:
+    low, high, step = (rubric["scale"][k] for k in ("low", "high", "step"))
+    values, v = [], low
+    while v <= high + 1e-9:
+        values.append(v)
+        v += step
+    return values
+
+
+class CitizenController(Controller):
+    path = "/c/{region:str}/{unit_id:str}"
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        pages: Pages,
+        web: WebService,
+        region: str,
+        unit_id: str,
+        form: Form,
+        status: int = 200,
+    ) -> Response[Any]:
+        rubric = await web.rubric(region)
+        cycles = await web.open_cycles(region)
+        return pages.page(
+            request,
+            "citizen.html",
+            status=status,
+            region=region,
+            unit_id=unit_id,
+            cycle=cycles[0] if cycles else None,
+            criteria=citizen_criteria(rubric),
+            scale=scale(rubric),
+            form=form,
+        )
+
+    @get("/")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        pages: Pages,
+        web: WebService,
+        region: str,
+        unit_id: str,
+        desk: str | None = None,
+    ) -> Response[Any]:
+        form = Form(values={"desk": desk or ""})
+        return await self._page(request, pages, web, region, unit_id, form)
+
+    @post("/")
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        pages: Pages,
+        web: WebService,
+        region: str,
+        unit_id: str,
+        data: dict[str, str] = FormData,
+    ) -> Response[Any]:
+        form = form_of(data)
+        rubric = await web.rubric(region)
+        gettext = pages.gettext(request)
+        ratings: dict[str, float] = {}
+        for c in citizen_criteria(rubric):
+            raw = form.value(f"rating_{c['criterion_id']}")
+            if not raw:
+                form.error(f"rating_{c['criterion_id']}", gettext("Choose a rating."))
+                continue
+            ratings[c["criterion_id"]] = float(raw)
+        if not form.failed:
+            comment = form.value("comment").strip()
+            desk = form.value("desk").strip()
+            if desk:
+                comment = f"[{desk}] {comment}".strip()
+            cycles = await web.open_cycles(region)
+            body: dict[str, Any] = {
+                "cycle_id": cycles[0]["cycle_id"] if cycles else "",
+                "unit_id": unit_id,
+                "ratings": ratings,
+            }
+            if comment:
+                body["comment"] = comment
+            client = request.client.host if request.client else "unknown"
+            try:
+                await web.submit_citizen(region, body, client)
+            except ApiProblem as problem:
+                if problem.status == 429:
+                    form.error(
+                        None, gettext("You have sent several forms in a short time. Please try again later.")
+                    )
+                else:
+                    lay_out(form, problem, lambda path: "comment" if path == "comment" else None)
+            else:
+                return Redirect(f"/c/{region}/{unit_id}/thanks")
+        return await self._page(request, pages, web, region, unit_id, form, status=422)
+
+    @get("/thanks")
+    async def thanks(
+        self, request: Request[Any, Any, Any], pages: Pages, region: str, unit_id: str
+    ) -> Response[Any]:
+        return pages.page(request, "citizen_thanks.html", region=region, unit_id=unit_id)
+
+    @get("/qr.svg", guards=[HR])
+    async def qr(
+        self,
+        request: Request[Any, Any, Any],
+        settings: WebSettings,
+        region: str,
+        unit_id: str,
+        desk: str | None = None,
+    ) -> Response[bytes]:
+        """The QR code HR prints for the unit (and desk): it opens this form."""
+        person = person_of(request)
+        url = f"{settings.base_url()}/c/{person.region}/{unit_id}" + (f"?desk={desk}" if desk else "")
+        out = io.BytesIO()
+        segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, title=url)
+        return Response(out.getvalue(), media_type="image/svg+xml")

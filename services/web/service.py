@@ -1,0 +1,262 @@
+"""What each page reads and writes, through the services' APIs. No rule of the domain lives here:
+the services decide, the web shows their answers (and their refusals)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.web.clients import ApiProblem, Json, Services
+from services.web.signin import Person
+
+#: The 9-box grid as PermenPANRB 3/2020 draws it: rows of potential (high first), columns of
+#: performance (low first); the numbers are the boxes career places people in.
+NINE_BOX_ROWS = ((7, 8, 9), (4, 5, 6), (1, 2, 3))
+
+
+class WebService:
+    def __init__(self, services: Services) -> None:
+        self.api = services
+
+    # ------------------------------------------------------------------ cycles and organisation
+
+    async def cycles(self, person: Person) -> list[Json]:
+        cycles: list[Json] = await self.api.feedback.get(f"/regions/{person.region}/cycles", person.token)
+        return sorted(cycles, key=lambda c: str(c.get("window_opens", "")), reverse=True)
+
+    async def cycle(self, person: Person, chosen: str | None = None) -> Json | None:
+        """The cycle a page is about: the one chosen, else the newest open one, else the newest."""
+        if chosen:
+            found: Json = await self.api.feedback.get(
+                f"/regions/{person.region}/cycles/{chosen}", person.token
+            )
+            return found
+        cycles = await self.cycles(person)
+        open_ = [c for c in cycles if c.get("status") == "open"]
+        return (open_ or cycles)[0] if cycles else None
+
+    async def units(self, person: Person) -> list[Json]:
+        units: list[Json] = await self.api.feedback.get(f"/regions/{person.region}/units", person.token)
+        return units
+
+    async def employee(self, person: Person, nip: str) -> Json:
+        found: Json = await self.api.feedback.get(f"/regions/{person.region}/employees/{nip}", person.token)
+        return found
+
+    async def rubric(self, region: str) -> Json:
+        form: Json = await self.api.feedback.get(f"/public/regions/{region}/rubric", None)
+        return form
+
+    async def open_cycles(self, region: str) -> list[Json]:
+        """The region's open cycles, public (the citizen form has no account)."""
+        found: list[Json] = await self.api.feedback.get(f"/public/regions/{region}/open-cycles", None)
+        return sorted(found, key=lambda c: str(c.get("window_opens", "")), reverse=True)
+
+    # ------------------------------------------------------------------ plans and reports
+
+    def _cycle_path(self, person: Person, cycle_id: str) -> str:
+        return f"/regions/{person.region}/cycles/{cycle_id}"
+
+    async def plan(self, person: Person, cycle_id: str, nip: str) -> Json | None:
+        try:
+            plan: Json = await self.api.feedback.get(
+                f"{self._cycle_path(person, cycle_id)}/plans/{nip}", person.token
+            )
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+        return plan
+
+    async def submit_plan(self, person: Person, cycle_id: str, results: list[Json]) -> Json:
+        plan: Json = await self.api.feedback.call(
+            "PUT",
+            f"{self._cycle_path(person, cycle_id)}/plans/{person.nip}",
+            person.token,
+            json={"results": results},
+        )
+        return plan
+
+    async def decide_plan(
+        self, person: Person, cycle_id: str, nip: str, approve: bool, reason: str = ""
+    ) -> Json:
+        path = f"{self._cycle_path(person, cycle_id)}/plans/{nip}/{'approve' if approve else 'return'}"
+        body = None if approve else {"reason": reason}
+        plan: Json = await self.api.feedback.call("POST", path, person.token, json=body)
+        return plan
+
+    async def progress(self, person: Person, cycle_id: str, nip: str) -> list[Json]:
+        reports: list[Json] = await self.api.feedback.get(
+            f"{self._cycle_path(person, cycle_id)}/progress/{nip}", person.token
+        )
+        return sorted(reports, key=lambda r: str(r.get("reported_at", "")), reverse=True)
+
+    async def report_progress(self, person: Person, cycle_id: str, body: Json) -> Json:
+        report: Json = await self.api.feedback.call(
+            "POST", f"{self._cycle_path(person, cycle_id)}/progress/{person.nip}", person.token, json=body
+        )
+        return report
+
+    async def achievement(self, person: Person, cycle_id: str, nip: str) -> Json | None:
+        try:
+            found: Json = await self.api.feedback.get(
+                f"{self._cycle_path(person, cycle_id)}/achievements/{nip}", person.token
+            )
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+        return found
+
+    async def report_achievement(self, person: Person, cycle_id: str, body: Json) -> Json:
+        found: Json = await self.api.feedback.call(
+            "PUT", f"{self._cycle_path(person, cycle_id)}/achievements/{person.nip}", person.token, json=body
+        )
+        return found
+
+    # ------------------------------------------------------------------ the team and feedback
+
+    async def team(self, person: Person, cycle_id: str, **params: Any) -> Json:
+        team: Json = await self.api.feedback.get(
+            f"{self._cycle_path(person, cycle_id)}/team", person.token, **params
+        )
+        return team
+
+    async def to_do(self, person: Person, cycle_id: str) -> Json:
+        todo: Json = await self.api.feedback.get(f"{self._cycle_path(person, cycle_id)}/to-do", person.token)
+        return todo
+
+    async def rate(self, person: Person, cycle_id: str, nip: str, body: Json) -> Json:
+        done: Json = await self.api.feedback.call(
+            "PUT", f"{self._cycle_path(person, cycle_id)}/feedback/{nip}", person.token, json=body
+        )
+        return done
+
+    async def pooled_feedback(self, person: Person, cycle_id: str, nip: str) -> Json:
+        pooled: Json = await self.api.feedback.get(
+            f"{self._cycle_path(person, cycle_id)}/feedback/{nip}", person.token
+        )
+        return pooled
+
+    async def notes(self, person: Person, nip: str) -> list[Json]:
+        notes: list[Json] = await self.api.feedback.get(
+            f"/regions/{person.region}/employees/{nip}/notes", person.token
+        )
+        return notes
+
+    async def write_note(self, person: Person, nip: str, text: str, cycle_id: str | None) -> Json:
+        note: Json = await self.api.feedback.call(
+            "POST",
+            f"/regions/{person.region}/employees/{nip}/notes",
+            person.token,
+            json={"text": text, **({"cycle_id": cycle_id} if cycle_id else {})},
+        )
+        return note
+
+    async def submit_citizen(self, region: str, body: Json, client: str) -> Json:
+        """A citizen's form, sent on with their address, which the service's rate limit counts
+        (feedback trusts the web as a proxy: docs/web.md, "Citizen form")."""
+        done: Json = await self.api.feedback.call(
+            "POST",
+            f"/public/regions/{region}/citizen-feedback",
+            None,
+            json=body,
+            headers={"X-Forwarded-For": client},
+        )
+        return done
+
+    # ------------------------------------------------------------------ cycles (HR)
+
+    async def open_cycle(self, person: Person, body: Json) -> Json:
+        cycle: Json = await self.api.feedback.call(
+            "POST", f"/regions/{person.region}/cycles", person.token, json=body
+        )
+        return cycle
+
+    async def close_cycle(self, person: Person, cycle_id: str, unit_predicates: dict[str, str]) -> Json:
+        cycle: Json = await self.api.feedback.call(
+            "POST",
+            f"{self._cycle_path(person, cycle_id)}/close",
+            person.token,
+            json={"unit_predicates": unit_predicates},
+        )
+        return cycle
+
+    async def reopen_cycle(self, person: Person, cycle_id: str, reason: str, window_closes: str) -> Json:
+        cycle: Json = await self.api.feedback.call(
+            "POST",
+            f"{self._cycle_path(person, cycle_id)}/reopen",
+            person.token,
+            json={"reason": reason, "window_closes": window_closes},
+        )
+        return cycle
+
+    # ------------------------------------------------------------------ scores and careers
+
+    async def score(self, person: Person, cycle_id: str, nip: str) -> Json | None:
+        try:
+            found: Json = await self.api.scoring.get(f"/cycles/{cycle_id}/scores/{nip}", person.token)
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+        return found
+
+    async def score_history(self, person: Person, nip: str) -> list[Json]:
+        found = await self.api.scoring.get(f"/employees/{nip}/scores", person.token)
+        return list(found.get("items", found) if isinstance(found, dict) else found)
+
+    async def distribution(self, person: Person, cycle_id: str, unit_id: str) -> Json | None:
+        try:
+            found: Json = await self.api.scoring.get(
+                f"/cycles/{cycle_id}/units/{unit_id}/distribution", person.token
+            )
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+        return found
+
+    async def calibrate(self, person: Person, cycle_id: str, nip: str, body: Json) -> Json:
+        found: Json = await self.api.scoring.call(
+            "POST", f"/cycles/{cycle_id}/scores/{nip}/calibration", person.token, json=body
+        )
+        return found
+
+    async def recommendations(self, person: Person, **params: Any) -> list[Json]:
+        found = await self.api.career.get("/recommendations", person.token, **params)
+        return list(found.get("items", []) if isinstance(found, dict) else found)
+
+    async def decide_recommendation(self, person: Person, recommendation_id: str, body: Json) -> Json:
+        found: Json = await self.api.career.call(
+            "POST", f"/recommendations/{recommendation_id}/decision", person.token, json=body
+        )
+        return found
+
+    async def record_potential(self, person: Person, nip: str, cycle_id: str, body: Json) -> Any:
+        return await self.api.career.call(
+            "PUT", f"/employees/{nip}/potentials/{cycle_id}", person.token, json=body
+        )
+
+    async def talent_grid(
+        self, person: Person, cycle_id: str, people: list[Json]
+    ) -> list[list[tuple[int, list[Json]]]]:
+        """The 9-box of ``people`` in ``cycle_id``: career's placements laid on the grid."""
+        boxes: dict[int, list[Json]] = {n: [] for row in NINE_BOX_ROWS for n in row}
+        names = {p["nip"]: p for p in people}
+        for rec in await self.recommendations(person, cycle_id=cycle_id, kind="talent_box", limit=1000):
+            nip = rec.get("nip")
+            box = (
+                (rec.get("detail") or rec.get("evidence") or {}).get("box") if isinstance(rec, dict) else None
+            )
+            if nip in names and isinstance(box, int) and box in boxes:
+                boxes[box].append(names[nip])
+        return [[(n, boxes[n]) for n in row] for row in NINE_BOX_ROWS]
+
+    # ------------------------------------------------------------------ the inbox
+
+    async def inbox(self, person: Person, owner: str) -> list[Json]:
+        found = await self.api.notify.get(f"/inbox/{owner}/messages", person.token)
+        return list(found.get("items", []) if isinstance(found, dict) else found)
+
+    async def mark_read(self, person: Person, owner: str, notification_id: str) -> None:
+        await self.api.notify.call("POST", f"/inbox/{owner}/messages/{notification_id}/read", person.token)
