@@ -305,6 +305,12 @@ async def test_the_unit_distribution_reflects_calibrations(db: Any, service: Sco
             broken, before = unit, now
     assert broken is not None, "the workload's second unit breaks its curve"
     assert before["proposed"], before
+    # What the unit predicate allows, rule by rule, with the rule that breaks marked.
+    assert before["allowed"] and all(r["rule"] and r["kind"] for r in before["allowed"])
+    broken_rules = [r["rule"] for r in before["allowed"] if not r["holds"]]
+    assert broken_rules and all(
+        any(v["rule"].startswith(r) for r in broken_rules) for v in before["violations"]
+    )
     for nip, proposed in before["proposed"].items():
         await service.calibrate(
             cid,
@@ -318,6 +324,7 @@ async def test_the_unit_distribution_reflects_calibrations(db: Any, service: Sco
     _, after = await service.unit_distribution(cid, broken)
     assert after["violations"] == [] and after["proposed"] == {}, after
     assert after["calibrated"] == sorted(before["proposed"])
+    assert all(r["holds"] for r in after["allowed"])
 
 
 async def _without_supervisor_assessment(db: Any, cid: str, nip: str) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.scoring.domain.curve import CurveEntry, check_curve
+from services.scoring.domain.rules import CURVE, OrganisationPredicate
 from shared.events.scoring import Predicate
 
 OFFICIAL_ROLES = {
@@ -99,9 +100,24 @@ def distribution_now(
         check = check_curve(unit_id, unit_predicate, [m.entry for m in counted])
         violations = [v.model_dump() for v in check.violations]
         proposed = {nip: p.value for nip, p in sorted(check.proposed.items())}
+    allowed = []
+    if unit_predicate:
+        for rule in CURVE[OrganisationPredicate.parse(unit_predicate)]:
+            count = sum(counts.get(p.value, 0) for p in rule.predicates)
+            allowed.append(
+                {
+                    "rule": rule.text,
+                    "kind": rule.kind,
+                    "predicates": sorted(p.value for p in rule.predicates),
+                    "value": rule.value,
+                    "count": count,
+                    "holds": rule.holds(count, len(counted)),
+                }
+            )
     return {
         "employees": len(members),
         "final": final and bool(counted),
+        "allowed": allowed,
         "predicates": {p.value: counts.get(p.value, 0) for p in Predicate},
         "unit_predicate": unit_predicate,
         "violations": violations,
