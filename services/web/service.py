@@ -244,12 +244,9 @@ class WebService:
         boxes: dict[int, list[Json]] = {n: [] for row in NINE_BOX_ROWS for n in row}
         names = {p["nip"]: p for p in people}
         for rec in await self.recommendations(person, cycle_id=cycle_id, kind="talent_box", limit=1000):
-            nip = rec.get("nip")
-            box = (
-                (rec.get("detail") or rec.get("evidence") or {}).get("box") if isinstance(rec, dict) else None
-            )
-            if nip in names and isinstance(box, int) and box in boxes:
-                boxes[box].append(names[nip])
+            box = (rec.get("details") or {}).get("box")
+            if rec.get("status") != "superseded" and rec.get("nip") in names and box in boxes:
+                boxes[box].append(names[rec["nip"]])
         return [[(n, boxes[n]) for n in row] for row in NINE_BOX_ROWS]
 
     # ------------------------------------------------------------------ the inbox
