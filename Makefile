@@ -10,17 +10,18 @@ export PYTHON := $(CURDIR)/$(BIN)/python
 # The services and tests find the local stack on the ports the stack scripts use.
 export KINERJA_KAFKA_PORT ?= 19092
 export KINERJA_MONGO_PORT ?= 27018
+export KINERJA_OIDC_PORT ?= 5556
 export KINERJA_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KINERJA_KAFKA_PORT)
 export KINERJA_MONGO_URL ?= mongodb://127.0.0.1:$(KINERJA_MONGO_PORT)
 
-.PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts layers schemas docs \
-        test run bench clean
+.PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts layers \
+        schemas docs test run bench clean
 
 help:
 	@echo "make run          start the stack and the four services, run the demo cycle, print a summary"
 	@echo "make test         lint, type checks, contract checks and the whole suite on real Kafka + FerretDB"
 	@echo "make bench        benchmarks into bench/results.md"
-	@echo "make stack-up | stack-down | stack-status   the local Kafka and FerretDB on 127.0.0.1"
+	@echo "make stack-up | stack-down | stack-status   the local Kafka, FerretDB and Dex on 127.0.0.1"
 	@echo "make schemas      regenerate event JSON Schemas and AsyncAPI/OpenAPI documents"
 
 $(BIN)/python:
