@@ -10,17 +10,19 @@ export PYTHON := $(CURDIR)/$(BIN)/python
 # The services and tests find the local stack on the ports the stack scripts use.
 export KINERJA_KAFKA_PORT ?= 19092
 export KINERJA_MONGO_PORT ?= 27018
+export KINERJA_OIDC_PORT ?= 5556
 export KINERJA_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KINERJA_KAFKA_PORT)
 export KINERJA_MONGO_URL ?= mongodb://127.0.0.1:$(KINERJA_MONGO_PORT)
 
-.PHONY: help venv stack-up stack-down stack-status stack-fetch check lint typecheck contracts layers schemas docs \
-        test run bench clean
+.PHONY: help venv stack-up stack-down stack-status stack-fetch browser check lint typecheck contracts layers \
+        schemas docs test run bench clean
 
 help:
 	@echo "make run          start the stack and the four services, run the demo cycle, print a summary"
 	@echo "make test         lint, type checks, contract checks and the whole suite on real Kafka + FerretDB"
 	@echo "make bench        benchmarks into bench/results.md"
-	@echo "make stack-up | stack-down | stack-status   the local Kafka and FerretDB on 127.0.0.1"
+	@echo "make stack-up | stack-down | stack-status   the local Kafka, FerretDB and Dex on 127.0.0.1"
+	@echo "make browser      Chromium for the browser tests (installs Debian's package when root)"
 	@echo "make schemas      regenerate event JSON Schemas and AsyncAPI/OpenAPI documents"
 
 $(BIN)/python:
@@ -46,6 +48,10 @@ stack-status:
 stack-fetch: venv
 	$(STACK) fetch
 
+# Debian's Chromium for tests/browser: present, installed (as root), or a clear stop; never skipped.
+browser:
+	deploy/local/browser.sh
+
 lint: venv
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
@@ -67,7 +73,7 @@ schemas: venv
 
 docs: schemas
 
-test: check stack-fetch
+test: check stack-fetch browser
 	$(WITH_STACK) $(BIN)/pytest -p no:cacheprovider
 
 run: venv stack-fetch

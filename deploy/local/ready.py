@@ -1,6 +1,7 @@
-"""Readiness probe for the local stack: the broker accepts a produce, the database answers a ping.
+"""Readiness probe for the local stack: the broker accepts a produce, the database answers a ping,
+and Dex (when asked with ``--oidc``) serves its discovery document for the expected issuer.
 
-Run by deploy/local/stack.sh after both ports open; exits non-zero when the deadline passes.
+Run by deploy/local/stack.sh after the ports open; exits non-zero when the deadline passes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import sys
 import time
 
+import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pymongo import MongoClient
@@ -50,16 +52,34 @@ def mongo_ready(url: str, deadline: float) -> None:
     raise TimeoutError(f"database at {url} did not answer a ping: {last!r}")
 
 
+def oidc_ready(issuer: str, deadline: float) -> None:
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200 and response.json().get("issuer") == issuer:
+                return
+            last = f"HTTP {response.status_code}: {response.text[:200]}"
+        except (httpx.HTTPError, ValueError) as exc:
+            last = exc
+        time.sleep(0.5)
+    raise TimeoutError(f"the OIDC provider at {issuer} did not serve its discovery document: {last!r}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kafka", required=True)
     parser.add_argument("--mongo", required=True)
+    parser.add_argument("--oidc", help="issuer URL of the OIDC provider to wait for")
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
     deadline = time.monotonic() + max(args.timeout, 5)
     try:
         mongo_ready(args.mongo, deadline)
         asyncio.run(kafka_ready(args.kafka, deadline))
+        if args.oidc:
+            oidc_ready(args.oidc, deadline)
     except TimeoutError as exc:
         print(f"[stack] {exc}", file=sys.stderr)
         return 1

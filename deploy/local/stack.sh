@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Local stack of real servers on 127.0.0.1, no Docker:
 #   - Apache Kafka (KRaft, combined broker + controller) from Maven Central jars on the installed Java;
-#   - FerretDB v1 (MongoDB wire protocol, SQLite backend) built with the installed Go.
+#   - FerretDB v1 (MongoDB wire protocol, SQLite backend) built with the installed Go;
+#   - Dex (OpenID Connect provider of the web's sign-in, in memory) built with the installed Go, with
+#     the demo logins of tools/logins.py. KINERJA_STACK_OIDC=off leaves it out.
 # Usage: stack.sh up|down|status|fetch
 # Idempotent: `up` reuses servers that already run; downloads and builds are cached.
 set -euo pipefail
@@ -14,6 +16,9 @@ KAFKA_PORT="${KINERJA_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KINERJA_KAFKA_CONTROLLER_PORT:-19093}"
 MONGO_PORT="${KINERJA_MONGO_PORT:-27018}"
 KAFKA_HEAP="${KINERJA_KAFKA_HEAP:-512m}"
+OIDC_PORT="${KINERJA_OIDC_PORT:-5556}"
+OIDC_CLIENT_ID="${KINERJA_OIDC_CLIENT_ID:-kinerja-web}"
+OIDC="${KINERJA_STACK_OIDC:-on}"
 FERRETDB_VERSION="v1.24.2"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 
@@ -24,6 +29,18 @@ LIBS="$CACHE/kafka-libs"
 FERRETDB_PATCHES="$HERE/ferretdb"
 FERRETDB_KEY="$( { echo "$FERRETDB_VERSION"; cat "$FERRETDB_PATCHES"/*.patch; } | sha256sum | cut -c1-16)"
 FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION-$FERRETDB_KEY"
+# Dex v2.45.1. The Go module proxy serves none of Dex's v2 tags: its go.mod says
+# `module github.com/dexidp/dex`, without /v2, so a v2.x.y tag is no valid version of that path. The
+# proxy does serve the pseudo-version of the tag's commit, 11d2eeb52b42 = v2.45.1 (`go list -m`).
+DEX_VERSION="v2.45.1"
+DEX_MODULE="github.com/dexidp/dex@v0.0.0-20260303133905-11d2eeb52b42"
+# Everything that changes the binary is in the cache key: the module, the go.mod edit and the flags.
+# No cgo: the memory storage needs no SQLite, and the build no C compiler.
+DEX_DROP_REPLACE="github.com/dexidp/dex/api/v2"
+DEX_LDFLAGS="-w -X main.version=$DEX_VERSION"
+DEX_KEY="$(echo "$DEX_MODULE -dropreplace=$DEX_DROP_REPLACE CGO_ENABLED=0 -trimpath -ldflags=$DEX_LDFLAGS" \
+  | sha256sum | cut -c1-16)"
+DEX_BIN="$CACHE/dex-$DEX_VERSION-$DEX_KEY"
 LOGS="$STATE/logs"
 RUN="$STATE/run"
 
@@ -85,6 +102,28 @@ build_ferretdb() {
   (cd "$src" && GOFLAGS=-mod=mod go build -trimpath -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb) \
     || die "go build of FerretDB failed (see the output above)."
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+  rm -rf "$src"
+}
+
+build_dex() {
+  if [[ -x "$DEX_BIN" ]]; then return; fi
+  need go "Install Go 1.22 or newer (https://go.dev/doc/install, or Debian: apt-get install golang)."
+  log "building Dex $DEX_VERSION with $(go version | cut -d' ' -f3)"
+  local dir src
+  dir="$(go mod download -json "$DEX_MODULE" \
+        | "${PYTHON_FOR_JSON:-python3}" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')" \
+    || die "the Go module proxy could not supply $DEX_MODULE"
+  mkdir -p "$CACHE"
+  src="$(mktemp -d "$CACHE/dex-src.XXXXXX")"
+  cp -r "$dir/." "$src"; chmod -R u+w "$src"
+  # Dex's go.mod replaces its API module with ./api/v2, a nested module that the module zip leaves
+  # out. Without the replace, go takes api/v2 v2.4.0 (the version go.mod requires) from the proxy:
+  # the same generated code as the tag's api/v2, whose go.mod differs only in dependency versions,
+  # which the main module's requirements decide anyway. -mod=mod adds its sums to go.sum.
+  (cd "$src" && go mod edit -dropreplace="$DEX_DROP_REPLACE" \
+    && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$DEX_LDFLAGS" -o "$DEX_BIN.tmp" ./cmd/dex) \
+    || { rm -rf "$src"; die "go build of Dex failed (see the output above)."; }
+  mv "$DEX_BIN.tmp" "$DEX_BIN"
   rm -rf "$src"
 }
 
@@ -166,20 +205,42 @@ start_ferretdb() {
   echo $! > "$RUN/ferretdb.pid"
 }
 
+# ---------------------------------------------------------------- dex
+# The configuration is written at every start from tools/logins.py, the one list of demo logins.
+# Dex embeds its web templates (web/web.go, go:embed), so it needs no files beside the binary.
+start_dex() {
+  [[ "$OIDC" == off ]] && return
+  if pid_alive dex && port_open "$OIDC_PORT"; then log "dex already running on 127.0.0.1:$OIDC_PORT"; return; fi
+  if port_open "$OIDC_PORT"; then die "port $OIDC_PORT is taken by another process; set KINERJA_OIDC_PORT"; fi
+  build_dex
+  [[ -x "$PYTHON" ]] || die "no Python environment at $PYTHON: run 'make venv' first"
+  mkdir -p "$LOGS" "$RUN"
+  # From the checkout's root, so that this checkout's tools/ is the one imported.
+  (cd "$ROOT" && "$PYTHON" -m tools.logins dex-config "$STATE/dex.yaml" \
+    --port "$OIDC_PORT" --client-id "$OIDC_CLIENT_ID") || die "writing the Dex configuration failed"
+  log "starting dex on 127.0.0.1:$OIDC_PORT (issuer http://127.0.0.1:$OIDC_PORT/dex)"
+  setsid nohup "$DEX_BIN" serve "$STATE/dex.yaml" >"$LOGS/dex.log" 2>&1 &
+  echo $! > "$RUN/dex.pid"
+}
+
 # ---------------------------------------------------------------- readiness
 wait_ready() {
   local deadline=$((SECONDS + ${KINERJA_STACK_TIMEOUT:-120}))
-  until port_open "$KAFKA_PORT" && port_open "$MONGO_PORT"; do
+  local oidc_args=()
+  until port_open "$KAFKA_PORT" && port_open "$MONGO_PORT" && { [[ "$OIDC" == off ]] || port_open "$OIDC_PORT"; }; do
     pid_alive kafka || die "kafka exited during start-up: see $LOGS/kafka.log and $LOGS/kafka.out"
     pid_alive ferretdb || die "ferretdb exited during start-up: see $LOGS/ferretdb.log"
+    [[ "$OIDC" == off ]] || pid_alive dex || die "dex exited during start-up: see $LOGS/dex.log"
     (( SECONDS < deadline )) || die "servers did not open their ports in time: see $LOGS/"
     sleep 0.5
   done
-  # Ready means: the broker accepted a produce and the database answered a ping.
+  # Ready means: the broker accepted a produce, the database answered a ping and Dex served its
+  # discovery document.
   [[ -x "$PYTHON" ]] || die "no Python environment at $PYTHON: run 'make venv' first"
+  [[ "$OIDC" == off ]] || oidc_args=(--oidc "http://127.0.0.1:$OIDC_PORT/dex")
   "$PYTHON" "$HERE/ready.py" --kafka "127.0.0.1:$KAFKA_PORT" --mongo "mongodb://127.0.0.1:$MONGO_PORT" \
-    --timeout $((deadline - SECONDS)) || die "stack not ready: see $LOGS/"
-  log "ready: kafka 127.0.0.1:$KAFKA_PORT, mongodb-wire 127.0.0.1:$MONGO_PORT, logs in $LOGS"
+    "${oidc_args[@]}" --timeout $((deadline - SECONDS)) || die "stack not ready: see $LOGS/"
+  log "ready: kafka 127.0.0.1:$KAFKA_PORT, mongodb-wire 127.0.0.1:$MONGO_PORT${oidc_args[1]:+, oidc ${oidc_args[1]}}, logs in $LOGS"
 }
 
 stop_one() {
@@ -195,8 +256,11 @@ stop_one() {
 
 status() {
   local rc=0
-  for name in kafka ferretdb; do
-    local port; [[ $name == kafka ]] && port=$KAFKA_PORT || port=$MONGO_PORT
+  local names=(kafka ferretdb)
+  [[ "$OIDC" == off ]] || names+=(dex)
+  for name in "${names[@]}"; do
+    local port
+    case $name in kafka) port=$KAFKA_PORT ;; ferretdb) port=$MONGO_PORT ;; dex) port=$OIDC_PORT ;; esac
     if pid_alive "$name" && port_open "$port"; then
       printf '%-9s running  pid %-7s 127.0.0.1:%s\n' "$name" "$(cat "$RUN/$name.pid")" "$port"
     else
@@ -207,9 +271,9 @@ status() {
 }
 
 case "${1:-}" in
-  up) start_ferretdb; start_kafka; wait_ready ;;
-  down) stop_one kafka; stop_one ferretdb ;;
+  up) start_ferretdb; start_kafka; start_dex; wait_ready ;;
+  down) stop_one dex; stop_one kafka; stop_one ferretdb ;;
   status) status ;;
-  fetch) fetch_kafka; build_ferretdb ;;
+  fetch) fetch_kafka; build_ferretdb; [[ "$OIDC" == off ]] || build_dex ;;
   *) echo "usage: $0 up|down|status|fetch" >&2; exit 2 ;;
 esac

@@ -50,7 +50,7 @@ def say(message: str) -> None:
 # ---------------------------------------------------------------------------- the private stack
 @dataclass
 class PrivateStack:
-    """Kafka and FerretDB of the fault tests, on their own ports, with state under ``state``."""
+    """Kafka and FerretDB of the fault tests (no Dex), on their own ports, with state under ``state``."""
 
     state: Path
     kafka_port: int
@@ -75,6 +75,8 @@ class PrivateStack:
             KINERJA_MONGO_PORT=str(self.mongo_port),
             KINERJA_KAFKA_PARTITIONS=str(PARTITIONS),
             KINERJA_STACK_TIMEOUT="150",
+            # No Dex: these tests need none, and the shared stack's Dex holds KINERJA_OIDC_PORT.
+            KINERJA_STACK_OIDC="off",
         )
 
     def _run(self, action: str, timeout: float) -> None:

@@ -14,7 +14,7 @@ from tools.cli.base import EXIT_USAGE, fail
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "local" / "stack.sh"
 """The script in the source checkout this package was imported from."""
 
-app = typer.Typer(help="Start, stop or inspect the local Kafka and FerretDB (deploy/local/stack.sh).")
+app = typer.Typer(help="Start, stop or inspect the local Kafka, FerretDB and Dex (deploy/local/stack.sh).")
 
 Script = Annotated[
     Path, typer.Option("--script", help="The stack script to run (default: the checkout's own).")
@@ -50,7 +50,7 @@ def run_script(script: Path, action: str) -> int:
 
 @app.command()
 def up(script: Script = SCRIPT) -> None:
-    """Start Kafka and FerretDB on 127.0.0.1 (or reuse them) and wait until they are ready."""
+    """Start Kafka, FerretDB and Dex on 127.0.0.1 (or reuse them) and wait until they are ready."""
     raise typer.Exit(run_script(script, "up"))
 
 
