@@ -65,6 +65,8 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
     ("GET", C + "/feedback/{nip:str}"): (ALL, None),
     ("PUT", C + "/feedback/{nip:str}"): ({"employee", "supervisor", "hr_admin"}, FEEDBACK),
     ("POST", "/public/regions/{region:str}/citizen-feedback"): (PUBLIC, CITIZEN),
+    ("GET", "/public/regions/{region:str}/rubric"): (PUBLIC, None),
+    ("GET", "/public/regions/{region:str}/open-cycles"): (PUBLIC, None),
     ("GET", R + "/employees/{nip:str}/notes"): (ALL, None),
     ("POST", R + "/employees/{nip:str}/notes"): ({"supervisor"}, NOTE),
     ("GET", R + "/audit"): (ADMINS, None),

@@ -89,6 +89,11 @@ async def test_links_must_name_a_result_of_the_supervisors_own_plan(
         f"{BASE}/plans/{HEAD}", json=plan_body(supports=f"marelan-2026-{SUP}/rhk-1"), headers=head
     )
     assert response.status_code == 422 and "no supervisor" in response.json()["detail"]
+    # A links to SUP's results, so A reads SUP's plan; not a peer's (E is SUP's peer, B is A's).
+    assert (await client.get(f"{BASE}/plans/{SUP}", headers=a)).status_code == 200
+    for other in (E, HEAD):
+        response = await client.get(f"{BASE}/plans/{other}", headers=a)
+        assert response.status_code == 403 and response.json()["type"] == PROBLEM + "not-yours", other
     no_main = plan_body()
     no_main["results"][0]["kind"] = "tambahan"
     response = await client.put(f"{BASE}/plans/{A}", json=no_main, headers=a)

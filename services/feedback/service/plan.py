@@ -106,7 +106,14 @@ async def submit_plan(
 
 
 async def get_plan(store: FeedbackStore, caller: Principal, region: str, cycle_id: str, nip: str) -> Plan:
-    await visible_employee(store, caller, region, nip)
+    """The plan, for those who see the employee, and for their direct reports: an employee links
+    each RHK to the supervisor's RHK it supports (cascading, PermenPANRB 6/2022), so reads it."""
+    try:
+        await visible_employee(store, caller, region, nip)
+    except Forbidden:
+        me = await employee_in(store, region, caller.nip) if caller.nip else None
+        if me is None or me.supervisor_nip != nip:
+            raise
     await cycle_in(store, region, cycle_id)
     doc = await store.get(PLANS, plan_id_of(cycle_id, nip))
     if doc is None:
