@@ -59,6 +59,7 @@ def session_config(settings: WebSettings) -> CookieBackendConfig:
 def create_app(settings: WebSettings | None = None) -> Litestar:
     settings = settings or WebSettings()
     configure_logging("web", settings.log_level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per call to a service is noise
     services = Services(settings)
     oidc = OidcClient(settings)
     pages = Pages(settings.default_language)

@@ -8,7 +8,7 @@ The language is the ``lang`` cookie, else the configured default (Indonesian).
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ def translations(lang: str) -> Translations:
     return Translations(buffer)
 
 
-def _environment(lang: str) -> Environment:
+def _environment(lang: str, catalogue: Translations) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "xml", "svg"]),
@@ -51,7 +51,7 @@ def _environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
     locale = "id_ID" if lang == "id" else "en_GB"
 
     def when(value: Any, style: str = "medium") -> str:
@@ -88,14 +88,16 @@ class Pages:
 
     def __init__(self, default_language: str = "id") -> None:
         self.default = default_language
-        self.envs = {lang: _environment(lang) for lang in LANGUAGES}
+        self.catalogues = {lang: translations(lang) for lang in LANGUAGES}
+        self.envs = {lang: _environment(lang, self.catalogues[lang]) for lang in LANGUAGES}
 
     def language(self, request: Request[Any, Any, Any]) -> str:
         chosen = request.cookies.get(LANG_COOKIE, "")
         return chosen if chosen in self.envs else self.default
 
-    def gettext(self, request: Request[Any, Any, Any]) -> Any:
-        return self.envs[self.language(request)].globals["gettext"]
+    def gettext(self, request: Request[Any, Any, Any]) -> Callable[[str], str]:
+        """The request's language's gettext, for messages the controllers write."""
+        return self.catalogues[self.language(request)].gettext
 
     def html(self, request: Request[Any, Any, Any], template: str, **context: Any) -> str:
         env = self.envs[self.language(request)]

@@ -8,6 +8,15 @@ from services.web.pages.auth import AuthController, choose_language
 from services.web.pages.citizen import CitizenController
 from services.web.pages.employee import ProgressController, home
 from services.web.pages.hr import CycleController, UnitController
+from services.web.pages.plan import PlanController
+from services.web.pages.staff import (
+    AchievementController,
+    InboxController,
+    RateController,
+    ToDoController,
+    my_score,
+)
+from services.web.pages.team import TeamController
 
 
 def route_handlers() -> list[ControllerRouterHandler]:
@@ -15,7 +24,14 @@ def route_handlers() -> list[ControllerRouterHandler]:
         AuthController,
         choose_language,
         home,
+        PlanController,
         ProgressController,
+        AchievementController,
+        ToDoController,
+        RateController,
+        my_score,
+        InboxController,
+        TeamController,
         CycleController,
         UnitController,
         CitizenController,

@@ -148,7 +148,8 @@ class PlanController(Controller):
             form = Form(values=values_of(plan))
         blocks = blocks or shape(form.values)
         supports = [("", pages.gettext(request)("(none)"))] + [
-            (f"{boss_plan['plan_id']}/{r['result_id']}", r["title"]) for r in (boss_plan or {}).get("results", [])
+            (f"{boss_plan['plan_id']}/{r['result_id']}", r["title"])
+            for r in (boss_plan or {}).get("results", [])
         ]
         return pages.page(
             request,

@@ -34,7 +34,9 @@ def rating_scale(rubric: dict[str, Any]) -> list[str]:
 def criteria_for(rubric: dict[str, Any], source: str, service_role: bool) -> list[dict[str, Any]]:
     """The rubric's questions for ``source`` about this ratee (the rubric says which)."""
     return [
-        c for c in rubric["criteria"] if source in c["sources"] and (service_role or not c["service_role_only"])
+        c
+        for c in rubric["criteria"]
+        if source in c["sources"] and (service_role or not c["service_role_only"])
     ]
 
 
@@ -131,7 +133,12 @@ class AchievementController(Controller):
     guards = [STAFF]
 
     async def _page(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, form: Form | None, status: int = 200
+        self,
+        request: Request[Any, Any, Any],
+        pages: Pages,
+        web: WebService,
+        form: Form | None,
+        status: int = 200,
     ) -> Response[Any]:
         person = person_of(request)
         cycle = await web.cycle(person, request.query_params.get("cycle"))
@@ -142,7 +149,10 @@ class AchievementController(Controller):
         if form is None:
             form = Form(
                 values={
-                    **{f"value_{r['indicator_id']}": f"{r['value']:g}" for r in (achievement or {}).get("realisations", [])},
+                    **{
+                        f"value_{r['indicator_id']}": f"{r['value']:g}"
+                        for r in (achievement or {}).get("realisations", [])
+                    },
                     **{
                         f"evidence_{r['indicator_id']}": "\n".join(r.get("evidence", []))
                         for r in (achievement or {}).get("realisations", [])
