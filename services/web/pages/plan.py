@@ -147,10 +147,11 @@ class PlanController(Controller):
         if form is None:
             form = Form(values=values_of(plan))
         blocks = blocks or shape(form.values)
-        supports = [("", pages.gettext(request)("(none)"))] + [
-            (f"{boss_plan['plan_id']}/{r['result_id']}", r["title"])
-            for r in (boss_plan or {}).get("results", [])
-        ]
+        supports = [("", pages.gettext(request)("(none)"))]
+        if boss_plan:
+            supports += [
+                (f"{boss_plan['plan_id']}/{r['result_id']}", r["title"]) for r in boss_plan["results"]
+            ]
         return pages.page(
             request,
             "plan.html",
