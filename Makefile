@@ -15,7 +15,7 @@ export KINERJA_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KINERJA_KAFKA_PORT)
 export KINERJA_MONGO_URL ?= mongodb://127.0.0.1:$(KINERJA_MONGO_PORT)
 
 .PHONY: help venv stack-up stack-down stack-status stack-fetch browser check lint typecheck contracts layers \
-        schemas docs test run bench clean
+        schemas docs test run bench clean messages
 
 help:
 	@echo "make run          start the stack and the four services, run the demo cycle, print a summary"
@@ -67,6 +67,14 @@ layers: venv
 	$(BIN)/lint-imports
 
 check: lint typecheck contracts layers
+
+# The web's catalogues: extract the messages of templates and pages, then merge them into the
+# id and en catalogues (services/web/locale); translate what comes new in id/LC_MESSAGES/messages.po.
+messages: venv
+	$(BIN)/pybabel extract -F services/web/babel.cfg --no-location --omit-header --sort-output \
+		-o services/web/locale/messages.pot services/web
+	$(BIN)/pybabel update -i services/web/locale/messages.pot -d services/web/locale -D messages \
+		--no-fuzzy-matching --width 110
 
 schemas: venv
 	$(BIN)/python -m tools.contracts write
