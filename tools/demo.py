@@ -86,6 +86,13 @@ def plan_region(
     return plan
 
 
+def awaiting_approval(plan: RegionPlan, supervisor_nip: str | None, employee_nip: str | None) -> Person:
+    """The supervisor's team member whose plan the web's demo leaves for approval (not the demo
+    employee, who reports progress on an approved plan)."""
+    team = [p for p in plan.scored if p.supervisor == supervisor_nip and p.nip != employee_nip]
+    return next(p for p in team if p.profile == "average")
+
+
 class DemoDriver:
     """Drives one region's cycle through the feedback API."""
 

@@ -1,4 +1,5 @@
-"""``make run``: the stack, the four services as separate processes, until Ctrl-C.
+"""``make run``: the stack, the four services and the web application as separate processes,
+until Ctrl-C.
 
 Later steps of the main job (the demo cycle and its summary) hook in through :func:`main`.
 """
@@ -17,13 +18,16 @@ from pathlib import Path
 
 import httpx
 
+from services.web.config import DEFAULT_PORT as WEB_PORT
 from shared.runtime import DEFAULT_PORTS
 from shared.settings import Settings
-from tools.showcase import mail_catcher, run_demo
+from tools.logins import print_table
+from tools.showcase import mail_catcher, open_web_cycles, run_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "deploy" / "local" / "stack.sh"
 SERVICES = ("feedback", "scoring", "career", "notify")
+APPS = (*SERVICES, "web")
 LOGS = ROOT / ".cache" / "run-logs"
 
 
@@ -38,23 +42,28 @@ def stack_running() -> bool:
 def stack_up() -> bool:
     """Bring the stack up; True when this call started it (and so should stop it)."""
     if stack_running():
-        say("Kafka and FerretDB are already running on 127.0.0.1")
+        say("Kafka, FerretDB and Dex are already running on 127.0.0.1")
         return False
-    say("bringing up Kafka and FerretDB on 127.0.0.1 ...")
+    say("bringing up Kafka, FerretDB and Dex (the sign-in) on 127.0.0.1 ...")
     subprocess.run([str(STACK), "up"], check=True)
     return True
 
 
 def stack_down() -> None:
-    say("stopping Kafka and FerretDB")
+    say("stopping Kafka, FerretDB and Dex")
     subprocess.run([str(STACK), "down"], check=False)
 
 
 def start_services(settings: Settings) -> dict[str, subprocess.Popen[bytes]]:
     LOGS.mkdir(parents=True, exist_ok=True)
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    for name in SERVICES:
+    for name in APPS:
         env = dict(os.environ, KINERJA_HTTP_PORT=str(port_of(settings, name)))
+        if name == "feedback":
+            # The web sends citizens' forms on with their address, which the rate limit counts.
+            env.setdefault("KINERJA_TRUSTED_PROXIES", "127.0.0.1")
+        if name == "web":
+            env.setdefault("KINERJA_WEB_PORT", str(WEB_PORT))
         log = (LOGS / f"{name}.log").open("ab")
         procs[name] = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
@@ -71,7 +80,7 @@ def start_services(settings: Settings) -> dict[str, subprocess.Popen[bytes]]:
 
 
 def port_of(settings: Settings, name: str) -> int:
-    return DEFAULT_PORTS[name]
+    return WEB_PORT if name == "web" else DEFAULT_PORTS[name]
 
 
 async def wait_ready(
@@ -79,7 +88,7 @@ async def wait_ready(
 ) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=3) as client:
-        for name in SERVICES:
+        for name in APPS:
             url = f"http://127.0.0.1:{port_of(settings, name)}/health/ready"
             while True:
                 if procs[name].poll() is not None:
@@ -114,6 +123,19 @@ def running(settings: Settings) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
         stop_services(procs)
 
 
+def print_web(port: int) -> None:
+    """Where the web is, and who can sign in (local demo accounts of the stack's Dex)."""
+    print(f"\n=== The web application: http://127.0.0.1:{port}/ ===\n")
+    print("Sign in with one of these demo accounts (docs/web.md):\n")
+    print_table()
+    print(
+        "\nEach region has an open cycle for the web: the employee can report progress and the"
+        "\nsupervisor sees it on 'My team', where one plan waits for approval."
+        f"\nThe citizen form: http://127.0.0.1:{port}/c/marelan/dinkes\n",
+        flush=True,
+    )
+
+
 def _stop_requested(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -139,7 +161,9 @@ def _run_services(settings: Settings) -> int:
             say("all four services are up; running the demo appraisal cycle")
             with mail_catcher() as mails:
                 asyncio.run(run_demo(settings, {n: port_of(settings, n) for n in SERVICES}, say, mails))
-                say("demo done; the services keep running: press Ctrl-C to stop")
+                asyncio.run(open_web_cycles(settings, port_of(settings, "feedback"), say))
+                print_web(port_of(settings, "web"))
+                say("demo done; the services and the web keep running: press Ctrl-C to stop")
             while all(p.poll() is None for p in procs.values()):
                 time.sleep(1)
             say("a service exited; stopping")

@@ -18,7 +18,16 @@ import httpx
 from shared.auth import Role, issue_token
 from shared.events.scoring import Predicate
 from shared.settings import Settings
-from tools.demo import REGIONS, DemoDriver, RegionPlan, final_scores, plan_region, wait_for
+from tools.demo import (
+    REGIONS,
+    DemoDriver,
+    RegionPlan,
+    awaiting_approval,
+    final_scores,
+    plan_region,
+    wait_for,
+)
+from tools.logins import logins
 
 Say = Callable[[str], None]
 PREDICATE_NAMES = {
@@ -83,6 +92,21 @@ async def run_demo(settings: Settings, ports: dict[str, int], say: Say, mails: l
     finally:
         for client in clients.values():
             await client.aclose()
+
+
+async def open_web_cycles(settings: Settings, feedback_port: int, say: Say) -> None:
+    """An open cycle per region for the web: plans approved and reported, one left for the
+    supervisor's approval, no 360 feedback yet (so everyone has assessments to give)."""
+    stamp = time.strftime("%m%d%H%M%S")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{feedback_port}", timeout=30) as feedback:
+        driver = DemoDriver(settings, feedback)
+        for i, region in enumerate(REGIONS):
+            plan = plan_region(region, i, cycle_id=f"{region}-2026-web{stamp}")
+            mine = {login.role: login for login in logins() if login.region == region}
+            pending = awaiting_approval(plan, mine[Role.SUPERVISOR].nip, mine[Role.EMPLOYEE].nip)
+            await driver.organise(plan)
+            await driver.plans_and_reports(plan, leave_submitted=frozenset({pending.nip}))
+            say(f"{region}: cycle {plan.cycle_id} is open for the web")
 
 
 async def _recommendations(

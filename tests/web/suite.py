@@ -28,7 +28,7 @@ import httpx
 
 from shared.auth import issue_token
 from shared.settings import Settings
-from tools.demo import REGIONS, DemoDriver, Person, RegionPlan, plan_region
+from tools.demo import REGIONS, DemoDriver, Person, RegionPlan, awaiting_approval, plan_region
 from tools.logins import Login, logins
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,11 +144,7 @@ async def seed(suite: Suite) -> Seeded:
     plan = plan_region(REGION, REGIONS.index(REGION))
     mine = {login.role: login for login in logins() if login.region == REGION}
     employee, supervisor = mine["employee"], mine["supervisor"]
-    pending = next(
-        p
-        for p in plan.scored
-        if p.supervisor == supervisor.nip and p.nip != employee.nip and p.profile == "average"
-    )
+    pending = awaiting_approval(plan, supervisor.nip, employee.nip)
     async with httpx.AsyncClient(base_url=suite.url("feedback"), timeout=30) as api:
         driver = DemoDriver(suite.settings, api)
         await driver.organise(plan)
