@@ -1,0 +1,160 @@
+"""The web's pure parts: claims to a person, numbers as people type them, the plan form's blocks,
+the API's problems laid beside fields, and where a sign-in may return to. No servers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from services.web.clients import ApiProblem
+from services.web.config import WebSettings
+from services.web.forms import Form, lay_out, number
+from services.web.pages.auth import safe_next
+from services.web.pages.plan import results_of, shape, values_of
+from services.web.signin import Person, SignInRefused, claim_value, person_of
+from shared.auth import Role, decode_token
+from shared.settings import Settings
+
+DEX = {
+    "sub": "Cg1wZWdhd2Fp",
+    "email": "pegawai@marelan.kinerja.test",
+    "name": "Pegawai dinkes 1",
+    "preferred_username": "198001202010011010",
+    "groups": ["role:employee", "region:marelan"],
+}
+
+
+def test_a_claim_is_a_name_or_the_prefixed_entry_of_a_list() -> None:
+    assert claim_value(DEX, "groups[role:]") == "employee"
+    assert claim_value(DEX, "groups[region:]") == "marelan"
+    assert claim_value(DEX, "preferred_username") == "198001202010011010"
+    assert claim_value(DEX, "groups[unit:]") is None
+    assert claim_value({"kinerja_role": "hr_admin"}, "kinerja_role") == "hr_admin"
+    assert claim_value({"groups": "role:employee"}, "groups[role:]") is None
+
+
+def test_verified_claims_make_a_person_whose_token_the_services_accept() -> None:
+    settings = WebSettings()
+    person = person_of(settings, DEX, now=time.time())
+    assert (person.role, person.region, person.nip) == (Role.EMPLOYEE, "marelan", "198001202010011010")
+    principal = decode_token(Settings(), person.token)
+    assert (principal.role, principal.region, principal.nip) == (Role.EMPLOYEE, "marelan", person.nip)
+    assert Person.from_session(person.to_session()) == person
+    expired = {**person.to_session(), "expires": time.time() - 1}
+    assert Person.from_session(expired) is None
+    assert Person.from_session({"role": "nonsense"}) is None
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({**DEX, "groups": ["region:marelan"]}, "no-role"),
+        ({**DEX, "groups": ["role:system", "region:marelan"]}, "no-role"),
+        ({**DEX, "groups": ["role:employee"]}, "no-region"),
+        ({**DEX, "preferred_username": "pegawai"}, "no-nip"),
+        ({**DEX, "groups": ["role:employee", "region:plaju"]}, "other-region"),
+    ],
+)
+def test_claims_that_make_no_person_of_this_web_are_refused(claims: dict[str, object], reason: str) -> None:
+    with pytest.raises(SignInRefused) as refused:
+        person_of(WebSettings(regions="marelan"), claims)
+    assert refused.value.reason == reason
+
+
+def test_an_administrator_needs_no_nip() -> None:
+    hr = person_of(
+        WebSettings(), {**DEX, "preferred_username": "bkpsdm", "groups": ["role:hr_admin", "region:marelan"]}
+    )
+    assert hr.role is Role.HR_ADMIN and hr.nip is None and hr.hr
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("12", 12.0),
+        ("12,5", 12.5),
+        ("1.234,5", 1234.5),
+        ("1,234.5", 1234.5),
+        (" 7 ", 7.0),
+        ("", None),
+        ("-3", -3.0),
+    ],
+)
+def test_numbers_as_people_type_them(typed: str, value: float | None) -> None:
+    assert number(typed) == value
+
+
+def test_a_word_is_not_a_number() -> None:
+    with pytest.raises(ValueError):
+        number("dua belas")
+
+
+def test_a_sign_in_returns_only_to_a_local_path() -> None:
+    assert safe_next("/team?cycle=x") == "/team?cycle=x"
+    for target in ("https://evil.example", "//evil.example/x", "/\\evil", None, ""):
+        assert safe_next(target) == "/"
+
+
+def test_the_plan_form_round_trips_a_plan_and_adds_blocks() -> None:
+    plan = {
+        "results": [
+            {
+                "result_id": "rhk-1",
+                "title": "Layanan publik",
+                "kind": "utama",
+                "supports": "marelan-2026-1980/rhk-2",
+                "indicators": [
+                    {
+                        "indicator_id": "iki-1",
+                        "name": "Berkas",
+                        "aspect": "quantity",
+                        "target": 100,
+                        "unit": "berkas",
+                    },
+                    {
+                        "indicator_id": "iki-2",
+                        "name": "Hari",
+                        "aspect": "time",
+                        "target": 5,
+                        "unit": "hari",
+                        "direction": "lower",
+                    },
+                ],
+            }
+        ]
+    }
+    form = Form(values=values_of(plan))
+    assert shape(form.values) == [2]
+    results = results_of(form, shape(form.values), lambda s: s)
+    assert not form.failed
+    assert results[0]["result_id"] == "rhk-1" and results[0]["supports"] == "marelan-2026-1980/rhk-2"
+    assert [(i["indicator_id"], i["target"], i["direction"]) for i in results[0]["indicators"]] == [
+        ("iki-1", 100.0, "higher"),
+        ("iki-2", 5.0, "lower"),
+    ]
+    # A blank block added by "add an indicator" is left out; a target that is no number is an error.
+    form.values.update(
+        {"r0i2_name": "", "r1_title": "Tambahan", "r1i0_name": "Rapat", "r1i0_target": "banyak"}
+    )
+    assert shape(form.values) == [3, 1]
+    results_of(form, shape(form.values), lambda s: s)
+    assert form.fields == {"r1i0_target": ["Enter a number, such as 12 or 12,5."]}
+
+
+def test_a_problem_lands_beside_the_field_it_names_and_in_the_summary() -> None:
+    problem = ApiProblem(
+        422,
+        {
+            "detail": "iki-1: -3 berkas cannot be negative",
+            "errors": [{"key": "note", "message": "too long"}],
+            "problems": ["iki-1: -3 berkas cannot be negative", "an indicator is reported twice"],
+        },
+    )
+    form = lay_out(
+        Form(), problem, lambda path: "note" if path == "note" else None, [("iki-1", "value_iki-1")]
+    )
+    assert form.fields == {"note": ["too long"], "value_iki-1": ["iki-1: -3 berkas cannot be negative"]}
+    assert (None, "an indicator is reported twice") in form.summary and len(form.summary) == 3
+    bare = lay_out(Form(), ApiProblem(409, {"title": "Conflict", "detail": "stale write"}), lambda path: None)
+    assert bare.summary == [(None, "stale write")] and not bare.fields
