@@ -130,6 +130,23 @@ class CitizenController(Controller):
     ) -> Response[Any]:
         return pages.page(request, "citizen_thanks.html", region=region, unit_id=unit_id)
 
+    @get("/poster", guards=[HR])
+    async def poster(
+        self,
+        request: Request[Any, Any, Any],
+        pages: Pages,
+        settings: WebSettings,
+        region: str,
+        unit_id: str,
+        desk: str | None = None,
+    ) -> Response[Any]:
+        """A page HR prints and puts up at the unit (or desk): the QR code and the address."""
+        url = f"{settings.base_url()}/c/{region}/{unit_id}" + (f"?desk={desk}" if desk else "")
+        qr = f"/c/{region}/{unit_id}/qr.svg" + (f"?desk={desk}" if desk else "")
+        return pages.page(
+            request, "citizen_poster.html", region=region, unit_id=unit_id, url=url, qr=qr, desk=desk
+        )
+
     @get("/qr.svg", guards=[HR])
     async def qr(
         self,
