@@ -66,7 +66,15 @@ def pages_of(seeded: Seeded) -> dict[str, tuple[Login, list[str]]]:
             ],
         ),
         "supervisor": (seeded.supervisor, ["/", "/team", f"/team/{nip}", f"/rate/{nip}?source=supervisor"]),
-        "hr": (seeded.hr, ["/hr/cycles", f"/hr/cycles/{cycle}", f"/hr/cycles/{cycle}/units/dinkes"]),
+        "hr": (
+            seeded.hr,
+            [
+                "/hr/cycles",
+                f"/hr/cycles/{cycle}",
+                f"/hr/cycles/{cycle}/units/dinkes",
+                "/c/marelan/dinkes/poster",
+            ],
+        ),
     }
 
 
