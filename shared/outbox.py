@@ -189,19 +189,6 @@ WriteMany = Callable[[list[Staged]], Awaitable[Collection[int]]]
 """A bulk write, given each document's staged events; returns the positions it did not write."""
 
 
-def stage(events: Iterable[Event]) -> dict[str, Any]:
-    """``$set`` fields that put ``events`` into a document's outbox in the same write.
-    Being replaced by :meth:`Outbox.write`."""
-    return Staged.of("", None, events).set_fields
-
-
-def initial(events: Iterable[Event]) -> dict[str, Any]:
-    """The ``_outbox`` field of a document being inserted (and its pending mark).
-    Being replaced by :meth:`Outbox.write`."""
-    entries = {str(e.event_id): outbox_entry(e) for e in events}
-    return {OUTBOX_FIELD: entries, PENDING_FIELD: PENDING} if entries else {OUTBOX_FIELD: entries}
-
-
 class Outbox:
     """A store's one way to write events: stage them in a document's write and, once it took, hand
     them to the relay as staged (see the module docstring).
@@ -285,11 +272,6 @@ class OutboxRelay:
     def watch(self, collection: str) -> None:
         if collection not in self.collections:
             self.collections.append(collection)
-
-    def written(self, collection: str, doc_id: Any, events: Sequence[Event]) -> None:
-        """Tell the relay that ``events`` were just staged in ``collection[doc_id]``.
-        Being replaced by :attr:`outbox`, which nudges with the entries as staged."""
-        self._written(Staged.of(collection, doc_id, events))
 
     def _written(self, staged: Staged) -> None:
         """A write just staged these entries (the nudge of :attr:`outbox`): publish them soon."""
