@@ -32,7 +32,7 @@ from services.feedback.service.common import build
 from shared.auth import requires
 from shared.events.feedback import INPUTS_TOPIC, FeedbackSubmitted, Source
 from shared.mongo import InsertBatcher
-from shared.outbox import initial, record_of
+from shared.outbox import Staged, record_of
 from shared.runtime import ServiceKit, serve
 from shared.settings import Settings
 
@@ -72,7 +72,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 FeedbackSubmitted, region=region, key=nip, **fields, rater_nip=rater, rubric_id="marelan"
             )
             doc = {"_id": submission_id, "rev": 1, "region": region, "rater_nip": rater, **fields}
-            doc |= {"submitted_at": utcnow().isoformat(), **initial([event])}
+            doc |= {
+                "submitted_at": utcnow().isoformat(),
+                **Staged.of("submissions", submission_id, [event]).insert_fields,
+            }
             entry = {"region": region, "at": utcnow(), "actor": rater, "action": "feedback.submitted"}
             await asyncio.gather(submissions.insert(doc), audit.insert(entry | {"target": submission_id}))
             await kit.publish_batch([record_of(event)])

@@ -15,6 +15,28 @@ that grows for years: staging sets ``_outbox_pending`` (a string, so that Ferret
 through its index, docs/ferretdb.md) beside the entries, and the sweep clears it from documents
 whose outbox it finds empty. Documents staged before the marker existed are marked once per
 collection by a scan recorded in ``outbox_markers``.
+
+**Writing.** A store stages events and tells the relay in one call, :meth:`Outbox.write` (one
+document) or :meth:`Outbox.write_many` (a bulk write, each document with its own events)::
+
+    async def replace(staged: Staged) -> bool:
+        result = await db[RECS].update_one(
+            {"_id": rec_id, "revision": rev}, {"$set": {**fields, **staged.set_fields}}
+        )
+        return result.matched_count == 1
+
+    if not await self.outbox.write(RECS, rec_id, [event], replace):
+        raise StaleWrite(rec_id)
+
+The call serialises each event once, into a :class:`Staged` (the entries by event id); runs the
+write, which puts ``staged.set_fields`` into its ``$set`` or ``staged.insert_fields`` into the
+document it inserts, while holding the document's :class:`DocumentLocks` lock (the write takes
+none itself); and, if the write says it took (True; for a bulk write, each position it does not
+return), hands that same ``Staged`` to the relay, which publishes the entries as staged and
+clears them without reading the document (:meth:`OutboxRelay._mark`). A write that did not take,
+or raised, nudges nothing; should the process stop first, the sweep publishes what it staged.
+A store gets its ``Outbox`` from the service's relay (``kit.relay.outbox``); ``Outbox()`` alone,
+for a store built without a relay, nudges nothing and leaves the entries to a sweep.
 """
 
 from __future__ import annotations
@@ -25,7 +47,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -111,9 +133,8 @@ def record_of(event: Event, value: bytes | None = None) -> Record:
 
 
 def outbox_entry(event: Event) -> dict[str, Any]:
-    """The entry of ``event``, the same each time it is built: the writer stages it and the relay,
-    nudged with the same event, knows it without reading the document (see :meth:`OutboxRelay._mark`).
-    Its ``seq`` is the event's time of occurrence in nanoseconds (microsecond precision)."""
+    """The entry of ``event``: its record as stored, in the order of its time of occurrence (``seq``,
+    in nanoseconds, microsecond precision)."""
     occurred = event.occurred_at if event.occurred_at.tzinfo else event.occurred_at.replace(tzinfo=UTC)
     micros = (occurred - _EPOCH) // timedelta(microseconds=1)
     return _entry(record_of(event), micros * 1000)
@@ -134,18 +155,79 @@ def _entry(record: Record, seq: int | None = None) -> dict[str, Any]:
     }
 
 
-def stage(events: Iterable[Event]) -> dict[str, Any]:
-    """``$set`` fields that put ``events`` into a document's outbox in the same write."""
-    fields: dict[str, Any] = {f"{OUTBOX_FIELD}.{e.event_id}": outbox_entry(e) for e in events}
-    if fields:
-        fields[PENDING_FIELD] = PENDING
-    return fields
+@dataclass(frozen=True)
+class Staged:
+    """Entries in the outbox of one document, by event id: what a write stages, and what the relay
+    holds until it has published them."""
+
+    collection: str
+    doc_id: Any
+    entries: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, collection: str, doc_id: Any, events: Iterable[Event]) -> Staged:
+        """``events`` to stage in ``collection[doc_id]``, each serialised here, once."""
+        return cls(collection, doc_id, {str(e.event_id): outbox_entry(e) for e in events})
+
+    @property
+    def set_fields(self) -> dict[str, Any]:
+        """``$set`` fields that add the entries to the document's outbox, and its pending mark."""
+        fields: dict[str, Any] = {f"{OUTBOX_FIELD}.{eid}": entry for eid, entry in self.entries.items()}
+        if fields:
+            fields[PENDING_FIELD] = PENDING
+        return fields
+
+    @property
+    def insert_fields(self) -> dict[str, Any]:
+        """The outbox fields of a document being inserted (none without entries)."""
+        return {OUTBOX_FIELD: self.entries, PENDING_FIELD: PENDING} if self.entries else {}
 
 
-def initial(events: Iterable[Event]) -> dict[str, Any]:
-    """The ``_outbox`` field of a document being inserted (and its pending mark)."""
-    entries = {str(e.event_id): outbox_entry(e) for e in events}
-    return {OUTBOX_FIELD: entries, PENDING_FIELD: PENDING} if entries else {OUTBOX_FIELD: entries}
+Write = Callable[[Staged], Awaitable[bool]]
+"""One document's write, given its staged events; True if it took."""
+WriteMany = Callable[[list[Staged]], Awaitable[Collection[int]]]
+"""A bulk write, given each document's staged events; returns the positions it did not write."""
+
+
+class Outbox:
+    """A store's one way to write events: stage them in a document's write and, once it took, hand
+    them to the relay as staged (see the module docstring).
+
+    :param locks: the per-document locks the store shares with the relay.
+    :param nudge: told each :class:`Staged` whose write took; by default nobody is.
+    """
+
+    def __init__(
+        self, locks: DocumentLocks | None = None, nudge: Callable[[Staged], None] | None = None
+    ) -> None:
+        self.locks = locks or DocumentLocks()
+        self._nudge = nudge
+
+    async def write(self, collection: str, doc_id: Any, events: Iterable[Event], write: Write) -> bool:
+        """Run ``write`` with ``events`` staged for ``collection[doc_id]``, holding its lock (which
+        ``write`` must not take again); returns what ``write`` returned. Only if that is True is the
+        relay nudged."""
+        staged = Staged.of(collection, doc_id, events)
+        async with self.locks.hold(collection, doc_id):
+            took = await write(staged)
+        if took and self._nudge is not None:
+            self._nudge(staged)
+        return took
+
+    async def write_many(
+        self, docs: Iterable[tuple[str, Any, Iterable[Event]]], write: WriteMany
+    ) -> set[int]:
+        """:meth:`write` for a bulk write of several documents, each (collection, ``_id``, events),
+        all under their locks; ``write`` gets their :class:`Staged` in the same order and returns
+        the positions it did not write. Those are returned; the others are nudged."""
+        staged = [Staged.of(collection, doc_id, events) for collection, doc_id, events in docs]
+        async with self.locks.hold_all((s.collection, s.doc_id) for s in staged):
+            missed = set(await write(staged))
+        if self._nudge is not None:
+            for position, one in enumerate(staged):
+                if position not in missed:
+                    self._nudge(one)
+        return missed
 
 
 _UNMARK = {"$unset": {PENDING_FIELD: ""}}
@@ -156,13 +238,6 @@ def _if_empty(doc_id: Any) -> dict[str, Any]:
     """The filter that clears a document's pending mark only if no entry is left in its outbox
     (one staged meanwhile keeps it)."""
     return {"_id": doc_id, PENDING_FIELD: PENDING, OUTBOX_FIELD: {}}
-
-
-@dataclass(frozen=True)
-class _Pending:
-    collection: str
-    doc_id: Any
-    entries: dict[str, dict[str, Any]]
 
 
 class OutboxRelay:
@@ -184,24 +259,25 @@ class OutboxRelay:
         self.settings = settings
         self.collections: list[str] = list(collections)
         self.batch = batch
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._queue: asyncio.Queue[Staged] = asyncio.Queue()
         # Documents whose publish failed, retried first and in order on the next drain.
-        self._retry: list[_Pending] = []
+        self._retry: list[Staged] = []
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._prepared: set[str] = set()
         self.locks = DocumentLocks()
+        #: What the service's stores write events through: they nudge this relay.
+        self.outbox = Outbox(self.locks, self._written)
 
     def watch(self, collection: str) -> None:
         if collection not in self.collections:
             self.collections.append(collection)
 
-    def written(self, collection: str, doc_id: Any, events: Sequence[Event]) -> None:
-        """Tell the relay that ``events`` were just staged in ``collection[doc_id]``."""
-        self.watch(collection)
-        if events:
-            entries = {str(e.event_id): outbox_entry(e) for e in events}
-            self._queue.put_nowait(_Pending(collection, doc_id, entries))
+    def _written(self, staged: Staged) -> None:
+        """A write just staged these entries (the nudge of :attr:`outbox`): publish them soon."""
+        self.watch(staged.collection)
+        if staged.entries:
+            self._queue.put_nowait(staged)
 
     async def publish_unstaged(self, records: Sequence[Record], homes: Sequence[tuple[str, Any]]) -> None:
         """Publish events that no document stages, as records (:func:`record_of`), in order, and
@@ -224,7 +300,7 @@ class OutboxRelay:
                 try:
                     await self.publish([record])
                 except REFUSED_RECORD_ERRORS as exc:
-                    refused = _Pending(collection, doc_id, {record[3]["event_id"]: _entry(record)})
+                    refused = Staged(collection, doc_id, {record[3]["event_id"]: _entry(record)})
                     await self._set_aside(refused, exc)
 
     def start(self) -> None:
@@ -295,7 +371,7 @@ class OutboxRelay:
             cursor = self.db[collection].find({PENDING_FIELD: PENDING}, {OUTBOX_FIELD: 1}).limit(self.batch)
             docs = [doc async for doc in cursor]
             pending = [
-                _Pending(collection, doc["_id"], doc[OUTBOX_FIELD]) for doc in docs if doc.get(OUTBOX_FIELD)
+                Staged(collection, doc["_id"], doc[OUTBOX_FIELD]) for doc in docs if doc.get(OUTBOX_FIELD)
             ]
             published += await self._flush(pending)
             for doc in docs:
@@ -333,7 +409,7 @@ class OutboxRelay:
         async with self.locks.hold(collection, doc_id):
             await self.db[collection].update_one(_if_empty(doc_id), _UNMARK)
 
-    async def _flush(self, pending: list[_Pending]) -> int:
+    async def _flush(self, pending: list[Staged]) -> int:
         """Publish ``pending`` in order, then mark it published; returns how many were.
 
         Should the broker refuse a record for what it is (too large, malformed), retrying would
@@ -346,7 +422,7 @@ class OutboxRelay:
             return await self._publish_and_mark(pending)
         except REFUSED_RECORD_ERRORS as exc:
             singles = [
-                _Pending(p.collection, p.doc_id, {eid: e}) for p in pending for eid, e in p.entries.items()
+                Staged(p.collection, p.doc_id, {eid: e}) for p in pending for eid, e in p.entries.items()
             ]
             if len(singles) == 1:
                 await self._set_aside(singles[0], exc)
@@ -359,7 +435,7 @@ class OutboxRelay:
                 await self._set_aside(one, exc)
         return published
 
-    async def _set_aside(self, one: _Pending, exc: BaseException) -> None:
+    async def _set_aside(self, one: Staged, exc: BaseException) -> None:
         """Move a refused entry out of its document's outbox into the ``outbox_refused``
         collection, with the reason, for an operator to look at (docs/events.md)."""
         ((event_id, entry),) = one.entries.items()
@@ -390,7 +466,7 @@ class OutboxRelay:
             )
         metrics.OUTBOX_REFUSED.labels(self.service, entry["topic"]).inc()
 
-    async def _mark(self, pending: list[_Pending]) -> None:
+    async def _mark(self, pending: list[Staged]) -> None:
         """Remove the published entries and clear the pending mark where nothing else is staged.
 
         On FerretDB an update costs about 0.8 ms of the server's CPU per document, whatever the
@@ -401,8 +477,8 @@ class OutboxRelay:
         it miss, and the two steps follow for the documents still marked.
         """
         counts = Counter((p.collection, str(p.doc_id)) for p in pending)
-        single: dict[str, list[_Pending]] = {}
-        stepwise: dict[str, list[_Pending]] = {}
+        single: dict[str, list[Staged]] = {}
+        stepwise: dict[str, list[Staged]] = {}
         for p in pending:
             alone = len(p.entries) == 1 and counts[(p.collection, str(p.doc_id))] == 1
             (single if alone else stepwise).setdefault(p.collection, []).append(p)
@@ -426,7 +502,7 @@ class OutboxRelay:
             # In order, so that the pending mark is cleared only where no entry is left.
             await self.db[collection].bulk_write(steps, ordered=True)
 
-    async def _publish_and_mark(self, pending: list[_Pending]) -> int:
+    async def _publish_and_mark(self, pending: list[Staged]) -> int:
         entries = sorted(
             ((p, eid, e) for p in pending for eid, e in p.entries.items()), key=lambda t: t[2]["seq"]
         )

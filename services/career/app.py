@@ -29,7 +29,7 @@ def plugin_manager() -> pluggy.PluginManager:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("career", settings or Settings())
-    store = CareerStore(kit.db, kit.relay.written, kit.relay.locks)
+    store = CareerStore(kit.db, kit.relay.outbox)
     service = CareerService(store, plugin_manager())
     kit.relay.watch(RECOMMENDATIONS)
     for subscription in handlers.subscriptions(service):

@@ -18,7 +18,7 @@ queries; aggregation happens in Python.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,22 +27,18 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from services.career.domain import PotentialAssessment
-from shared import outbox
 from shared.errors import TransientError
 from shared.events.base import Event
 from shared.events.career import Recommendation
 from shared.events.feedback import Employee
 from shared.mongo import Database
-from shared.outbox import DocumentLocks
+from shared.outbox import Outbox, Staged
 
 RECOMMENDATIONS = "recommendations"
 SCORES = "scores"
 CYCLES = "cycles"
 EMPLOYEES = "employees"
 POTENTIALS = "potentials"
-
-#: Tells the outbox relay that events were staged in ``collection[doc_id]`` (``OutboxRelay.written``).
-Written = Callable[[str, Any, Sequence[Event]], None]
 
 
 class StaleWrite(TransientError):
@@ -88,11 +84,10 @@ def now() -> datetime:
 class CareerStore:
     """The career service's database, one method per query or write."""
 
-    def __init__(self, db: Database, written: Written, locks: DocumentLocks | None = None) -> None:
+    def __init__(self, db: Database, outbox: Outbox | None = None) -> None:
         self.db = db
-        self.written = written
-        # Shared with the outbox relay: FerretDB v1 can lose one of two concurrent updates.
-        self.locks = locks or DocumentLocks()
+        # The relay's (``kit.relay.outbox``): writes stage their events and nudge it in one call.
+        self.outbox = outbox or Outbox()
 
     async def ensure_indexes(self) -> None:
         """Indexes for the queries below (idempotent; run at start-up)."""
@@ -238,12 +233,17 @@ class CareerStore:
 
         :raises StaleWrite: a document with that id appeared meanwhile.
         """
-        doc = {"_id": stored.recommendation_id, **_fields(stored), **outbox.initial(events)}
-        try:
-            await self.db[RECOMMENDATIONS].insert_one(doc)
-        except DuplicateKeyError:
-            raise StaleWrite(f"recommendation {stored.recommendation_id} was stored meanwhile") from None
-        self.written(RECOMMENDATIONS, stored.recommendation_id, events)
+
+        async def insert(staged: Staged) -> bool:
+            doc = {"_id": stored.recommendation_id, **_fields(stored), **staged.insert_fields}
+            try:
+                await self.db[RECOMMENDATIONS].insert_one(doc)
+            except DuplicateKeyError:
+                return False
+            return True
+
+        if not await self.outbox.write(RECOMMENDATIONS, stored.recommendation_id, events, insert):
+            raise StaleWrite(f"recommendation {stored.recommendation_id} was stored meanwhile")
 
     async def replace_recommendation(
         self, stored: StoredRecommendation, *, expected_revision: int, events: Sequence[Event]
@@ -252,14 +252,16 @@ class CareerStore:
 
         :raises StaleWrite: another writer changed it first.
         """
-        async with self.locks.hold(RECOMMENDATIONS, stored.recommendation_id):
+
+        async def replace(staged: Staged) -> bool:
             result = await self.db[RECOMMENDATIONS].update_one(
                 {"_id": stored.recommendation_id, "revision": expected_revision},
-                {"$set": {**_fields(stored), **outbox.stage(events)}},
+                {"$set": {**_fields(stored), **staged.set_fields}},
             )
-        if result.matched_count != 1:
+            return result.matched_count == 1
+
+        if not await self.outbox.write(RECOMMENDATIONS, stored.recommendation_id, events, replace):
             raise StaleWrite(f"recommendation {stored.recommendation_id} changed meanwhile")
-        self.written(RECOMMENDATIONS, stored.recommendation_id, events)
 
 
 def _fields(stored: StoredRecommendation) -> dict[str, Any]:

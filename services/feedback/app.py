@@ -31,7 +31,7 @@ from shared.settings import Settings
 
 def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("feedback", settings or Settings())
-    store = FeedbackStore(kit.db, kit.relay.locks, cache_s=kit.settings.reference_cache_s)
+    store = FeedbackStore(kit.db, kit.relay.outbox, cache_s=kit.settings.reference_cache_s)
     registry = build_registry()
     submission_key = kit.settings.submission_secret.encode()
     close_policy = ClosePolicy.parse(kit.settings.require_unit_predicates)

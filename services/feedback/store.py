@@ -12,6 +12,7 @@ import contextlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from cachetools import TTLCache
@@ -21,7 +22,7 @@ from pymongo.errors import DuplicateKeyError
 from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database, InsertBatcher, in_chunks, insert_new, page_key, time_key
-from shared.outbox import DocumentLocks
+from shared.outbox import Outbox, Staged
 
 UNITS = "units"
 TEAMS = "teams"
@@ -49,10 +50,10 @@ REFERENCE_CACHE_SIZE = 200_000
 class FeedbackStore:
     """The feedback service's collections, behind methods named after what they do."""
 
-    def __init__(self, db: Database, locks: DocumentLocks | None = None, *, cache_s: float = 0.0) -> None:
+    def __init__(self, db: Database, outbox: Outbox | None = None, *, cache_s: float = 0.0) -> None:
         self.db = db
-        # Shared with the outbox relay: FerretDB v1 can lose one of two concurrent updates.
-        self.locks = locks or DocumentLocks()
+        # The relay's (``kit.relay.outbox``): writes stage their events and nudge it in one call.
+        self.outbox = outbox or Outbox()
         self._inserts: dict[str, InsertBatcher] = {}
         self._reference: TTLCache[tuple[str, str], dict[str, Any]] | None = (
             TTLCache(REFERENCE_CACHE_SIZE, cache_s) if cache_s > 0 else None
@@ -85,18 +86,19 @@ class FeedbackStore:
 
         Returns False when someone else wrote first (the caller re-reads and retries).
         """
-        coll = self.db[collection]
-        with self._changing(collection, [doc_id]):
-            if rev == 0:
-                return await self._insert(
-                    collection, {"_id": doc_id, "rev": 1, **fields, **outbox.initial(events)}
-                )
-            async with self.locks.hold(collection, doc_id):
-                result = await coll.update_one(
-                    {"_id": doc_id, "rev": rev},
-                    {"$set": {**fields, "rev": rev + 1, **outbox.stage(events)}},
-                )
+
+        async def insert(staged: Staged) -> bool:
+            return await self._insert(collection, {"_id": doc_id, "rev": 1, **fields, **staged.insert_fields})
+
+        async def update(staged: Staged) -> bool:
+            result = await self.db[collection].update_one(
+                {"_id": doc_id, "rev": rev},
+                {"$set": {**fields, "rev": rev + 1, **staged.set_fields}},
+            )
             return result.matched_count == 1
+
+        with self._changing(collection, [doc_id]):
+            return await self.outbox.write(collection, doc_id, events, insert if rev == 0 else update)
 
     async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self.db[collection].find_one({"_id": doc_id}, _NO_OUTBOX)
@@ -197,16 +199,20 @@ class FeedbackStore:
         self, region: str, nip: str, fields: dict[str, Any], events: Sequence[Event]
     ) -> bool:
         """Create or replace one employee; False when the NIP belongs to another region."""
-        with self._changing(EMPLOYEES, [nip]):
+
+        async def upsert(staged: Staged) -> bool:
             try:
                 await self.db[EMPLOYEES].update_one(
                     {"_id": nip, "region": region},
-                    {"$set": {**fields, "region": region, **outbox.stage(events)}},
+                    {"$set": {**fields, "region": region, **staged.set_fields}},
                     upsert=True,
                 )
             except DuplicateKeyError:
                 return False
             return True
+
+        with self._changing(EMPLOYEES, [nip]):
+            return await self.outbox.write(EMPLOYEES, nip, events, upsert)
 
     async def upsert_employees(
         self, region: str, rows: Sequence[tuple[str, dict[str, Any], Event]]
@@ -226,24 +232,33 @@ class FeedbackStore:
         failed: set[int] = set()
         for start in range(0, len(rows), BULK_CHUNK):
             chunk = rows[start : start + BULK_CHUNK]
-            cursor = self.db[EMPLOYEES].find({"_id": {"$in": [nip for nip, _, _ in chunk]}}, {"region": 1})
-            existing = {doc["_id"]: doc["region"] async for doc in cursor}
-            inserts: list[tuple[int, dict[str, Any]]] = []
-            updates: list[UpdateOne] = []
-            for offset, (nip, fields, event) in enumerate(chunk):
-                if nip not in existing:
-                    inserts.append(
-                        (start + offset, {"_id": nip, **fields, "region": region, **outbox.initial([event])})
-                    )
-                elif existing[nip] == region:
-                    updates.append(UpdateOne({"_id": nip}, {"$set": {**fields, **outbox.stage([event])}}))
-                else:
-                    failed.add(start + offset)
-            # A duplicate lost to a concurrent insert of the same NIP.
-            lost = await insert_new(self.db[EMPLOYEES], [doc for _, doc in inserts])
-            failed |= {inserts[k][0] for k in lost}
-            if updates:
-                await self.db[EMPLOYEES].bulk_write(updates, ordered=False)
+            staging = [(EMPLOYEES, nip, [event]) for nip, _, event in chunk]
+            missed = await self.outbox.write_many(staging, partial(self._write_chunk, region, chunk))
+            failed |= {start + offset for offset in missed}
+        return failed
+
+    async def _write_chunk(
+        self, region: str, chunk: Sequence[tuple[str, dict[str, Any], Event]], staged: list[Staged]
+    ) -> set[int]:
+        """One chunk of :meth:`upsert_employees`, each row with its event staged; returns the
+        offsets in the chunk of the rows not written."""
+        cursor = self.db[EMPLOYEES].find({"_id": {"$in": [nip for nip, _, _ in chunk]}}, {"region": 1})
+        existing = {doc["_id"]: doc["region"] async for doc in cursor}
+        inserts: list[tuple[int, dict[str, Any]]] = []
+        updates: list[UpdateOne] = []
+        failed: set[int] = set()
+        for offset, ((nip, fields, _), one) in enumerate(zip(chunk, staged, strict=True)):
+            if nip not in existing:
+                inserts.append((offset, {"_id": nip, **fields, "region": region, **one.insert_fields}))
+            elif existing[nip] == region:
+                updates.append(UpdateOne({"_id": nip}, {"$set": {**fields, **one.set_fields}}))
+            else:
+                failed.add(offset)
+        # A duplicate lost to a concurrent insert of the same NIP.
+        lost = await insert_new(self.db[EMPLOYEES], [doc for _, doc in inserts])
+        failed |= {inserts[k][0] for k in lost}
+        if updates:
+            await self.db[EMPLOYEES].bulk_write(updates, ordered=False)
         return failed
 
     # ------------------------------------------------------------------ audit and rate limits

@@ -24,10 +24,9 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
     # No redirects (a redirect could carry a signed body to a host nobody registered), and every
     # connection checked against the destination rules after resolution.
     http = guarded_client(config.allowed_networks())
-    store = NotifyStore(kit.db, kit.relay.locks)
+    store = NotifyStore(kit.db, kit.relay.outbox)
     service = NotifyService(
         store,
-        kit.relay,
         config,
         email=EmailSender(config.smtp(), policy=config.email_policy()),
         webhooks=WebhookSender(http, policy=config.webhook_policy(), timeout_s=config.webhook_timeout_s),

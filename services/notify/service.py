@@ -48,14 +48,12 @@ from services.notify.domain import (
 )
 from services.notify.domain.destination import host_of, secret_problem, url_problem
 from services.notify.metrics import count_attempts
-from services.notify.store import DELIVERIES, Delivery, NotifyStore
-from shared import outbox
+from services.notify.store import Delivery, NotifyStore
 from shared.errors import NotFound, ValidationFailed
 from shared.events.base import Event
 from shared.events.feedback import EmployeeUpserted
 from shared.events.notify import NotificationDelivered, NotificationFailed
 from shared.mongo import TRANSIENT_DB_ERRORS
-from shared.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +81,11 @@ def report_event(
 
 
 class NotifyService:
-    """The notify use cases over one store, one outbox relay and the two channel adapters."""
+    """The notify use cases over one store and the two channel adapters."""
 
     def __init__(
         self,
         store: NotifyStore,
-        relay: OutboxRelay,
         settings: NotifySettings,
         *,
         email: EmailSender,
@@ -97,7 +94,6 @@ class NotifyService:
         clock: Clock = _utcnow,
     ) -> None:
         self.store = store
-        self.relay = relay
         self.settings = settings
         self.email = email
         self.webhooks = webhooks
@@ -130,20 +126,16 @@ class NotifyService:
             event.region, people, hr=hr, subscriptions=subs, timezone=self.settings.timezone
         )
         planned = plan_notifications(event, directory)
-        reports: dict[str, list[Event]] = {}
-        docs = [self._planned_doc(n, event.correlation_id, reports) for n in planned]
-        fresh = await self.store.insert_deliveries(docs)
+        fresh = await self.store.insert_deliveries([self._planned(n, event.correlation_id) for n in planned])
         for doc in fresh:
-            if staged := reports.get(doc["_id"]):
-                self.relay.written(DELIVERIES, doc["_id"], staged)
+            if doc["status"] == DeliveryStatus.DELIVERED.value:  # an inbox message, with its report
                 count_attempts(doc["channel"], delivered=True, attempts=1)
         if any(doc["status"] == DeliveryStatus.PENDING.value for doc in fresh):
             self.nudge()
         return len(fresh)
 
-    def _planned_doc(
-        self, n: Notification, correlation_id: str, reports: dict[str, list[Event]]
-    ) -> dict[str, Any]:
+    def _planned(self, n: Notification, correlation_id: str) -> tuple[dict[str, Any], list[Event]]:
+        """The delivery document of ``n`` and the events to stage with it."""
         now = self.clock()
         doc: dict[str, Any] = {
             "_id": n.notification_id,
@@ -165,11 +157,9 @@ class NotifyService:
             # Writing the message is delivering it.
             result = DeliveryResult(notification_id=n.notification_id, delivered=True, attempts=1)
             report = report_event(n, result, round_=0, correlation_id=correlation_id)
-            doc.update(
-                status=DeliveryStatus.DELIVERED.value, attempts=1, read_at=None, **outbox.initial([report])
-            )
-            reports[n.notification_id] = [report]
-        return doc
+            doc.update(status=DeliveryStatus.DELIVERED.value, attempts=1, read_at=None)
+            return doc, [report]
+        return doc, []
 
     # ------------------------------------------------------------------ delivering
 
@@ -188,7 +178,6 @@ class NotifyService:
             "updated_at": now,
         }
         if await self._record(n.notification_id, delivery.claim or "", fields, result.attempts, report):
-            self.relay.written(DELIVERIES, n.notification_id, [report])
             count_attempts(n.channel, delivered=result.delivered, attempts=result.attempts)
         if not result.delivered:
             log.warning(
@@ -238,7 +227,6 @@ class NotifyService:
             report = report_event(d.notification, result, round_=d.round, correlation_id=d.correlation_id)
             fields = {"status": DeliveryStatus.FAILED.value, "last_error": result.error, "updated_at": now}
             if await self.store.finish(d.notification.notification_id, d.claim or "", fields, 0, [report]):
-                self.relay.written(DELIVERIES, d.notification.notification_id, [report])
                 count_attempts(d.notification.channel, delivered=False, attempts=1)
                 count += 1
         return count

@@ -40,10 +40,9 @@ from services.notify.domain import (
     ReplayQuery,
     Subscription,
 )
-from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database, insert_new, page_key, time_key
-from shared.outbox import DocumentLocks
+from shared.outbox import Outbox, Staged
 
 PEOPLE = "people"
 SUBSCRIPTIONS = "subscriptions"
@@ -112,10 +111,12 @@ class Delivery:
 class NotifyStore:
     """The notify service's collections; see the module docstring for their shape."""
 
-    def __init__(self, db: Database, locks: DocumentLocks | None = None) -> None:
+    def __init__(self, db: Database, outbox: Outbox | None = None) -> None:
         self.db = db
+        # The relay's (``kit.relay.outbox``): writes stage their events and nudge it in one call.
+        self.outbox = outbox or Outbox()
         # Shared with the outbox relay: FerretDB v1 can lose one of two concurrent updates.
-        self.locks = locks or DocumentLocks()
+        self.locks = self.outbox.locks
 
     async def ensure_indexes(self) -> None:
         await self.db[PEOPLE].create_index([("region", ASCENDING), ("active", ASCENDING)])
@@ -228,10 +229,20 @@ class NotifyStore:
 
     # ------------------------------------------------------------------ deliveries
 
-    async def insert_deliveries(self, docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Insert planned deliveries; returns those that are new (a duplicate id was handled before)."""
-        docs = [_keyed(doc) for doc in docs]
-        seen = await insert_new(self.db[DELIVERIES], docs)
+    async def insert_deliveries(
+        self, planned: Sequence[tuple[dict[str, Any], Sequence[Event]]]
+    ) -> list[dict[str, Any]]:
+        """Insert planned deliveries, each with the events staged in it; returns those that are new
+        (a duplicate id was handled before)."""
+        docs = [_keyed(doc) for doc, _ in planned]
+
+        async def insert(staged: list[Staged]) -> set[int]:
+            return await insert_new(
+                self.db[DELIVERIES], [doc | one.insert_fields for doc, one in zip(docs, staged, strict=True)]
+            )
+
+        staging = [(DELIVERIES, doc["_id"], events) for doc, (_, events) in zip(docs, planned, strict=True)]
+        seen = await self.outbox.write_many(staging, insert)
         return [doc for i, doc in enumerate(docs) if i not in seen]
 
     async def claim_next(self, token: str, now: datetime, lease_until: datetime) -> Delivery | None:
@@ -269,17 +280,19 @@ class NotifyStore:
 
         False when the claim was taken over meanwhile (by a replay): that outcome is not recorded.
         """
-        staged = list(events)
-        async with self.locks.hold(DELIVERIES, nid):
+
+        async def record(staged: Staged) -> bool:
             result = await self.db[DELIVERIES].update_one(
                 {"_id": nid, "claim": token},
                 {
-                    "$set": {**fields, **outbox.stage(staged)},
+                    "$set": {**fields, **staged.set_fields},
                     "$inc": {"attempts": attempts},
                     "$unset": {"lease_until": ""},
                 },
             )
-        return result.matched_count == 1
+            return result.matched_count == 1
+
+        return await self.outbox.write(DELIVERIES, nid, events, record)
 
     async def expired_claims(self, now: datetime, limit: int = 100) -> list[Delivery]:
         cursor = (

@@ -19,7 +19,7 @@ from shared.settings import Settings
 
 def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("scoring", settings or Settings())
-    store = ScoringStore(kit.db, kit.relay.locks)
+    store = ScoringStore(kit.db, kit.relay.outbox)
     service = ScoringService(store, kit.relay, build_registry())
     for collection in SCORE_COLLECTIONS:
         kit.relay.watch(collection)

@@ -15,7 +15,7 @@ import time
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -297,7 +297,7 @@ class ScoringService:
                 # A late input changed a calibrated final score: as at a second close, the decision
                 # was made on other evidence (docs/scoring.md).
                 cleared[write[0]["_id"]] = calibration_cleared(old["predicate"], write[0]["predicate"])
-        self._save(await self.store.save_scores(writes, cleared))
+        await self.store.save_scores(writes, cleared)
 
     async def _cycle_stats(self, cycle_id: str) -> RaterStats:
         if cycle_id not in self._stats:
@@ -362,10 +362,6 @@ class ScoringService:
         else:
             event = ScoreComputed.build(event_id=derived_id("computed", *ids), **env, score=score)
         return _Scored.of(assessed).document(ctx.region, status, score.model_dump_json()), event
-
-    def _save(self, staged: Iterable[tuple[str, str, Event]]) -> None:
-        for collection, key, event in staged:
-            self.relay.written(collection, key, [event])
 
     # ------------------------------------------------------------------ finalisation
     async def close_cycle(self, event: CycleClosed, watermarks: dict[int, int]) -> None:
@@ -680,7 +676,6 @@ class ScoringService:
         await self.store.record_decision(
             doc["_in"], doc["_id"], {"predicate": chosen.value, "calibrated": True}, event, audit
         )
-        self.relay.written(doc["_in"], doc["_id"], [event])
         return event
 
     # ------------------------------------------------------------------ reads
@@ -757,5 +752,4 @@ class ScoringService:
             "proposed_predicate": proposed.value if proposed else None,
         }
         await self.store.record_decision(doc["_in"], doc["_id"], fields, event, audit, calibration=False)
-        self.relay.written(doc["_in"], doc["_id"], [event])
         return event

@@ -33,7 +33,7 @@ from pymongo import ASCENDING, UpdateOne
 from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database, in_chunks, insert_new, read_ahead
-from shared.outbox import DocumentLocks
+from shared.outbox import Outbox, Staged
 
 EMPLOYEES, CYCLES, INPUTS, SCORES, FINALS = "employees", "cycles", "inputs", "scores", "finals"
 #: Where a score document lives, provisional first: the merge prefers the later on equal revision.
@@ -80,10 +80,12 @@ def latest(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 class ScoringStore:
-    def __init__(self, db: Database, locks: DocumentLocks | None = None) -> None:
+    def __init__(self, db: Database, outbox: Outbox | None = None) -> None:
         self.db = db
+        # The relay's (``kit.relay.outbox``): writes stage their events and nudge it in one call.
+        self.outbox = outbox or Outbox()
         # Shared with the outbox relay: FerretDB v1 can lose one of two concurrent updates.
-        self.locks = locks or DocumentLocks()
+        self.locks = self.outbox.locks
 
     async def ensure_indexes(self) -> None:
         await self.db[INPUTS].create_index([("cycle_id", ASCENDING)])
@@ -251,26 +253,28 @@ class ScoringStore:
         self,
         writes: Iterable[tuple[dict[str, Any], Event]],
         cleared: Mapping[str, Mapping[str, Any]] | None = None,
-    ) -> list[tuple[str, str, Event]]:
+    ) -> None:
         """Write score documents, each with its event staged in the same document write, into the
-        collection of its status; returns (collection, ``_id``, event) of each. ``cleared`` maps
-        the ``_id`` of a calibrated score that no longer holds to the audit entry saying so: its
-        flag is reset in the same write."""
+        collection of its status. ``cleared`` maps the ``_id`` of a calibrated score that no longer
+        holds to the audit entry saying so: its flag is reset in the same write."""
         cleared = cleared or {}
-        ops: dict[str, list[UpdateOne]] = {}
-        staged: list[tuple[str, str, Event]] = []
-        for fields, event in writes:
-            name, key = collection_of(fields["status"]), fields["_id"]
-            update: dict[str, Any] = {"$set": {**fields, **outbox.stage([event])}}
-            if key in cleared:
-                update["$set"]["calibrated"] = False
-                update["$push"] = {"audit": dict(cleared[key])}
-            ops.setdefault(name, []).append(UpdateOne({"_id": key}, update, upsert=True))
-            staged.append((name, key, event))
-        for name, batch in ops.items():
-            async with self.locks.hold_all((n, k) for n, k, _ in staged if n == name):
+        rows = list(writes)
+
+        async def write(staged: list[Staged]) -> set[int]:
+            ops: dict[str, list[UpdateOne]] = {}
+            for (fields, _), one in zip(rows, staged, strict=True):
+                update: dict[str, Any] = {"$set": {**fields, **one.set_fields}}
+                if one.doc_id in cleared:
+                    update["$set"]["calibrated"] = False
+                    update["$push"] = {"audit": dict(cleared[one.doc_id])}
+                ops.setdefault(one.collection, []).append(UpdateOne({"_id": one.doc_id}, update, upsert=True))
+            for name, batch in ops.items():
                 await self.db[name].bulk_write(batch, ordered=False)
-        return staged
+            return set()
+
+        await self.outbox.write_many(
+            [(collection_of(fields["status"]), fields["_id"], [event]) for fields, event in rows], write
+        )
 
     async def save_final_scores(
         self,
@@ -314,11 +318,15 @@ class ScoringStore:
         """An official's decision on a final or held score (a calibration, or HR finalising a held
         one), its audit entry and its event in one write of the document; ``calibration`` counts it
         among the calibrations, whose number derives the next calibration's event id."""
-        update: dict[str, Any] = {
-            "$set": {**fields, **outbox.stage([event])},
-            "$push": {"audit": {**audit, "at": datetime.now(UTC)}},
-        }
-        if calibration:
-            update["$inc"] = {"calibrations": 1}
-        async with self.locks.hold(collection, key):
-            await self.db[collection].update_one({"_id": key}, update)
+
+        async def decide(staged: Staged) -> bool:
+            update: dict[str, Any] = {
+                "$set": {**fields, **staged.set_fields},
+                "$push": {"audit": {**audit, "at": datetime.now(UTC)}},
+            }
+            if calibration:
+                update["$inc"] = {"calibrations": 1}
+            result = await self.db[collection].update_one({"_id": key}, update)
+            return result.matched_count == 1
+
+        await self.outbox.write(collection, key, [event], decide)

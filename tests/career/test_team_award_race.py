@@ -23,7 +23,7 @@ TEAM_B = ("199101012016031004", "199101022016031005", "199101032016031006")
 
 
 def _service(db: Any) -> CareerService:
-    return CareerService(CareerStore(db, lambda _c, _id, _e: None), plugin_manager())
+    return CareerService(CareerStore(db), plugin_manager())
 
 
 async def test_a_ranking_of_fewer_scores_written_last_is_ranked_again(

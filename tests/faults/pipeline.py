@@ -31,6 +31,7 @@ from shared.events.career import RECOMMENDATIONS_TOPIC
 from shared.events.feedback import CYCLES_TOPIC, EMPLOYEES_TOPIC, INPUTS_TOPIC
 from shared.events.registry import DLQ_SUFFIX
 from shared.events.scoring import SCORES_TOPIC
+from shared.outbox import Outbox
 from shared.plugins.manager import build_registry
 from shared.settings import Settings
 from tests.faults.harness import (
@@ -362,7 +363,9 @@ class Pipeline:
         """Career's recommendations are what its rules give for the scores it kept: running them
         again on its database changes nothing (a lost or doubled update would)."""
         changed: list[str] = []
-        store = CareerStore(self.db("career"), lambda _c, doc_id, _e: changed.append(str(doc_id)))
+        store = CareerStore(
+            self.db("career"), Outbox(nudge=lambda staged: changed.append(str(staged.doc_id)))
+        )
         service = CareerService(store, plugin_manager())
         for region, employee in self.stream.employees:
             await service.refresh_employee(employee.nip, cycle_id(region))

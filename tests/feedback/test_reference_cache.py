@@ -90,7 +90,7 @@ def _event() -> EmployeeUpserted:
 async def test_a_read_made_while_this_process_writes_does_not_outlive_the_write(db: Database) -> None:
     store = FeedbackStore(db, cache_s=600)
     assert await store.write(CYCLES, "c1", 0, {"region": "r", "status": "open"}, [])
-    async with store.locks.hold(CYCLES, "c1"):  # the write below begins, then waits here
+    async with store.outbox.locks.hold(CYCLES, "c1"):  # the write below begins, then waits here
         writing = asyncio.create_task(store.write(CYCLES, "c1", 1, {"status": "closed"}, []))
         for _ in range(5):
             await asyncio.sleep(0)

@@ -96,7 +96,7 @@ async def test_a_batch_of_final_scores_and_a_calibration_reads_only_through_inde
 ) -> None:
     db = mongo[isolated_settings.database("career")]
     recorded = Recorded()
-    store = CareerStore(RecordingDatabase(db, recorded), lambda *_: None)  # type: ignore[arg-type]
+    store = CareerStore(RecordingDatabase(db, recorded))  # type: ignore[arg-type]
     await store.ensure_indexes()
     await _seed(db)
     [on_scores] = [
@@ -131,7 +131,7 @@ async def test_recommendation_lists_page_by_id_through_indexes(
     order from the key of the page before, whatever history the region holds."""
     db = mongo[isolated_settings.database("career")]
     recorded = Recorded()
-    store = CareerStore(RecordingDatabase(db, recorded), lambda *_: None)  # type: ignore[arg-type]
+    store = CareerStore(RecordingDatabase(db, recorded))  # type: ignore[arg-type]
     await store.ensure_indexes()
     await _seed(db)
     _, boss, _ = _history(7)

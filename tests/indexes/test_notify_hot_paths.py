@@ -16,9 +16,8 @@ from services.notify.domain import DeliveryStatus, Notification
 from services.notify.service import NotifyService
 from services.notify.store import DELIVERIES, PEOPLE, NotifyStore
 from shared.mongo import page_key
-from shared.outbox import OutboxRelay
 from shared.settings import Settings
-from tests.indexes.recorder import Recorded, RecordingDatabase, nowhere, seed, unindexed
+from tests.indexes.recorder import Recorded, RecordingDatabase, seed, unindexed
 from tests.notify.loopback import SITI, people, score_finalized, score_held
 
 HISTORY = 50_000
@@ -76,11 +75,9 @@ async def test_planning_delivering_and_reading_an_inbox_go_through_indexes(
     await store.ensure_indexes()
     await _seed(db)
 
-    relay = OutboxRelay(recording, nowhere, isolated_settings)  # type: ignore[arg-type]
     config = NotifySettings()
     service = NotifyService(
         store,
-        relay,
         config,
         email=EmailSender(config.smtp(), policy=config.email_policy()),
         webhooks=WebhookSender(

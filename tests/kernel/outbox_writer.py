@@ -12,8 +12,8 @@ import os
 import signal
 import sys
 
-from shared import outbox
 from shared.events.feedback import ProgressReported, Realisation
+from shared.outbox import Staged
 from shared.runtime import ServiceKit
 from shared.settings import Settings
 
@@ -29,9 +29,14 @@ async def main(mode: str, doc_id: str, nip: str) -> None:
         nip=nip,
         realisations=[Realisation(indicator_id="i1", value=7)],
     )
-    await kit.db["reports"].update_one(
-        {"_id": doc_id}, {"$set": {"state": "reported", **outbox.stage([event])}}, upsert=True
-    )
+
+    async def report(staged: Staged) -> bool:
+        await kit.db["reports"].update_one(
+            {"_id": doc_id}, {"$set": {"state": "reported", **staged.set_fields}}, upsert=True
+        )
+        return True
+
+    await kit.relay.outbox.write("reports", doc_id, [event], report)  # the relay is not started
     print(event.event_id, flush=True)
     if mode == "after-publish":
         await kit.broker.start()

@@ -15,12 +15,24 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from shared import outbox
 from shared.events.base import Event
 from shared.events.feedback import ProgressReported, Realisation
-from shared.outbox import OUTBOX_FIELD, REFUSED_COLLECTION, OutboxRelay, record_of
+from shared.outbox import OUTBOX_FIELD, REFUSED_COLLECTION, OutboxRelay, Staged, record_of
 from shared.runtime import ServiceKit
 from shared.settings import Settings
 from tests.indexes.recorder import Recorded, RecordingDatabase, unindexed
 
 Record = tuple[str, bytes, bytes, dict[str, str]]
+
+
+async def insert(
+    relay: OutboxRelay, db: Any, collection: str, doc_id: str, event: Event, **fields: Any
+) -> None:
+    """Insert ``db[collection][doc_id]`` with ``event`` staged in it, as a store does: one call."""
+
+    async def write(staged: Staged) -> bool:
+        await db[collection].insert_one({"_id": doc_id, **fields, **staged.insert_fields})
+        return True
+
+    assert await relay.outbox.write(collection, doc_id, [event], write)
 
 
 def report(nip: str, value: float) -> ProgressReported:
@@ -57,12 +69,10 @@ async def test_a_failed_publish_is_retried_from_memory_before_newer_writes(
         await asyncio.sleep(0.2)  # the sweep at start: nothing staged yet
         first = [report(f"19850312201001100{i}", i) for i in range(3)]
         for event in first:
-            await db["reports"].insert_one({"_id": event.key, **outbox.initial([event])})
-            relay.written("reports", event.key, [event])
+            await insert(relay, db, "reports", event.key, event)
         await asyncio.sleep(0.1)  # the relay tries them and is refused
         later = report("198503122010011009", 9)
-        await db["reports"].insert_one({"_id": later.key, **outbox.initial([later])})
-        relay.written("reports", later.key, [later])
+        await insert(relay, db, "reports", later.key, later)
 
         async def all_marked() -> bool:
             docs = [doc async for doc in db["reports"].find({})]
@@ -114,8 +124,7 @@ async def test_an_event_the_broker_refuses_is_set_aside_and_the_others_go_on(
     order = ["b", "a", "c"] if alone else ["a", "b", "c"]
     try:
         for name in order:
-            await db["things"].insert_one({"_id": name, **outbox.initial([events[name]])})
-            relay.written("things", name, [events[name]])
+            await insert(relay, db, "things", name, events[name])
             if alone and name == "b":
                 assert await eventually(lambda: db[REFUSED_COLLECTION].find_one({}), timeout=10)
 
@@ -180,14 +189,17 @@ async def test_the_sweep_reads_only_documents_marked_pending_through_an_index(
     history = [{"_id": f"old-{i}", OUTBOX_FIELD: {}} for i in range(5000)]
     await db["reports"].insert_many(history)
     legacy = report("198503122010011001", 1)  # staged by a version without the mark
-    await db["reports"].insert_one({"_id": legacy.key, OUTBOX_FIELD: outbox.initial([legacy])[OUTBOX_FIELD]})
+    legacy_entries = Staged.of("reports", legacy.key, [legacy]).entries
+    await db["reports"].insert_one({"_id": legacy.key, OUTBOX_FIELD: legacy_entries})
     relay = OutboxRelay(db, publish, isolated_settings, ["reports"])
 
     assert await relay.sweep() == 1 and published == [legacy.key]
     assert await db[outbox.MARKERS_COLLECTION].find_one({"_id": "reports"}) is not None
 
     unnudged = report("198503122010011002", 2)  # staged, and its writer died before the nudge
-    await db["reports"].insert_one({"_id": unnudged.key, **outbox.initial([unnudged])})
+    await db["reports"].insert_one(
+        {"_id": unnudged.key, **Staged.of("reports", unnudged.key, [unnudged]).insert_fields}
+    )
     assert await relay.sweep() == 1 and published == [legacy.key, unnudged.key]
     for key in (legacy.key, unnudged.key):
         doc = await db["reports"].find_one({"_id": key})
@@ -253,8 +265,7 @@ async def test_a_document_holding_only_the_entry_published_is_cleared_by_one_upd
     assert await relay.sweep() == 0  # the collection's one-time preparation
     staged = {f"1985031220100110{i:02d}": report(f"1985031220100110{i:02d}", i) for i in range(40)}
     for nip, event in staged.items():
-        await db["reports"].insert_one({"_id": nip, "n": 1, **outbox.initial([event])})
-        relay.written("reports", nip, [event])  # the writer's nudge: entries rebuilt in memory
+        await insert(relay, db, "reports", nip, event, n=1)  # nudged with the entries as staged
     counted.updates = 0
     recorded.clear()
     pending = []
@@ -285,11 +296,59 @@ async def test_a_quiet_batch_costs_one_update_per_document(
     assert await relay.sweep() == 0
     staged = {f"1985031220100110{i:02d}": report(f"1985031220100110{i:02d}", i) for i in range(40)}
     for nip, event in staged.items():
-        await db["reports"].insert_one({"_id": nip, **outbox.initial([event])})
-        relay.written("reports", nip, [event])
+        await insert(relay, db, "reports", nip, event)
     pending = [relay._queue.get_nowait() for _ in range(40)]
     counted.updates = 0
     assert await relay._flush(pending) == 40
     assert counted.updates == 40, counted.updates
     assert await db["reports"].count_documents({outbox.PENDING_FIELD: outbox.PENDING}) == 0
     assert await relay.sweep() == 0  # nothing left to publish again
+
+
+async def test_only_a_write_that_took_is_published_and_each_event_is_serialised_once(
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One outbox call from the write to the publish: a write that missed its revision publishes
+    nothing; one that took is published as staged, its event serialised once all the way."""
+    serialised: list[str] = []
+    original = ProgressReported.model_dump_json
+
+    def spy(self: ProgressReported, *args: Any, **kwargs: Any) -> str:
+        serialised.append(str(self.event_id))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProgressReported, "model_dump_json", spy)
+    db = mongo[isolated_settings.database("writer")]
+    published: list[bytes] = []
+
+    async def publish(records: list[Record]) -> None:
+        published.extend(value for _, value, _, _ in records)
+
+    nip = "198503122010011001"
+    await db["reports"].insert_one({"_id": nip, "rev": 2})
+    relay = OutboxRelay(db, publish, isolated_settings, ["reports"])
+    assert await relay.sweep() == 0  # the collection's one-time preparation
+
+    def at(rev: int) -> Any:
+        async def update(staged: Staged) -> bool:
+            result = await db["reports"].update_one(
+                {"_id": nip, "rev": rev}, {"$set": {"rev": rev + 1, **staged.set_fields}}
+            )
+            return result.matched_count == 1
+
+        return update
+
+    stale, fresh = report(nip, 1), report(nip, 2)
+    assert not await relay.outbox.write("reports", nip, [stale], at(1))
+    assert await relay.outbox.write("reports", nip, [fresh], at(2))
+    nudged = [relay._queue.get_nowait() for _ in range(relay._queue.qsize())]
+    assert [list(s.entries) for s in nudged] == [[str(fresh.event_id)]]
+    assert await relay._flush(nudged) == 1
+    assert await relay.sweep() == 0  # nothing else staged: the stale write wrote nothing
+
+    doc = await db["reports"].find_one({"_id": nip})
+    assert doc is not None and doc["rev"] == 3 and doc[OUTBOX_FIELD] == {} and outbox.PENDING_FIELD not in doc
+    assert [ProgressReported.model_validate_json(v).event_id for v in published] == [fresh.event_id]
+    assert serialised == [str(stale.event_id), str(fresh.event_id)]

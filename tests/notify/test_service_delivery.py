@@ -15,13 +15,9 @@ from services.notify.channel import EmailSender, WebhookSender
 from services.notify.config import NotifySettings
 from services.notify.service import NotifyService
 from services.notify.store import NotifyStore
-from shared.outbox import OUTBOX_FIELD, OutboxRelay
+from shared.outbox import OUTBOX_FIELD
 from shared.settings import Settings
 from tests.notify.loopback import SITI, employee, people, score_finalized
-
-
-async def _never(records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> None:
-    raise AssertionError("the relay is not started in these tests")
 
 
 @pytest.fixture
@@ -33,7 +29,6 @@ async def service(
     async with httpx.AsyncClient() as http:
         svc = NotifyService(
             NotifyStore(db),
-            OutboxRelay(db, _never, isolated_settings),
             config,
             email=EmailSender(config.smtp()),
             webhooks=WebhookSender(http),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -12,7 +11,6 @@ from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.events.base import Event
 from shared.logging import correlation_id
-from shared.outbox import OutboxRelay
 
 E = TypeVar("E", bound=Event)
 ADMINS = frozenset({Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM})
@@ -30,11 +28,6 @@ def build(cls: type[E], *, region: str, key: str, **fields: Any) -> E:
         **fields,
     )
     return event
-
-
-def emitted(relay: OutboxRelay, collection: str, doc_id: str, events: Sequence[Event]) -> None:
-    """Nudge the relay: the events are already staged in the document."""
-    relay.written(collection, doc_id, events)
 
 
 async def audit(

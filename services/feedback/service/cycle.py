@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen, CycleStatus, utcnow
 from services.feedback.domain.cycle import NO_UNIT_PREDICATES, ClosedCycle, ClosePolicy
-from services.feedback.service.common import audit, build, cycle_in, emitted, invalid, lost_race
+from services.feedback.service.common import audit, build, cycle_in, invalid, lost_race
 from services.feedback.store import CYCLES, FeedbackStore
 from shared.auth import Principal
 from shared.errors import Conflict
@@ -21,7 +21,6 @@ async def open_cycle(
     event = build(CycleOpened, region=region, key=cycle.cycle_id, **body.model_dump())
     if not await store.write(CYCLES, cycle.cycle_id, 0, cycle.model_dump(mode="json"), [event]):
         raise Conflict(f"cycle {cycle.cycle_id} exists already", slug="cycle-exists")
-    emitted(relay, CYCLES, cycle.cycle_id, [event])
     await audit(store, caller, region, "cycle.opened", cycle.cycle_id, window_closes=str(cycle.window_closes))
     return cycle
 
@@ -65,7 +64,6 @@ async def close_cycle(
     fields = {"status": closed.status.value, "unit_predicates": body.unit_predicates, "closed_at": utcnow()}
     if not await store.write(CYCLES, cycle_id, rev, fields, [event]):
         raise lost_race(f"cycle {cycle_id}")
-    emitted(relay, CYCLES, cycle_id, [event])
     warnings = [] if body.unit_predicates else [NO_UNIT_PREDICATES]
     await audit(
         store,
@@ -111,6 +109,5 @@ async def reopen_cycle(
     }
     if not await store.write(CYCLES, cycle_id, rev, fields, [event]):
         raise lost_race(f"cycle {cycle_id}")
-    emitted(relay, CYCLES, cycle_id, [event])
     await audit(store, caller, region, "cycle.reopened", cycle_id, reason=body.reason)
     return reopened

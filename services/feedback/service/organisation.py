@@ -29,7 +29,6 @@ from services.feedback.service.common import (
     ADMINS,
     audit,
     build,
-    emitted,
     employee_in,
     invalid,
     visible_employee,
@@ -138,7 +137,6 @@ async def _save_employee(
     event = build(EmployeeUpserted, region=region, key=nip, employee=employee)
     if not await store.upsert_employee(region, nip, _fields(employee), [event]):
         raise Conflict(f"NIP {nip} belongs to another region", slug="other-region-nip")
-    emitted(relay, EMPLOYEES, nip, [event])
     return EmployeeRecord(region=region, **employee.model_dump()), nip not in known
 
 
@@ -177,9 +175,6 @@ async def import_employees(
         rejected.append(
             RowRejection(row=number, nip=employee.nip, reasons=["the NIP belongs to another region"])
         )
-    for index, (nip, _, event) in enumerate(ops):
-        if index not in failed:
-            emitted(relay, EMPLOYEES, nip, [event])
     rejected.sort(key=lambda r: r.row)
     report = ImportReport(accepted=len(ops) - len(failed), rejected=rejected)
     await audit(

@@ -28,7 +28,6 @@ from services.feedback.service.common import (
     build,
     caller_nip,
     cycle_in,
-    emitted,
     employee_in,
     invalid,
     lost_race,
@@ -99,7 +98,6 @@ async def submit_plan(
         )
         rev = int(current["rev"]) if current else 0
         if await store.write(PLANS, plan_id, rev, plan.model_dump(mode="json"), [event]):
-            emitted(relay, PLANS, plan_id, [event])
             await audit(store, caller, region, "plan.submitted", plan_id)
             return plan
     raise lost_race(f"plan {plan_id}")
@@ -166,7 +164,6 @@ async def decide_plan(
     fields = decided.model_dump(mode="json", include={"status", "decided_by", "decided_at", "return_reason"})
     if not await store.write(PLANS, plan_id, int(doc["rev"]), fields, [event]):
         raise lost_race(f"plan {plan_id}")
-    emitted(relay, PLANS, plan_id, [event])
     await audit(store, caller, region, f"plan.{status.value}", plan_id, reason=decided.return_reason)
     return decided
 
@@ -226,7 +223,6 @@ async def report_progress(
     await store.write(
         PROGRESS, report.report_id, 0, {"region": region, **report.model_dump(mode="json")}, [event]
     )
-    emitted(relay, PROGRESS, report.report_id, [event])
     await audit(
         store, caller, region, "progress.reported", nip, cycle_id=cycle_id, report_id=report.report_id
     )
@@ -286,7 +282,6 @@ async def report_achievement(
         )
         fields = {"region": region, **report.model_dump(mode="json")}
         if await store.write(ACHIEVEMENTS, plan_id, rev, fields, [event]):
-            emitted(relay, ACHIEVEMENTS, plan_id, [event])
             await audit(
                 store, caller, region, "achievement.reported", nip, cycle_id=cycle_id, version=report.version
             )

@@ -35,7 +35,6 @@ from services.feedback.service.common import (
     build,
     caller_nip,
     cycle_in,
-    emitted,
     employee_in,
     invalid,
     lost_race,
@@ -125,7 +124,6 @@ async def submit_feedback(
             **submission.model_dump(mode="json"),
         }
         if await store.write(SUBMISSIONS, submission_id, rev, fields, [event]):
-            emitted(relay, SUBMISSIONS, submission_id, [event])
             await _audit_submission(store, caller, region, submission)
             return submission
     raise lost_race("the submission")
@@ -200,7 +198,6 @@ async def submit_citizen_feedback(
         **submission.model_dump(mode="json"),
     }
     await store.write(SUBMISSIONS, submission.submission_id, 0, fields, [event])
-    emitted(relay, SUBMISSIONS, submission.submission_id, [event])
     await store.audit(anonymous_audit(region, Source.CITIZEN, body.ratee_nip or f"unit:{body.unit_id}", now))
     return submission
 
@@ -243,7 +240,6 @@ async def write_note(
     )
     event = build(ContinuousFeedbackNoted, region=region, key=nip, **note.model_dump(exclude={"written_at"}))
     await store.write(NOTES, note.note_id, 0, {"region": region, **note.model_dump(mode="json")}, [event])
-    emitted(relay, NOTES, note.note_id, [event])
     await audit(store, caller, region, "note.written", nip, note_id=note.note_id)
     return note
 
