@@ -127,3 +127,13 @@ def test_the_indonesian_catalogue_translates_every_message() -> None:
         if m.id and (all(m.string) if isinstance(m.string, tuple | list) else m.string)
     }
     assert not sorted(ids - translated), sorted(ids - translated)
+
+
+async def test_the_web_is_scraped_like_the_services(suite: Suite, seeded: Seeded) -> None:
+    """Prometheus reads the web's requests by route template and status (docs/operations.md)."""
+    async with httpx.AsyncClient(base_url=suite.web, timeout=30) as client:
+        assert (await client.get("/c/marelan/dinkes")).status_code == 200
+        metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    lines = [line for line in metrics.text.splitlines() if line.startswith("kinerja_http_requests_total{")]
+    assert any('service="web"' in line and "/c/{region}/{unit_id}" in line for line in lines), lines[:5]
