@@ -68,6 +68,10 @@ class FeedbackStore:
         await self.db[EMPLOYEES].create_index(
             [("region", ASCENDING), ("supervisor_nip", ASCENDING), ("_id", ASCENDING)]
         )
+        # A unit's employees, for HR's view of a unit's team in a cycle (GET .../team?unit=).
+        await self.db[EMPLOYEES].create_index(
+            [("region", ASCENDING), ("unit_id", ASCENDING), ("_id", ASCENDING)]
+        )
         await self.db[CYCLES].create_index([("region", ASCENDING)])
         # The organisation a request checks an employee against is read by region.
         await self.db[UNITS].create_index([("region", ASCENDING)])

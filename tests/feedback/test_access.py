@@ -58,6 +58,8 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
     # HR passes the role gate; the data rule (heads only) answers for A with not-supervisor.
     ("POST", C + "/plans/{nip:str}/approve"): ({"supervisor", "hr_admin"}, None),
     ("POST", C + "/plans/{nip:str}/return"): ({"supervisor", "hr_admin"}, {"reason": "kurang jelas"}),
+    ("GET", C + "/team"): ({"supervisor", *ADMINS}, None),
+    ("GET", C + "/to-do"): ({"employee", "supervisor"}, None),
     ("GET", C + "/progress/{nip:str}"): (ALL, None),
     ("POST", C + "/progress/{nip:str}"): ({"employee", "supervisor"}, PROGRESS),
     ("GET", C + "/achievements/{nip:str}"): (ALL, None),

@@ -131,6 +131,12 @@ async def test_a_cycles_requests_read_only_through_indexes(
         ("GET", "/regions/marelan/employees?limit=2", None, sup),
         ("GET", f"/regions/marelan/employees?limit=3&after={A}", None, sup),
         ("GET", "/regions/marelan/employees", None, a),
+        # The web's pages: a team's progress (a supervisor's reports; HR: a unit's), a to-do list.
+        ("GET", f"{BASE}/team", None, sup),
+        ("GET", f"{BASE}/team?unit=dinkes&limit=3", None, hr),
+        ("GET", f"{BASE}/team?supervisor={SUP}&after={A}", None, hr),
+        ("GET", f"{BASE}/to-do", None, b),
+        ("GET", f"{BASE}/to-do", None, sup),
     ]
     answers = {}
     for method, url, body, headers in calls:
@@ -159,5 +165,44 @@ async def test_a_cycles_requests_read_only_through_indexes(
     assert [e["nip"] for e in team] == [B, C, D]
     assert [e["nip"] for e in answers[("/regions/marelan/employees", a["Authorization"])]] == [A]
 
+    assert [m["nip"] for m in answers[(f"{BASE}/team", sup["Authorization"])]["members"]] == [A, B, C, D]
+    assert answers[(f"{BASE}/team?unit=dinkes&limit=3", hr["Authorization"])]["next"] is not None
+    todo = answers[(f"{BASE}/to-do", b["Authorization"])]["items"]
+    assert ("peer", A, True) in {(i["source"], i["nip"], i["done"]) for i in todo}
+
     assert len(recorded.queries) >= 10, recorded.queries
+    assert await unindexed(db, recorded) == [], recorded.queries
+
+
+async def test_a_units_team_walks_the_unit_index_not_the_whole_region(
+    app: Litestar,
+    client: AsyncTestClient[Litestar],
+    auth: Any,
+    seed: Any,
+    isolated_settings: Settings,
+    mongo: AsyncIOMotorClient[dict[str, Any]],
+) -> None:
+    """HR's view of one unit's team (the web's curve and 9-box pages) reads that unit's employees
+    through ``(region, unit_id, _id)``, not every employee of a large region."""
+    await seed()
+    db = mongo[isolated_settings.database("feedback")]
+    await db[EMPLOYEES].insert_many(
+        [
+            {"_id": f"{197001012000000000 + i}", "region": "marelan", "unit_id": f"u{i % 40}"}
+            for i in range(20_000)
+        ]
+    )
+    provider = app.dependencies["store"]
+    assert isinstance(provider, Provide)
+    store = provider.dependency()
+    recorded = Recorded()
+    store.db = RecordingDatabase(store.db, recorded)
+    response = await client.get(f"{BASE}/team?unit=dinkes&limit=3&after={A}", headers=auth(Role.HR_ADMIN))
+    assert [m["nip"] for m in response.json()["members"]] == [B, C, D]
+    [query] = [q for q in recorded.queries if q.collection == EMPLOYEES and "unit_id" in q.filter]
+    plan = await db.command(
+        "explain", {"find": EMPLOYEES, "filter": query.filter, "sort": dict(query.sort or {}), "limit": 3}
+    )
+    detail = " ".join(plan["queryPlanner"]["Plan"])
+    assert "unit_id" in detail and "TEMP B-TREE" not in detail, detail
     assert await unindexed(db, recorded) == [], recorded.queries

@@ -19,6 +19,7 @@ from services.feedback.api.rating import (
     NoteController,
     RubricController,
 )
+from services.feedback.api.team import TeamProgressController, ToDoController
 
 
 def route_handlers(bulk_max_body_bytes: int) -> list[ControllerRouterHandler]:
@@ -33,6 +34,8 @@ def route_handlers(bulk_max_body_bytes: int) -> list[ControllerRouterHandler]:
         PlanController,
         ProgressController,
         AchievementController,
+        TeamProgressController,
+        ToDoController,
         FeedbackController,
         CitizenFeedbackController,
         RubricController,
