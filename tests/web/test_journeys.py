@@ -3,7 +3,7 @@ the local Dex. The suite runs as processes (tests/web/suite.py); a failed journe
 screenshot in .cache/screenshots/.
 
 The journeys share the seeded marelan cycle and run in file order: the employee reports and the
-supervisor watches, the supervisor approves and rates, then HR closes the cycle. With
+supervisor watches, the supervisor approves and rates, a citizen answers, then HR closes the cycle. With
 ``KINERJA_SCREENSHOTS=<dir>`` they also save each role's main page at desktop and phone width
 (docs/screenshots/ holds the committed ones).
 """
@@ -150,36 +150,6 @@ async def test_a_supervisor_approves_a_plan_and_rates_a_team_member(
         assert plan.json()["status"] == "approved"
 
 
-async def test_hr_closes_the_cycle_and_sees_the_curve_and_the_talent_9_box(
-    browser: Browser, suite: Suite, seeded: Seeded
-) -> None:
-    context = await browser.new_context(viewport=DESKTOP)
-    hr = await sign_in(context, suite, seeded.hr, f"/hr/cycles/{seeded.plan.cycle_id}")
-    async with screenshot_on_failure(hr, "hr-close"):
-        await shoot(hr, "hr-cycle")
-        for unit, predicate in (("dinkes", "Baik"), ("disdik", "Istimewa"), ("setda", "Baik")):
-            await hr.select_option(f"#unit_{unit}", predicate)
-        await hr.click("form[action$='/close'] button[type=submit]")
-        await expect(hr.locator("h2", has_text=re.compile("Reopen|Buka kembali"))).to_be_visible()
-
-        await hr.goto(f"{suite.web}/hr/cycles/{seeded.plan.cycle_id}/units/dinkes")
-        await hr.select_option("#nip", seeded.employee.nip)
-        await hr.select_option("#level", "tinggi")
-        await hr.click("form[action$='/potentials'] button[type=submit]")
-        # Scoring finalises the unit and career places the employee once both have the events.
-        box = hr.locator(".ninebox .box", has_text=seeded.employee.name)
-        for _ in range(30):
-            if await box.count() and await hr.locator("dl.bars").count():
-                break
-            await hr.wait_for_timeout(2000)
-            await hr.reload()
-        await expect(hr.locator("dl.bars")).to_be_visible()
-        await expect(hr.locator("ul.allowed li").first).to_be_visible()
-        await expect(box).to_be_visible()
-        await shoot(hr, "hr-unit")
-    await context.close()
-
-
 async def test_a_citizen_sends_the_form_on_a_phone_without_an_account(
     browser: Browser, suite: Suite, seeded: Seeded
 ) -> None:
@@ -199,4 +169,35 @@ async def test_a_citizen_sends_the_form_on_a_phone_without_an_account(
         await page.wait_for_url(re.compile(r".*/thanks$"))
         await expect(page.locator("h1")).to_be_visible()
         await shoot(page, "citizen-thanks")
+    await context.close()
+
+
+async def test_hr_closes_the_cycle_and_sees_the_curve_and_the_talent_9_box(
+    browser: Browser, suite: Suite, seeded: Seeded
+) -> None:
+    context = await browser.new_context(viewport=DESKTOP)
+    hr = await sign_in(context, suite, seeded.hr, f"/hr/cycles/{seeded.plan.cycle_id}")
+    async with screenshot_on_failure(hr, "hr-close"):
+        await shoot(hr, "hr-cycle")
+        for unit, predicate in (("dinkes", "Baik"), ("disdik", "Istimewa"), ("setda", "Baik")):
+            await hr.select_option(f"#unit_{unit}", predicate)
+        await hr.click("form[action$='/close'] button[type=submit]")
+        await expect(hr.locator("h2", has_text=re.compile("Reopen|Buka kembali"))).to_be_visible()
+
+        await hr.goto(f"{suite.web}/hr/cycles/{seeded.plan.cycle_id}/units/dinkes")
+        await hr.select_option("#nip", seeded.employee.nip)
+        await hr.select_option("#level", "tinggi")
+        await hr.click("form[action$='/potentials'] button[type=submit]")
+        # Scoring finalises the unit and career places the employee once both have the events.
+        box = hr.locator(".ninebox .box", has_text=seeded.employee.name)
+        allowed = hr.locator("ul.allowed li")
+        for _ in range(45):
+            if await box.count() and await allowed.count():
+                break
+            await hr.wait_for_timeout(2000)
+            await hr.reload()
+        await expect(hr.locator("dl.bars")).to_be_visible()
+        await expect(allowed.first).to_be_visible()
+        await expect(box).to_be_visible()
+        await shoot(hr, "hr-unit")
     await context.close()

@@ -62,7 +62,7 @@ def pages_of(seeded: Seeded) -> dict[str, tuple[Login, list[str]]]:
                 "/todo",
                 "/me/score",
                 "/me/inbox",
-                f"/rate/{seeded.supervisor.nip}?source=subordinate",
+                f"/rate/{seeded.pending.nip}?source=peer",
             ],
         ),
         "supervisor": (seeded.supervisor, ["/", "/team", f"/team/{nip}", f"/rate/{nip}?source=supervisor"]),

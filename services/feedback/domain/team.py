@@ -79,6 +79,9 @@ class ToDoItem(BaseModel):
     nip: str = Field(description="Whom to assess.")
     name: str
     source: Source = Field(description="As whom: self, supervisor, peer or subordinate.")
+    service_role: bool = Field(
+        description="The ratee serves the public: the rubric's service questions are asked too."
+    )
     done: bool = Field(description="Whether the caller has submitted it in this cycle (it may be changed).")
 
 

@@ -104,7 +104,13 @@ async def to_do(
         *(store.get(SUBMISSIONS, submission_id_of(cycle_id, me.nip, other.nip, key)) for _, other in pairs)
     )
     items = [
-        ToDoItem(nip=other.nip, name=other.name, source=source, done=doc is not None)
+        ToDoItem(
+            nip=other.nip,
+            name=other.name,
+            source=source,
+            service_role=other.service_role,
+            done=doc is not None,
+        )
         for (source, other), doc in zip(pairs, given, strict=True)
     ]
     return ToDo(cycle_id=cycle_id, deadline=cycle.window_closes, items=items)

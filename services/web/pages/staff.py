@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from services.web.access import STAFF, person_of
+from services.web.access import STAFF, NotForYou, person_of
 from services.web.clients import ApiProblem
 from services.web.forms import Form, form_of, lay_out, lines, number
 from services.web.pages.employee import indicators
@@ -69,8 +69,7 @@ class RateController(Controller):
         status: int = 200,
     ) -> Response[Any]:
         person = person_of(request)
-        cycle = await web.cycle(person, request.query_params.get("cycle") or form.value("cycle_id") or None)
-        ratee = await web.employee(person, nip)
+        cycle, ratee = await self._ratee(request, web, nip, source, form.value("cycle_id") or None)
         rubric = await web.rubric(person.region)
         return pages.page(
             request,
@@ -84,6 +83,19 @@ class RateController(Controller):
             form=form,
             back=form.value("back") or request.query_params.get("back") or "/todo",
         )
+
+    async def _ratee(
+        self, request: Request[Any, Any, Any], web: WebService, nip: str, source: str, chosen: str | None
+    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """The cycle and the person to assess, as the caller's to-do list names them (a colleague's
+        record is not the caller's to read); someone not on the list is not theirs to assess."""
+        person = person_of(request)
+        cycle = await web.cycle(person, request.query_params.get("cycle") or chosen)
+        todo = await web.to_do(person, cycle["cycle_id"]) if cycle else {"items": []}
+        for item in todo["items"]:
+            if item["nip"] == nip and item["source"] == source:
+                return cycle, item
+        raise NotForYou(source)
 
     @get("/")
     async def show(
@@ -104,7 +116,7 @@ class RateController(Controller):
         form = form_of(data)
         source = form.value("source") if form.value("source") in SOURCES else "peer"
         gettext = pages.gettext(request)
-        ratee = await web.employee(person, nip)
+        _, ratee = await self._ratee(request, web, nip, source, form.value("cycle_id") or None)
         rubric = await web.rubric(person.region)
         ratings: dict[str, float] = {}
         for c in criteria_for(rubric, source, bool(ratee.get("service_role"))):
