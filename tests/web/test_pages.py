@@ -137,3 +137,33 @@ async def test_the_web_is_scraped_like_the_services(suite: Suite, seeded: Seeded
     assert metrics.status_code == 200
     lines = [line for line in metrics.text.splitlines() if line.startswith("kinerja_http_requests_total{")]
     assert any('service="web"' in line and "/c/{region}/{unit_id}" in line for line in lines), lines[:5]
+
+
+async def test_pages_send_a_strict_policy_and_the_session_cookie_stays_out_of_scripts(
+    suite: Suite, seeded: Seeded
+) -> None:
+    client = await signed_in(suite, seeded.employee)
+    try:
+        page = await client.get("/me/progress")
+        policy = page.headers["content-security-policy"]
+        assert (
+            "script-src 'self'" in policy
+            and "'unsafe-inline'" not in policy
+            and "form-action 'self'" in policy
+        )
+        assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+        cookies = {c.name: c for c in client.cookies.jar}
+        session = [c for name, c in cookies.items() if name.startswith("kinerja_session")]
+        assert session and all(c.has_nonstandard_attr("HttpOnly") for c in session)
+        assert all(str(c.get_nonstandard_attr("SameSite")).lower() == "lax" for c in session)
+        assert cookies["kinerja_csrf"].has_nonstandard_attr("HttpOnly")
+        # A form without the CSRF token is refused, and nothing is written.
+        forged = await client.post("/me/progress", data={"value_iki-1": "99"})
+        assert forged.status_code == 403
+        # Signing out ends the session: the next page asks the provider again.
+        token = page.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+        await client.post("/auth/logout", data={"_csrf_token": token})
+        again = await client.get("/me/progress")
+        assert "dex" in str(again.url)
+    finally:
+        await client.aclose()
