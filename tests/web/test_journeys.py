@@ -97,6 +97,7 @@ async def test_an_employee_reports_progress_and_it_appears_on_the_supervisors_pa
         await me.click("form[action='/me/progress'] button[type=submit]")
         await expect(me.locator("p.notice")).to_be_visible()
         await expect(me.locator("ul.reports")).to_contain_text("73")
+        assert await me.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         await shoot(me, "employee-progress")
 
         # The supervisor's page was not reloaded: HTMX polls the table.
