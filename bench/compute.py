@@ -1,6 +1,6 @@
 """Benchmark (not a test): the CPU cost of computing scores alone, without any I/O.
 
-``python -m bench.compute [N]``: the inputs of N employees of ``bench.workload.stored_inputs``
+``python -m bench.compute [N]``: the inputs of N employees of ``tools.workload.stored.stored_inputs``
 (the finalisation benchmark's cycle) are turned into domain inputs and scored with the built-in
 Marelan rubric, with rater statistics over the whole cycle, in each of two processes at once (the
 machine's two cores). Prints the CPU milliseconds per employee and the CPU seconds of the slower
@@ -15,10 +15,10 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from bench.workload import stored_inputs
 from services.scoring.domain import DEFAULT_RULES, RaterStats, compute_score
 from services.scoring.mapping import feedback_of, to_cycle_inputs
 from shared.plugins.manager import build_registry
+from tools.workload.stored import stored_inputs
 
 
 def score_share(count: int) -> tuple[int, float]:

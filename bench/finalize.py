@@ -35,9 +35,10 @@ from bench.common import (
     say,
     start,
 )
-from bench.workload import closing, cycle_id, provisional_scores, stored_inputs
 from shared.events.feedback import CYCLES_TOPIC
 from shared.events.scoring import SCORES_TOPIC
+from tools.workload import cycle_id
+from tools.workload.stored import closing, provisional_scores, stored_inputs
 
 PORT = 18882
 

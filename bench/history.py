@@ -25,7 +25,7 @@ the database's is not. The directories (employees, people) hold the history's em
 same units under other supervisors: a supervisor's team is the same team at every level.
 
 The documents are in the stored shapes the services write: scoring's are built by
-``bench.workload`` from ``services.scoring.mapping`` (as ``bench.finalize`` does); career's,
+``tools.workload.stored`` from ``services.scoring.mapping`` (as ``bench.finalize`` does); career's,
 notify's and feedback's are copies of documents the services themselves wrote in a warm-up pass
 of the workload, with the cycle, NIP and supervisor replaced, dates moved back a year per cycle,
 outbox fields dropped and deliveries marked delivered. They are bulk-inserted
@@ -89,8 +89,6 @@ from bench.common import (
     stop_all,
 )
 from bench.feedback_api import HEAD, RATINGS, seed
-from bench.workload import Workload as Generated
-from bench.workload import nip, provisional_scores, stored_inputs
 from shared.auth import Role, issue_token
 from shared.events.base import Event
 from shared.events.career import RECOMMENDATIONS_TOPIC
@@ -106,6 +104,8 @@ from shared.events.scoring import (
 )
 from shared.mongo import page_key
 from shared.settings import Settings
+from tools.workload import Cycle, nip
+from tools.workload.stored import provisional_scores, stored_inputs
 
 PORTS = {"feedback": 18681, "scoring": 18682, "career": 18683, "notify": 18684}
 LEVELS = (10_000, 100_000, 1_000_000)
@@ -124,7 +124,7 @@ CONCURRENCY = 8
 TEAM = 30
 """Staff under the supervisor :data:`bench.feedback_api.HEAD`; feedback goes between them."""
 HISTORY_BASE = 5_000_000
-"""Index (``bench.workload.nip``) of the first history employee; scored ones count from 0."""
+"""Index (``tools.workload.nip``) of the first history employee; scored ones count from 0."""
 INSERT_CHUNK = 2_000
 SETTLE_BOUND_S = 300.0
 
@@ -232,7 +232,7 @@ def passes_of(level: int, rounds: int) -> list[int]:
 
 def directory(passes: int) -> list[Event]:
     """The scored employees of every pass and every cycle."""
-    gen = Generated(1, regions=(REGION,))
+    gen = Cycle(1, regions=(REGION,))
     at = datetime(2026, 11, 1, tzinfo=UTC)
     envelope = {"region": REGION, "correlation_id": "bench-history", "producer": "feedback"}
     events: list[Event] = []
@@ -276,7 +276,7 @@ RATINGS_OF = {
 
 def score_events(pass_no: int) -> list[Event]:
     """A provisional then a final score for each of the pass's :data:`SCORED` employees."""
-    gen = Generated(1, regions=(REGION,))
+    gen = Cycle(1, regions=(REGION,))
     cid = cycle_of(pass_no)
     events: list[Event] = []
     for k in range(SCORED):
@@ -387,7 +387,7 @@ def own_values(pass_no: int, k: int, back: int) -> dict[str, str]:
 
 
 def scoring_templates() -> dict[str, Template]:
-    """Scoring's documents as its mapping stores them (``bench.workload``, as bench.finalize)."""
+    """Scoring's documents as its mapping stores them (``tools.workload.stored``, as bench.finalize)."""
     first = next(stored_inputs(1, REGION))[0]
     score = next(provisional_scores(1, REGION))[0]
     who, cid = first["inputs"]["nip"], first["inputs"]["cycle_id"]

@@ -18,9 +18,9 @@ import uuid
 from aiokafka import AIOKafkaConsumer
 
 from bench.common import ROOT, create_topics, isolated, produce
-from bench.workload import Workload
 from shared.events.feedback import INPUTS_TOPIC
 from shared.settings import Settings
+from tools.workload import COMMENTED, Cycle
 
 JARS = str(ROOT / ".cache" / "stack" / "kafka-libs" / "*")
 
@@ -109,7 +109,7 @@ async def bare_consumer(settings: Settings, topic: str, records: int) -> float:
 
 async def prepare_json(settings: Settings, records: int) -> tuple[str, float]:
     """Fill the inputs topic with ``records`` real input events; (topic, mean bytes)."""
-    work = Workload(records // 6 + 50)
+    work = Cycle(records // 6 + 50, profile=COMMENTED, correlation="bench")
     events = work.inputs()[:records]
     await produce(settings, events)
     return settings.topic(INPUTS_TOPIC), sum(len(e.to_bytes()) for e in events) / len(events)

@@ -39,11 +39,11 @@ from bench.common import (
     start,
 )
 from bench.profile import record
-from bench.workload import Workload
 from shared.events.career import RECOMMENDATIONS_TOPIC
 from shared.events.feedback import CYCLES_TOPIC, EMPLOYEES_TOPIC, INPUTS_TOPIC
 from shared.events.notify import DELIVERIES_TOPIC
 from shared.events.scoring import SCORES_TOPIC
+from tools.workload import COMMENTED, Cycle
 
 PORT = {"scoring": 18582, "career": 18583, "notify": 18584}
 
@@ -76,7 +76,7 @@ async def run_once(
     profile_seconds: int = 30,
 ) -> PipelineRun:
     settings = isolated("pipe")
-    work = Workload(employees)
+    work = Cycle(employees, profile=COMMENTED, correlation="bench")
     directory, inputs = work.directory(), work.inputs()
     result = PipelineRun(len(inputs), sum(len(e.to_bytes()) for e in inputs) / len(inputs))
     await create_topics(settings)

@@ -14,20 +14,8 @@ from litestar.testing import AsyncTestClient
 from services.career.app import create_app as career_app
 from services.scoring.app import create_app as scoring_app
 from shared.auth import Role, issue_token
-from shared.events.feedback import CycleClosed, CycleOpened
 from shared.settings import Settings
-from tests.scoring.test_service_flow import (
-    BOSS,
-    CYCLE,
-    NURSE,
-    PEERS,
-    REGION,
-    UNIT,
-    employee,
-    envelope,
-    inputs,
-    publish,
-)
+from tests.scoring.flow import BOSS, CYCLE, NURSE, REGION, nurse_cycle, publish
 
 #: Generous against a loaded CI machine, and far below the five minutes the outside run saw.
 WITHIN_S = 30.0
@@ -37,19 +25,7 @@ async def test_an_override_changes_careers_allowance_within_seconds(
     isolated_settings: Settings, eventually: Any
 ) -> None:
     settings = isolated_settings
-    people = [employee(BOSS, None), employee(NURSE, BOSS, service_role=True)] + [
-        employee(p, BOSS) for p in PEERS
-    ]
-    opened = CycleOpened.build(
-        **envelope(CYCLE),
-        cycle_id=CYCLE,
-        kind="annual",
-        period_start="2026-01-01",
-        period_end="2026-12-31",
-        window_opens="2026-01-01T00:00:00Z",
-        window_closes="2026-12-31T00:00:00Z",
-    )
-    closed = CycleClosed.build(**envelope(CYCLE), cycle_id=CYCLE, unit_predicates={UNIT: "Baik"})
+    flow = nurse_cycle()
     hr = {"Authorization": "Bearer " + issue_token(settings, subject="hr", role=Role.HR_ADMIN, region=REGION)}
     boss = {
         "Authorization": "Bearer "
@@ -59,9 +35,9 @@ async def test_an_override_changes_careers_allowance_within_seconds(
         AsyncTestClient(scoring_app(settings)) as scoring,
         AsyncTestClient(career_app(settings)) as career,
     ):
-        await publish(settings, [*people, opened])
-        await publish(settings, inputs())
-        await publish(settings, [closed])
+        await publish(settings, [*flow.people, flow.opened])
+        await publish(settings, flow.inputs)
+        await publish(settings, [flow.closed])
 
         async def allowance() -> dict[str, Any] | None:
             """The details of the cycle's one proposed allowance recommendation, once there is one."""

@@ -27,6 +27,7 @@ from services.career.store import CareerStore
 from services.scoring.domain import RaterStats, compute_score
 from services.scoring.mapping import feedback_of, to_cycle_inputs
 from services.scoring.store import ScoringStore
+from shared.events.base import Event
 from shared.events.career import RECOMMENDATIONS_TOPIC
 from shared.events.feedback import CYCLES_TOPIC, EMPLOYEES_TOPIC, INPUTS_TOPIC
 from shared.events.registry import DLQ_SUFFIX
@@ -47,7 +48,7 @@ from tests.faults.harness import (
     say,
     wait_for,
 )
-from tests.faults.stream import POISON_KINDS, REGIONS, Stream, cycle_id
+from tools.workload import POISON_KINDS, REGIONS, Cycle, Record, cycle_id, nip, with_poison
 
 SERVICES = ("scoring", "career", "notify")
 COMPUTED, FINALIZED = "scoring.score_computed", "scoring.score_finalized"
@@ -71,6 +72,35 @@ EXPECTED_PROBLEM = {
 assert set(EXPECTED_PROBLEM) == set(POISON_KINDS)
 
 Hurt = Callable[["Pipeline", int, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """What a scenario sends, drawn once from a generated cycle (:mod:`tools.workload`): the
+    directory, the valid input events with poison records among them, and the closes.
+
+    Each employee gets ``per_employee`` inputs: after the plan, achievement reports and feedback
+    resubmitted in rising versions, so that a large stream does not need thousands of employees.
+    That keeps the work downstream of scoring (career and notify, whose queries on FerretDB scan
+    their collections) within the time a test has, while scoring still stores every one of the
+    events. One poison record follows every 100 valid ones.
+    """
+
+    directory: list[Event]
+    events: list[Event]
+    records: list[Record]
+    closes: list[Event]
+    employees: list[tuple[str, str]]
+    """(region, NIP) of each employee."""
+
+    @classmethod
+    def of(cls, valid: int, per_employee: int) -> Stream:
+        cycle = Cycle(
+            -(-valid // per_employee), unit_size=10, per_employee=per_employee, seed=11, correlation="faults"
+        )
+        directory, events = cycle.directory(), cycle.inputs()[:valid]
+        employees = [(region, nip(r, i)) for r, region, i in cycle.people()]
+        return cls(directory, events, with_poison(events, per_mille=10), cycle.closes(), employees)
 
 
 @dataclass
@@ -161,7 +191,7 @@ class Pipeline:
         await create_topics(self.settings)
         for service in self.services.values():
             service.start()
-        directory = self.stream.directory()
+        directory = self.stream.directory
         await self._send(directory)
         counts = Counter(e.TOPIC for e in directory)
 
@@ -204,7 +234,7 @@ class Pipeline:
         ``hurt(self, n, total)`` is awaited before the chunk of records starting at ``n``, and
         once more with ``n == total`` right after the closes were sent.
         """
-        records = [(r.key, r.value) for r in self.stream.records()]
+        records = [(r.key, r.value) for r in self.stream.records]
         total = len(records)
         produced = await produce(
             self.settings,
@@ -213,7 +243,7 @@ class Pipeline:
             pause=lambda n: hurt(self, n, total),
         )
         say(f"pipeline {self.tag}: {total} records sent, {produced}")
-        await self._send(self.stream.closes())
+        await self._send(self.stream.closes)
         await hurt(self, total, total)
         await self.settle(timeout=settle_s)
         say(f"pipeline {self.tag}: settled")
@@ -255,7 +285,7 @@ class Pipeline:
 
     async def _closed(self) -> bool:
         statuses = [doc.get("status") async for doc in self.db("scoring")["cycles"].find({}, {"status": 1})]
-        return len(statuses) == len(self.stream.closes()) and set(statuses) == {"closed"}
+        return len(statuses) == len(self.stream.closes) and set(statuses) == {"closed"}
 
     async def _outbox_pending(self, service: str, collection: str) -> bool:
         pending = {"_outbox": {"$exists": True, "$ne": {}}}
@@ -265,7 +295,7 @@ class Pipeline:
     async def verify(self, produced: Produced) -> Report:
         report = Report(
             valid_sent=len(self.stream.events),
-            poison_sent=sum(1 for r in self.stream.records() if r.poison),
+            poison_sent=sum(1 for r in self.stream.records if r.poison),
             produced=produced,
             restarts={name: s.starts - 1 for name, s in self.services.items() if s.starts > 1},
         )
@@ -367,8 +397,8 @@ class Pipeline:
             self.db("career"), Outbox(nudge=lambda staged: changed.append(str(staged.doc_id)))
         )
         service = CareerService(store, plugin_manager())
-        for region, employee in self.stream.employees:
-            await service.refresh_employee(employee.nip, cycle_id(region))
+        for region, who in self.stream.employees:
+            await service.refresh_employee(who, cycle_id(region))
         for region in REGIONS:
             await service.refresh_team_awards(region, cycle_id(region))
         if changed:
@@ -459,7 +489,7 @@ class Pipeline:
     async def _check_dead_letters(self, report: Report) -> None:
         """Every poison record in the inputs' dead-letter topic with its reason; nothing else there."""
         problems = report.problems
-        poison = {r.value: r.poison for r in self.stream.records() if r.poison}
+        poison = {r.value: r.poison for r in self.stream.records if r.poison}
         dlq = await read_all(self.settings, self.settings.topic(INPUTS_TOPIC) + DLQ_SUFFIX)
         report.dlq_records = len(dlq)
         seen: dict[bytes, dict[str, str]] = {}
@@ -488,7 +518,7 @@ class Pipeline:
 
 def _poison_ids(stream: Stream) -> set[str]:
     ids = set()
-    for record in stream.records():
+    for record in stream.records:
         if record.poison:
             with contextlib.suppress(ValueError, TypeError, KeyError, UnicodeDecodeError):
                 ids.add(str(json.loads(record.value)["event_id"]))

@@ -49,8 +49,7 @@ from shared.events.scoring import SCORES_TOPIC
 from shared.runtime import ServiceKit
 from shared.settings import Settings
 from tests.faults.harness import PrivateStack, create_topics, read_all, say, wait_for
-from tests.faults.pipeline import Hurt, Pipeline, Report
-from tests.faults.stream import Stream
+from tests.faults.pipeline import Hurt, Pipeline, Report, Stream
 
 #: Valid input events per scenario: A is the issue's 20,000; B and C are smaller to fit `make test`.
 #: Each employee gets PER_EMPLOYEE of them (40 employees): career's work grows with employees.
@@ -147,9 +146,7 @@ async def test_broker_sigkilled_mid_stream_of_20000_events(
             await faults.finish()
 
     try:
-        report = await run_scenario(
-            private_stack, fault_logs, Stream(VALID_A, per_employee=PER_EMPLOYEE_A), hurt
-        )
+        report = await run_scenario(private_stack, fault_logs, Stream.of(VALID_A, PER_EMPLOYEE_A), hurt)
     finally:
         await faults.cancel()
     assert faults.done == ["kafka killed", "kafka restarted"]
@@ -192,9 +189,7 @@ async def test_consumers_sigkilled_mid_batch(private_stack: PrivateStack, fault_
             await faults.finish()
 
     try:
-        report = await run_scenario(
-            private_stack, fault_logs, Stream(VALID_B, per_employee=PER_EMPLOYEE_BC), hurt
-        )
+        report = await run_scenario(private_stack, fault_logs, Stream.of(VALID_B, PER_EMPLOYEE_BC), hurt)
     finally:
         await faults.cancel()
     assert sorted(faults.done) == ["career", "notify", "scoring"]
@@ -235,9 +230,7 @@ async def test_database_sigkilled_while_events_flow(private_stack: PrivateStack,
             await faults.finish()
 
     try:
-        report = await run_scenario(
-            private_stack, fault_logs, Stream(VALID_C, per_employee=PER_EMPLOYEE_BC), hurt
-        )
+        report = await run_scenario(private_stack, fault_logs, Stream.of(VALID_C, PER_EMPLOYEE_BC), hurt)
     finally:
         await faults.cancel()
     assert faults.done == ["ferretdb killed", "ferretdb restarted"]

@@ -4,22 +4,21 @@ into every collection the paths read."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from bench.workload import closing, cycle_id, provisional_scores, stored_inputs
 from services.scoring import service as scoring_service
 from services.scoring.service import ScoringService
 from services.scoring.store import CYCLES, EMPLOYEES, FEEDBACK_FIELDS, FINALS, INPUTS, SCORES, ScoringStore
-from shared.events.feedback import CycleOpened
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import build_registry
 from shared.settings import Settings
 from tests.indexes.recorder import Recorded, RecordingDatabase, nowhere, seed, unindexed
-from tests.scoring.test_service_flow import BOSS, CYCLE, NURSE, PEERS, UNIT, employee, envelope, inputs
+from tests.scoring.flow import CYCLE, NURSE, UNIT, nurse_cycle
+from tools.workload import cycle_id
+from tools.workload.stored import closing, provisional_scores, stored_inputs
 
 HISTORY = 50_000
 CLOSED = 130  # employees of the cycle a close finalises: the workload's units of 50, 50 and 30
@@ -58,24 +57,12 @@ async def test_inputs_and_score_reads_go_through_indexes(
     recorded, recording, store = await _seeded_store(db)
 
     service = ScoringService(store, OutboxRelay(recording, nowhere, isolated_settings), build_registry())  # type: ignore[arg-type]
-    people = [employee(BOSS, None), employee(NURSE, BOSS, service_role=True)] + [
-        employee(p, BOSS) for p in PEERS
-    ]
-    await service.record_employees(people)
-    await service.record_cycle_opened(
-        CycleOpened.build(
-            **envelope(CYCLE),
-            cycle_id=CYCLE,
-            kind="annual",
-            period_start=date(2026, 1, 1),
-            period_end=date(2026, 12, 31),
-            window_opens=datetime.now(UTC) - timedelta(days=1),
-            window_closes=datetime.now(UTC) + timedelta(days=1),
-        )
-    )
+    flow = nurse_cycle()
+    await service.record_employees(flow.people)
+    await service.record_cycle_opened(flow.opened)
 
     recorded.clear()
-    for event in inputs():  # one consumed event at a time, as a batch of one
+    for event in flow.inputs:  # one consumed event at a time, as a batch of one
         await service.record_inputs([event])
     # What the read API does per request.
     await store.score(CYCLE, NURSE)

@@ -24,7 +24,6 @@ from shared.events.career import RECOMMENDATIONS_TOPIC
 from shared.events.feedback import CYCLES_TOPIC, EMPLOYEES_TOPIC, INPUTS_TOPIC, EmployeeUpserted
 from shared.events.scoring import SCORES_TOPIC
 from shared.settings import Settings
-from tests.scale.cycle import GeneratedCycle
 from tests.scale.pipeline import (
     CONSUMES,
     SERVICES,
@@ -42,12 +41,20 @@ from tests.scale.pipeline import (
     publish,
     read_all,
 )
+from tools.workload import REGIONS, Cycle
 
 Eventually = Callable[..., Awaitable[Any]]
-#: Employees per unit of the generated cycle: 64 in all. That keeps the test to a few minutes
-#: (on FerretDB and a busy two-core machine career and notify get through only some events per
-#: second) and still gives every unit two teams of three, the minimum for Siulak's team award.
+#: Employees per unit of the generated cycle, two units in each of the four regions: 64 in all.
+#: That keeps the test to a few minutes (on FerretDB and a busy two-core machine career and notify
+#: get through only some events per second) and still gives every unit two teams of three, the
+#: minimum for Siulak's team award.
 PER_UNIT = 8
+
+
+def generated() -> Cycle:
+    """The cycle both runs get: deterministic for its seed, ids included; the first unit of each
+    region Baik, the second Istimewa."""
+    return Cycle(len(REGIONS) * 2 * PER_UNIT, unit_size=PER_UNIT, unit_predicates=("Baik", "Istimewa"))
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ class Outcome:
 
 
 async def run_pipeline(
-    settings: Settings, instances: int, cycle: GeneratedCycle, mongo: Any, eventually: Eventually, logs: Path
+    settings: Settings, instances: int, cycle: Cycle, mongo: Any, eventually: Eventually, logs: Path
 ) -> Outcome:
     async with Cluster(settings) as cluster:
         await cluster.create_topics()
@@ -74,7 +81,7 @@ async def run_pipeline(
 async def drive(
     settings: Settings,
     instances: int,
-    cycle: GeneratedCycle,
+    cycle: Cycle,
     mongo: Any,
     eventually: Eventually,
     cluster: Cluster,
@@ -117,7 +124,7 @@ async def drive(
         assert not procs.dead(), why("a service process exited")
         total = sum((await cluster.ends([SCORES_TOPIC])).values())
         scores = final_scores(await read_all(settings, SCORES_TOPIC, total, timeout=30))
-        return scores if len(scores) == len(cycle.employees) else None
+        return scores if len(scores) == cycle.employees else None
 
     scores = await eventually(finals, timeout=240, interval=2.0)
     assert scores, why("not every employee got a final score")
@@ -193,16 +200,11 @@ async def test_two_instances_of_each_service_give_exactly_what_one_gives(
     )
     for variant in ("one", "two"):
         (tmp_path / variant).mkdir()
-    # GeneratedCycle is deterministic for its seed: both runs get the same events, ids included.
-    # The runs share nothing but the servers, so they run side by side, which saves a minute:
-    # the services mostly wait on the database.
+    # Both runs get the same events, ids included. The runs share nothing but the servers, so
+    # they run side by side, which saves a minute: the services mostly wait on the database.
     async with asyncio.TaskGroup() as runs:
-        first = runs.create_task(
-            run_pipeline(one, 1, GeneratedCycle(PER_UNIT), mongo, eventually, tmp_path / "one")
-        )
-        second = runs.create_task(
-            run_pipeline(two, 2, GeneratedCycle(PER_UNIT), mongo, eventually, tmp_path / "two")
-        )
+        first = runs.create_task(run_pipeline(one, 1, generated(), mongo, eventually, tmp_path / "one"))
+        second = runs.create_task(run_pipeline(two, 2, generated(), mongo, eventually, tmp_path / "two"))
     single, double = first.result(), second.result()
 
     # Not vacuous: the cycle spreads over predicates, recommendation kinds and notification kinds.

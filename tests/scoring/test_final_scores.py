@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from bench.workload import UNIT_SIZE, closing, cycle_id, provisional_scores, stored_inputs, unit_of
-from bench.workload import nip as workload_nip
 from services.scoring.domain.calibration import calibrations_for
 from services.scoring.mapping import to_feedback
 from services.scoring.service import ScoringService
@@ -27,6 +25,9 @@ from shared.events.scoring import Predicate, Score, ScoreFinalized
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import build_registry
 from shared.settings import Settings
+from tools.workload import UNIT_SIZE, cycle_id, unit_of
+from tools.workload import nip as workload_nip
+from tools.workload.stored import closing, provisional_scores, stored_inputs
 
 EMPLOYEES = 100  # two units of the workload; the second breaks its curve
 

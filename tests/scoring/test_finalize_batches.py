@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from bench.workload import closing, cycle_id, stored_inputs
 from services.scoring import service as scoring_service
 from services.scoring.service import ScoringService, unit_blocks
 from services.scoring.store import ScoringStore
 from shared.outbox import OUTBOX_FIELD, OutboxRelay
 from shared.plugins.manager import build_registry
 from shared.settings import Settings
+from tools.workload import cycle_id
+from tools.workload.stored import closing, stored_inputs
 
 EMPLOYEES = 130  # three units of the workload (50, 50, 30): the last batch is a short one
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bench.workload import stored_inputs
 from services.scoring.mapping import feedback_of, to_cycle_inputs
+from tools.workload.stored import stored_inputs
 
 
 def test_entries_stored_as_documents_read_as_the_same_inputs_as_json_strings() -> None:

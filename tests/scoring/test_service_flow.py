@@ -4,113 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from litestar.testing import AsyncTestClient
 
 from services.scoring.app import create_app
 from shared.auth import Role, issue_token
-from shared.events.base import Event
-from shared.events.feedback import (
-    AchievementReported,
-    CycleClosed,
-    CycleOpened,
-    Employee,
-    EmployeeUpserted,
-    FeedbackSubmitted,
-    Indicator,
-    PlanApproved,
-    Realisation,
-    WorkResult,
-)
 from shared.events.scoring import SCORES_TOPIC
 from shared.settings import Settings
-
-REGION, CYCLE, UNIT = "marelan", "marelan-2026", "dinkes"
-BOSS, NURSE = "197801012005011001", "198503122010012002"
-PEERS = ["198601012011011003", "198702022012012004", "198803032013011005"]
-RATINGS = {"pencapaian_target": 4.0, "kontribusi_tim": 4.0, "perilaku_profesional": 3.0, "pelayanan": 3.0}
-
-
-def envelope(key: str) -> dict[str, Any]:
-    return {"region": REGION, "correlation_id": "scoring-flow", "producer": "feedback", "key": key}
-
-
-def employee(nip: str, supervisor: str | None, service_role: bool = False) -> EmployeeUpserted:
-    event: EmployeeUpserted = EmployeeUpserted.build(
-        **envelope(nip),
-        employee=Employee(
-            nip=nip,
-            name=f"Pegawai {nip[-3:]}",
-            position="Perawat",
-            unit_id=UNIT,
-            supervisor_nip=supervisor,
-            team_id="puskesmas-1",
-            employment_type="PNS",
-            service_role=service_role,
-        ),
-    )
-    return event
-
-
-def inputs() -> list[Event]:
-    plan = PlanApproved.build(
-        **envelope(NURSE),
-        cycle_id=CYCLE,
-        plan_id="plan-1",
-        nip=NURSE,
-        approved_by=BOSS,
-        results=[
-            WorkResult(
-                result_id="rhk-1",
-                kind="utama",
-                title="Pelayanan pasien",
-                indicators=[
-                    Indicator(
-                        indicator_id="iki-1",
-                        name="Pasien terlayani",
-                        aspect="quantity",
-                        target=1000,
-                        unit="pasien",
-                    ),
-                ],
-            )
-        ],
-    )
-    achievement = AchievementReported.build(
-        **envelope(NURSE),
-        cycle_id=CYCLE,
-        nip=NURSE,
-        realisations=[Realisation(indicator_id="iki-1", value=1100)],
-    )
-    feedback: list[Event] = [
-        FeedbackSubmitted.build(
-            **envelope(NURSE),
-            cycle_id=CYCLE,
-            submission_id=f"{source}-{rater}",
-            source=source,
-            ratee_nip=NURSE,
-            rater_nip=rater,
-            rubric_id="marelan",
-            ratings={k: v for k, v in RATINGS.items() if not (source == "self" and k == "pelayanan")},
-        )
-        for source, rater in [("self", NURSE), ("supervisor", BOSS)] + [("peer", p) for p in PEERS]
-    ]
-    return [plan, achievement, *feedback]
-
-
-async def publish(settings: Settings, events: list[Event]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    await producer.start()
-    try:
-        for event in events:
-            await producer.send_and_wait(
-                settings.topic(event.TOPIC), event.to_bytes(), key=event.key.encode()
-            )
-    finally:
-        await producer.stop()
+from tests.scoring.flow import BOSS, CYCLE, NURSE, PEERS, REGION, UNIT, nurse_cycle, publish
 
 
 async def test_inputs_become_provisional_then_final_scores_once_and_officials_calibrate(
@@ -121,27 +23,15 @@ async def test_inputs_become_provisional_then_final_scores_once_and_officials_ca
 ) -> None:
     settings = isolated_settings
     scores_topic = settings.topic(SCORES_TOPIC)
-    opened = CycleOpened.build(
-        **envelope(CYCLE),
-        cycle_id=CYCLE,
-        kind="annual",
-        period_start=date(2026, 1, 1),
-        period_end=date(2026, 12, 31),
-        window_opens=datetime.now(UTC) - timedelta(days=1),
-        window_closes=datetime.now(UTC) + timedelta(days=1),
-    )
-    people = [employee(BOSS, None), employee(NURSE, BOSS, service_role=True)] + [
-        employee(p, BOSS) for p in PEERS
-    ]
-    given = inputs()
-    closed = CycleClosed.build(**envelope(CYCLE), cycle_id=CYCLE, unit_predicates={UNIT: "Baik"})
+    flow = nurse_cycle()
+    given, closed = flow.inputs, flow.closed
 
     def of_type(records: list[Any], kind: str) -> list[dict[str, Any]]:
         values = [json.loads(r.value) for r in records]
         return [v for v in values if v["type"] == kind]
 
     async with AsyncTestClient(create_app(settings)) as client:
-        await publish(settings, [*people, opened])
+        await publish(settings, [*flow.people, flow.opened])
         directory = mongo[settings.database("scoring")]["employees"]
         assert await eventually(lambda: directory.find_one({"_id": NURSE}), timeout=30)
         await publish(settings, given)
@@ -165,9 +55,10 @@ async def test_inputs_become_provisional_then_final_scores_once_and_officials_ca
         assert computed, "no provisional score with all seven inputs"
         latest = computed[-1]["score"]
         assert latest["nip"] == NURSE and latest["rubric_id"] == "marelan"
-        # 110% of target and results criteria rated 4 of 5: results above expectation; behaviour
-        # criteria rated 3 (the scale's "meets"): behaviour as expected. The national matrix makes
-        # (above, meets) Baik; the arithmetic per rubric is in the tests/scoring unit tests.
+        # 110% and 100% of the two targets and results criteria rated 4 of 5: results above
+        # expectation; behaviour criteria rated 3 (the scale's "meets"): behaviour as expected. The
+        # national matrix makes (above, meets) Baik; the arithmetic per rubric is in the
+        # tests/scoring unit tests.
         assert (latest["results_rating"], latest["behaviour_rating"]) == (
             "di_atas_ekspektasi",
             "sesuai_ekspektasi",
