@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from services.web.pages.admin import (
+    EmployeeController,
+    ExportController,
+    RecommendationController,
+    audit_log,
+)
 from services.web.pages.auth import AuthController, choose_language
 from services.web.pages.citizen import CitizenController
 from services.web.pages.employee import ProgressController, home
@@ -34,6 +40,10 @@ def route_handlers() -> list[ControllerRouterHandler]:
         TeamController,
         CycleController,
         UnitController,
+        ExportController,
+        EmployeeController,
+        RecommendationController,
+        audit_log,
         CitizenController,
     ]
 
