@@ -15,6 +15,7 @@ from services.web.pages.citizen import CitizenController
 from services.web.pages.employee import ProgressController, home
 from services.web.pages.hr import CycleController, UnitController
 from services.web.pages.plan import PlanController
+from services.web.pages.printable import evaluation_document
 from services.web.pages.staff import (
     AchievementController,
     InboxController,
@@ -44,6 +45,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
         EmployeeController,
         RecommendationController,
         audit_log,
+        evaluation_document,
         CitizenController,
     ]
 
