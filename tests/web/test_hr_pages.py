@@ -26,6 +26,7 @@ from services.web.config import WebSettings
 from services.web.pages import admin
 from services.web.signin import person_of
 from tests.web.suite import REGION, Seeded, Suite, oidc_issuer
+from tests.web.test_pages import Page
 from tools.demo import wait_for
 
 Client = AsyncTestClient[Any]
@@ -379,3 +380,22 @@ async def test_a_document_or_an_hr_page_out_of_reach_is_refused(seeded: Seeded, 
     for path in ("/hr/employees", "/hr/employees/import", "/hr/recommendations", "/hr/audit"):
         assert (await employee.get(path)).status_code == 403, path
     assert (await employee.get(f"/hr/cycles/{cycle_id}/export.csv")).status_code == 403
+
+
+# ------------------------------------------------------------------ both languages
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+async def test_every_hr_page_renders_in_both_languages_with_a_label_for_every_field(
+    seeded: Seeded, sign_in: SignIn, lang: str
+) -> None:
+    hr = await sign_in("hr_admin")
+    hr.cookies.set("lang", lang)
+    for path in ("/hr/employees", "/hr/employees/import", "/hr/recommendations", "/hr/audit"):
+        response = await hr.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        page = Page()
+        page.feed(response.text)
+        assert page.lang == lang, path
+        assert not [f for f in page.fields if f not in page.labels], path
+        assert not page.inline_script, path
