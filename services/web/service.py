@@ -257,3 +257,71 @@ class WebService:
 
     async def mark_read(self, person: Person, owner: str, notification_id: str) -> None:
         await self.api.notify.call("POST", f"/inbox/{owner}/messages/{notification_id}/read", person.token)
+
+    # ------------------------------------------------------------------ HR: employees, audit, exports
+
+    async def employees(self, person: Person, after: str | None, limit: int) -> list[Json]:
+        """A page of the employees the person may see, by NIP; the next starts ``after`` the last."""
+        found: list[Json] = await self.api.feedback.get(
+            f"/regions/{person.region}/employees", person.token, after=after, limit=limit
+        )
+        return found
+
+    async def import_employees(self, person: Person, csv: bytes) -> Json:
+        """Feedback's report of a CSV import: how many rows landed, and each refused row's reasons."""
+        report: Json = await self.api.feedback.call(
+            "POST",
+            f"/regions/{person.region}/employee-imports",
+            person.token,
+            content=csv,
+            headers={"Content-Type": "text/csv; charset=utf-8"},
+        )
+        return report
+
+    async def audit(self, person: Person, before: str | None, limit: int) -> list[Json]:
+        """A page of the region's audit log, newest first; the next is ``before`` the last page key."""
+        found: list[Json] = await self.api.feedback.get(
+            f"/regions/{person.region}/audit", person.token, before=before, limit=limit
+        )
+        return found
+
+    async def cycle_scores(self, person: Person, cycle_id: str, after: str | None, limit: int) -> Json:
+        """A page of the cycle's scores in NIP order: ``items``, and ``next`` (None on the last)."""
+        page: Json = await self.api.scoring.get(
+            f"/cycles/{cycle_id}/scores", person.token, after=after, limit=limit
+        )
+        return page
+
+    async def evaluation(self, person: Person, cycle_id: str, nip: str) -> Json:
+        """What the evaluation document (SKP and its evaluation) shows of ``nip`` in ``cycle_id``.
+
+        The score is read first: scoring answers for every region, so a person of another one is
+        refused there (403) rather than told the employee does not exist here. The appraising
+        official is the supervisor on the employee's record; a person who may not read that record
+        (an employee reading their supervisor's) gets the NIP without the name.
+        """
+        score = await self.score(person, cycle_id, nip)
+        employee = await self.employee(person, nip)
+        cycle = await self.cycle(person, cycle_id)
+        units = {u["unit_id"]: u["name"] for u in await self.units(person)}
+        plan = await self.plan(person, cycle_id, nip)
+        achievement = await self.achievement(person, cycle_id, nip)
+        official: Json | None = None
+        if boss := employee.get("supervisor_nip"):
+            try:
+                official = await self.employee(person, boss)
+            except ApiProblem as problem:
+                if problem.status not in (403, 404):
+                    raise
+                official = {"nip": boss}
+        realised = {r["indicator_id"]: r for r in (achievement or {}).get("realisations", [])}
+        return {
+            "region": person.region,
+            "cycle": cycle,
+            "employee": {**employee, "unit_name": units.get(employee.get("unit_id", ""), "")},
+            "official": official and {**official, "unit_name": units.get(official.get("unit_id", ""), "")},
+            "plan": plan,
+            "realised": realised,
+            "achievement": achievement,
+            "score": score,
+        }

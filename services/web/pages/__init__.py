@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from services.web.pages.admin import (
+    EmployeeController,
+    ExportController,
+    RecommendationController,
+    audit_log,
+)
 from services.web.pages.auth import AuthController, choose_language
 from services.web.pages.citizen import CitizenController
 from services.web.pages.employee import ProgressController, home
 from services.web.pages.hr import CycleController, UnitController
 from services.web.pages.plan import PlanController
+from services.web.pages.printable import evaluation_document
 from services.web.pages.staff import (
     AchievementController,
     InboxController,
@@ -34,6 +41,11 @@ def route_handlers() -> list[ControllerRouterHandler]:
         TeamController,
         CycleController,
         UnitController,
+        ExportController,
+        EmployeeController,
+        RecommendationController,
+        audit_log,
+        evaluation_document,
         CitizenController,
     ]
 
