@@ -8,27 +8,23 @@ Every list pages by key as the services do (a NIP, a recommendation id, an audit
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream
 
 from services.web.access import HR, person_of
 from services.web.clients import ApiProblem
 from services.web.export import Workbook, csv_header, csv_rows, score_row
 from services.web.forms import Form, form_of, lay_out
-from services.web.render import Pages
-from services.web.service import WebService
+from services.web.pages.params import FormBody, PagesDep, UploadBody, WebDep
 from services.web.signin import Person
 from shared.auth import Role
 
-FormData = Body(media_type=RequestEncodingType.URL_ENCODED)
-UploadData = Body(media_type=RequestEncodingType.MULTI_PART)
 #: Rows per page of the lists; scores per request of an export (the API allows up to 1000).
 EMPLOYEES_PAGE = 50
 RECOMMENDATIONS_PAGE = 20
@@ -86,7 +82,11 @@ class EmployeeController(Controller):
 
     @get("/")
     async def employees(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, after: str | None = None
+        self,
+        request: Request[Any, Any, Any],
+        pages: PagesDep,
+        web: WebDep,
+        after: FromQuery[str | None] = None,
     ) -> Response[Any]:
         person = person_of(request)
         rows = await web.employees(person, after, EMPLOYEES_PAGE)
@@ -104,7 +104,7 @@ class EmployeeController(Controller):
     def _import(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
+        pages: PagesDep,
         form: Form,
         report: dict[str, Any] | None = None,
         status: int = 200,
@@ -119,16 +119,16 @@ class EmployeeController(Controller):
         )
 
     @get("/import")
-    async def import_form(self, request: Request[Any, Any, Any], pages: Pages) -> Response[Any]:
+    async def import_form(self, request: Request[Any, Any, Any], pages: PagesDep) -> Response[Any]:
         return self._import(request, pages, Form())
 
     @post("/import")
     async def import_file(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        data: Annotated[dict[str, Any], UploadData],
+        pages: PagesDep,
+        web: WebDep,
+        data: UploadBody,
     ) -> Response[Any]:
         person = person_of(request)
         upload = data.get("file")
@@ -160,8 +160,8 @@ class RecommendationController(Controller):
     async def _list(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
+        pages: PagesDep,
+        web: WebDep,
         query: dict[str, str],
         form: Form,
         status: int = 200,
@@ -197,11 +197,11 @@ class RecommendationController(Controller):
     async def proposed(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        kind: str | None = None,
-        cycle: str | None = None,
-        after: str | None = None,
+        pages: PagesDep,
+        web: WebDep,
+        kind: FromQuery[str | None] = None,
+        cycle: FromQuery[str | None] = None,
+        after: FromQuery[str | None] = None,
     ) -> Response[Any]:
         query = {"kind": kind if kind in KINDS else "", "cycle": cycle or "", "after": after or ""}
         return await self._list(request, pages, web, query, Form())
@@ -210,10 +210,10 @@ class RecommendationController(Controller):
     async def decide(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        recommendation_id: str,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        recommendation_id: FromPath[str],
+        data: FormBody,
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)
@@ -254,7 +254,7 @@ class RecommendationController(Controller):
 
 @get("/hr/audit", guards=[HR])
 async def audit_log(
-    request: Request[Any, Any, Any], pages: Pages, web: WebService, before: str | None = None
+    request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, before: FromQuery[str | None] = None
 ) -> Response[Any]:
     person = person_of(request)
     entries = await web.audit(person, before, AUDIT_PAGE)
@@ -276,7 +276,7 @@ class ExportController(Controller):
 
     @staticmethod
     async def _pages(
-        web: WebService, person: Person, cycle_id: str, first: dict[str, Any]
+        web: WebDep, person: Person, cycle_id: str, first: dict[str, Any]
     ) -> AsyncIterator[list[dict[str, Any]]]:
         page = first
         while True:
@@ -286,7 +286,7 @@ class ExportController(Controller):
             page = await web.cycle_scores(person, cycle_id, page["next"], EXPORT_PAGE)
 
     @staticmethod
-    def _labels(pages: Pages, request: Request[Any, Any, Any]) -> Callable[[str], str]:
+    def _labels(pages: PagesDep, request: Request[Any, Any, Any]) -> Callable[[str], str]:
         gettext = pages.gettext(request)
         names = {
             "sangat_baik": gettext("Outstanding (Sangat Baik)"),
@@ -297,7 +297,7 @@ class ExportController(Controller):
         }
         return lambda predicate: names.get(predicate, predicate)
 
-    async def _first(self, request: Request[Any, Any, Any], web: WebService, cycle_id: str) -> dict[str, Any]:
+    async def _first(self, request: Request[Any, Any, Any], web: WebDep, cycle_id: str) -> dict[str, Any]:
         """The cycle (a cycle of another region is not found) and the first page of its scores,
         read before the answer starts, so that a refusal is an error page and not a broken file."""
         person = person_of(request)
@@ -306,7 +306,7 @@ class ExportController(Controller):
 
     @get("/export.csv")
     async def csv(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, cycle_id: str
+        self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, cycle_id: FromPath[str]
     ) -> Stream:
         person = person_of(request)
         first = await self._first(request, web, cycle_id)
@@ -325,7 +325,7 @@ class ExportController(Controller):
 
     @get("/export.xlsx")
     async def xlsx(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, cycle_id: str
+        self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, cycle_id: FromPath[str]
     ) -> Response[bytes]:
         person = person_of(request)
         first = await self._first(request, web, cycle_id)

@@ -6,12 +6,12 @@ import logging
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
-from services.web.config import WebSettings
-from services.web.render import LANG_COOKIE, LANGUAGES, Pages
-from services.web.signin import OidcClient, SignInRefused, person_of
+from services.web.pages.params import OidcDep, PagesDep, SettingsDep
+from services.web.render import LANG_COOKIE, LANGUAGES
+from services.web.signin import SignInRefused, person_of
 
 log = logging.getLogger("kinerja.web.signin")
 CALLBACK = "/auth/callback"
@@ -31,9 +31,9 @@ class AuthController(Controller):
     async def login(
         self,
         request: Request[Any, Any, Any],
-        oidc: OidcClient,
-        settings: WebSettings,
-        next_: Annotated[str | None, Parameter(query="next")] = None,
+        oidc: OidcDep,
+        settings: SettingsDep,
+        next_: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Redirect:
         url, pending = await oidc.begin(settings.base_url() + CALLBACK)
         request.session["oidc"] = {**pending, "next": safe_next(next_)}
@@ -43,12 +43,12 @@ class AuthController(Controller):
     async def callback(
         self,
         request: Request[Any, Any, Any],
-        oidc: OidcClient,
-        settings: WebSettings,
-        pages: Pages,
-        code: str | None = None,
-        oidc_state: Annotated[str | None, Parameter(query="state")] = None,
-        error: str | None = None,
+        oidc: OidcDep,
+        settings: SettingsDep,
+        pages: PagesDep,
+        code: FromQuery[str | None] = None,
+        oidc_state: Annotated[str | None, QueryParameter(name="state")] = None,
+        error: FromQuery[str | None] = None,
     ) -> Response[Any]:
         pending = request.session.pop("oidc", None) or {}
         try:
@@ -71,7 +71,7 @@ class AuthController(Controller):
 
 @get("/lang/{lang:str}")
 async def choose_language(
-    lang: str, next_: Annotated[str | None, Parameter(query="next")] = None
+    lang: FromPath[str], next_: Annotated[str | None, QueryParameter(name="next")] = None
 ) -> Response[Any]:
     response: Response[Any] = Redirect(safe_next(next_))
     if lang in LANGUAGES:

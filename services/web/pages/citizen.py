@@ -8,18 +8,13 @@ from typing import Any
 
 import segno
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from services.web.access import HR, person_of
 from services.web.clients import ApiProblem
-from services.web.config import WebSettings
 from services.web.forms import Form, form_of, lay_out
-from services.web.render import Pages
-from services.web.service import WebService
-
-FormData = Body(media_type=RequestEncodingType.URL_ENCODED)
+from services.web.pages.params import FormBody, PagesDep, SettingsDep, WebDep
 
 
 def citizen_criteria(rubric: dict[str, Any]) -> list[dict[str, Any]]:
@@ -43,8 +38,8 @@ class CitizenController(Controller):
     async def _page(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
+        pages: PagesDep,
+        web: WebDep,
         region: str,
         unit_id: str,
         form: Form,
@@ -68,11 +63,11 @@ class CitizenController(Controller):
     async def show(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        region: str,
-        unit_id: str,
-        desk: str | None = None,
+        pages: PagesDep,
+        web: WebDep,
+        region: FromPath[str],
+        unit_id: FromPath[str],
+        desk: FromQuery[str | None] = None,
     ) -> Response[Any]:
         form = Form(values={"desk": desk or ""})
         return await self._page(request, pages, web, region, unit_id, form)
@@ -81,11 +76,11 @@ class CitizenController(Controller):
     async def submit(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        region: str,
-        unit_id: str,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        region: FromPath[str],
+        unit_id: FromPath[str],
+        data: FormBody,
     ) -> Response[Any]:
         form = form_of(data)
         rubric = await web.rubric(region)
@@ -126,7 +121,7 @@ class CitizenController(Controller):
 
     @get("/thanks")
     async def thanks(
-        self, request: Request[Any, Any, Any], pages: Pages, region: str, unit_id: str
+        self, request: Request[Any, Any, Any], pages: PagesDep, region: FromPath[str], unit_id: FromPath[str]
     ) -> Response[Any]:
         return pages.page(request, "citizen_thanks.html", region=region, unit_id=unit_id)
 
@@ -134,11 +129,11 @@ class CitizenController(Controller):
     async def poster(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        settings: WebSettings,
-        region: str,
-        unit_id: str,
-        desk: str | None = None,
+        pages: PagesDep,
+        settings: SettingsDep,
+        region: FromPath[str],
+        unit_id: FromPath[str],
+        desk: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """A page HR prints and puts up at the unit (or desk): the QR code and the address."""
         url = f"{settings.base_url()}/c/{region}/{unit_id}" + (f"?desk={desk}" if desk else "")
@@ -151,10 +146,10 @@ class CitizenController(Controller):
     async def qr(
         self,
         request: Request[Any, Any, Any],
-        settings: WebSettings,
-        region: str,
-        unit_id: str,
-        desk: str | None = None,
+        settings: SettingsDep,
+        region: FromPath[str],
+        unit_id: FromPath[str],
+        desk: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """The QR code HR prints for the unit (and desk): it opens this form."""
         person = person_of(request)

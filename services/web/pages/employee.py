@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from services.web.access import SIGNED_IN, STAFF, person_of
 from services.web.clients import ApiProblem
 from services.web.forms import Form, form_of, lay_out, lines, number
-from services.web.render import Pages
-from services.web.service import WebService
-
-FormData = Body(media_type=RequestEncodingType.URL_ENCODED)
+from services.web.pages.params import FormBody, PagesDep, WebDep
 
 
 def indicators(plan: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -29,7 +25,7 @@ def indicators(plan: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 @get("/", guards=[SIGNED_IN])
 async def home(
-    request: Request[Any, Any, Any], pages: Pages, web: WebService, cycle: str | None = None
+    request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, cycle: FromQuery[str | None] = None
 ) -> Response[Any]:
     person = person_of(request)
     if person.hr:
@@ -56,8 +52,8 @@ class ProgressController(Controller):
     async def _page(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
+        pages: PagesDep,
+        web: WebDep,
         form: Form,
         status: int = 200,
         cycle: str | None = None,
@@ -82,7 +78,11 @@ class ProgressController(Controller):
 
     @get("/")
     async def show(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, cycle: str | None = None
+        self,
+        request: Request[Any, Any, Any],
+        pages: PagesDep,
+        web: WebDep,
+        cycle: FromQuery[str | None] = None,
     ) -> Response[Any]:
         return await self._page(request, pages, web, Form(), cycle=cycle)
 
@@ -90,9 +90,9 @@ class ProgressController(Controller):
     async def report(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        data: FormBody,
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)

@@ -7,17 +7,14 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from services.web.access import HR, person_of
 from services.web.clients import ApiProblem
 from services.web.forms import Form, form_of, lay_out
-from services.web.render import Pages
-from services.web.service import WebService
+from services.web.pages.params import FormBody, PagesDep, WebDep
 
-FormData = Body(media_type=RequestEncodingType.URL_ENCODED)
 #: The organisation predicates a unit is closed with (PermenPANRB 6/2022).
 UNIT_PREDICATES = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
 PREDICATES = ("sangat_baik", "baik", "butuh_perbaikan", "kurang", "sangat_kurang")
@@ -37,7 +34,7 @@ class CycleController(Controller):
     guards = [HR]
 
     async def _list(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, form: Form, status: int = 200
+        self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, form: Form, status: int = 200
     ) -> Response[Any]:
         person = person_of(request)
         return pages.page(
@@ -45,12 +42,12 @@ class CycleController(Controller):
         )
 
     @get("/")
-    async def cycles(self, request: Request[Any, Any, Any], pages: Pages, web: WebService) -> Response[Any]:
+    async def cycles(self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep) -> Response[Any]:
         return await self._list(request, pages, web, Form(values={"kind": "annual"}))
 
     @post("/")
     async def open_cycle(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, data: dict[str, str] = FormData
+        self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, data: FormBody
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)
@@ -82,8 +79,8 @@ class CycleController(Controller):
     async def _cycle(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
+        pages: PagesDep,
+        web: WebDep,
         cycle_id: str,
         form: Form,
         status: int = 200,
@@ -103,7 +100,7 @@ class CycleController(Controller):
 
     @get("/{cycle_id:str}")
     async def cycle(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, cycle_id: str
+        self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, cycle_id: FromPath[str]
     ) -> Response[Any]:
         return await self._cycle(request, pages, web, cycle_id, Form())
 
@@ -111,10 +108,10 @@ class CycleController(Controller):
     async def close(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        cycle_id: str,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        cycle_id: FromPath[str],
+        data: FormBody,
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)
@@ -138,10 +135,10 @@ class CycleController(Controller):
     async def reopen(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        cycle_id: str,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        cycle_id: FromPath[str],
+        data: FormBody,
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)
@@ -166,8 +163,8 @@ class UnitController(Controller):
     async def _unit(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
+        pages: PagesDep,
+        web: WebDep,
         cycle_id: str,
         unit_id: str,
         form: Form,
@@ -196,7 +193,12 @@ class UnitController(Controller):
 
     @get("/")
     async def unit(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, cycle_id: str, unit_id: str
+        self,
+        request: Request[Any, Any, Any],
+        pages: PagesDep,
+        web: WebDep,
+        cycle_id: FromPath[str],
+        unit_id: FromPath[str],
     ) -> Response[Any]:
         return await self._unit(request, pages, web, cycle_id, unit_id, Form())
 
@@ -204,11 +206,11 @@ class UnitController(Controller):
     async def potential(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        cycle_id: str,
-        unit_id: str,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        cycle_id: FromPath[str],
+        unit_id: FromPath[str],
+        data: FormBody,
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)

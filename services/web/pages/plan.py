@@ -8,17 +8,13 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect
 
 from services.web.access import STAFF, person_of
 from services.web.clients import ApiProblem
 from services.web.forms import Form, form_of, lay_out, number
-from services.web.render import Pages
-from services.web.service import WebService
+from services.web.pages.params import FormBody, PagesDep, WebDep
 
-FormData = Body(media_type=RequestEncodingType.URL_ENCODED)
 ASPECTS = ("quantity", "quality", "time", "cost")
 _RESULT = re.compile(r"^r(\d+)_(\w+)$")
 _INDICATOR = re.compile(r"^r(\d+)i(\d+)_(\w+)$")
@@ -128,8 +124,8 @@ class PlanController(Controller):
     async def _page(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
+        pages: PagesDep,
+        web: WebDep,
         form: Form | None,
         blocks: list[int] | None = None,
         status: int = 200,
@@ -166,12 +162,12 @@ class PlanController(Controller):
         )
 
     @get("/")
-    async def show(self, request: Request[Any, Any, Any], pages: Pages, web: WebService) -> Response[Any]:
+    async def show(self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep) -> Response[Any]:
         return await self._page(request, pages, web, None)
 
     @post("/")
     async def submit(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, data: dict[str, str] = FormData
+        self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, data: FormBody
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)

@@ -13,16 +13,20 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from services.web.access import SIGNED_IN, person_of
 from services.web.export import pdf_of
-from services.web.render import Pages
-from services.web.service import WebService
+from services.web.pages.params import PagesDep, WebDep
 
 
 @get("/print/{cycle_id:str}/{document:str}", guards=[SIGNED_IN])
 async def evaluation_document(
-    request: Request[Any, Any, Any], pages: Pages, web: WebService, cycle_id: str, document: str
+    request: Request[Any, Any, Any],
+    pages: PagesDep,
+    web: WebDep,
+    cycle_id: FromPath[str],
+    document: FromPath[str],
 ) -> Response[bytes]:
     """``/print/<cycle>/<nip>.pdf``: the plan's results and indicators with their targets and the
     final realisations, the predicate, and the signature blocks of the appraising official and the

@@ -7,18 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from services.web.access import STAFF, NotForYou, person_of
 from services.web.clients import ApiProblem
 from services.web.forms import Form, form_of, lay_out, lines, number
 from services.web.pages.employee import indicators
-from services.web.render import Pages
-from services.web.service import WebService
+from services.web.pages.params import FormBody, PagesDep, WebDep
 
-FormData = Body(media_type=RequestEncodingType.URL_ENCODED)
 SOURCES = ("self", "supervisor", "peer", "subordinate")
 
 
@@ -45,7 +42,7 @@ class ToDoController(Controller):
     guards = [STAFF]
 
     @get("/")
-    async def to_do(self, request: Request[Any, Any, Any], pages: Pages, web: WebService) -> Response[Any]:
+    async def to_do(self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep) -> Response[Any]:
         person = person_of(request)
         cycle = await web.cycle(person, request.query_params.get("cycle"))
         todo = await web.to_do(person, cycle["cycle_id"]) if cycle else None
@@ -61,8 +58,8 @@ class RateController(Controller):
     async def _page(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
+        pages: PagesDep,
+        web: WebDep,
         nip: str,
         source: str,
         form: Form,
@@ -85,7 +82,7 @@ class RateController(Controller):
         )
 
     async def _ratee(
-        self, request: Request[Any, Any, Any], web: WebService, nip: str, source: str, chosen: str | None
+        self, request: Request[Any, Any, Any], web: WebDep, nip: str, source: str, chosen: str | None
     ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         """The cycle and the person to assess, as the caller's to-do list names them (a colleague's
         record is not the caller's to read); someone not on the list is not theirs to assess."""
@@ -99,7 +96,12 @@ class RateController(Controller):
 
     @get("/")
     async def show(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, nip: str, source: str = "peer"
+        self,
+        request: Request[Any, Any, Any],
+        pages: PagesDep,
+        web: WebDep,
+        nip: FromPath[str],
+        source: FromQuery[str] = "peer",
     ) -> Response[Any]:
         return await self._page(request, pages, web, nip, source if source in SOURCES else "peer", Form())
 
@@ -107,10 +109,10 @@ class RateController(Controller):
     async def rate(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        nip: str,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        nip: FromPath[str],
+        data: FormBody,
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)
@@ -147,8 +149,8 @@ class AchievementController(Controller):
     async def _page(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
+        pages: PagesDep,
+        web: WebDep,
         form: Form | None,
         status: int = 200,
     ) -> Response[Any]:
@@ -184,12 +186,12 @@ class AchievementController(Controller):
         )
 
     @get("/")
-    async def show(self, request: Request[Any, Any, Any], pages: Pages, web: WebService) -> Response[Any]:
+    async def show(self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep) -> Response[Any]:
         return await self._page(request, pages, web, None)
 
     @post("/")
     async def report(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, data: dict[str, str] = FormData
+        self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, data: FormBody
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)
@@ -221,7 +223,7 @@ class AchievementController(Controller):
 
 
 @get("/me/score", guards=[STAFF])
-async def my_score(request: Request[Any, Any, Any], pages: Pages, web: WebService) -> Response[Any]:
+async def my_score(request: Request[Any, Any, Any], pages: PagesDep, web: WebDep) -> Response[Any]:
     person = person_of(request)
     nip = person.nip or ""
     cycle = await web.cycle(person, request.query_params.get("cycle"))
@@ -250,13 +252,15 @@ class InboxController(Controller):
     guards = [STAFF]
 
     @get("/")
-    async def inbox(self, request: Request[Any, Any, Any], pages: Pages, web: WebService) -> Response[Any]:
+    async def inbox(self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep) -> Response[Any]:
         person = person_of(request)
         messages = await web.inbox(person, person.nip or "")
         return pages.page(request, "inbox.html", messages=messages)
 
     @post("/{notification_id:str}/read")
-    async def read(self, request: Request[Any, Any, Any], web: WebService, notification_id: str) -> Redirect:
+    async def read(
+        self, request: Request[Any, Any, Any], web: WebDep, notification_id: FromPath[str]
+    ) -> Redirect:
         person = person_of(request)
         await web.mark_read(person, person.nip or "", notification_id)
         return Redirect("/me/inbox")

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from services.web.access import SUPERVISOR, person_of
@@ -16,10 +15,8 @@ from services.web.clients import ApiProblem
 from services.web.forms import Form, form_of, lay_out
 from services.web.pages.employee import indicators
 from services.web.pages.hr import PREDICATES
-from services.web.render import Pages
-from services.web.service import WebService
+from services.web.pages.params import FormBody, PagesDep, WebDep
 
-FormData = Body(media_type=RequestEncodingType.URL_ENCODED)
 #: How often the team page asks for the latest reports (seconds).
 POLL_S = 10
 
@@ -28,26 +25,26 @@ class TeamController(Controller):
     path = "/team"
     guards = [SUPERVISOR]
 
-    async def _team(self, request: Request[Any, Any, Any], web: WebService) -> dict[str, Any]:
+    async def _team(self, request: Request[Any, Any, Any], web: WebDep) -> dict[str, Any]:
         person = person_of(request)
         cycle = await web.cycle(person, request.query_params.get("cycle"))
         team = await web.team(person, cycle["cycle_id"]) if cycle else {"members": []}
         return {"cycle": cycle, "team": team, "poll_s": POLL_S}
 
     @get("/")
-    async def overview(self, request: Request[Any, Any, Any], pages: Pages, web: WebService) -> Response[Any]:
+    async def overview(self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep) -> Response[Any]:
         return pages.page(request, "team.html", **await self._team(request, web))
 
     @get("/live")
-    async def live(self, request: Request[Any, Any, Any], pages: Pages, web: WebService) -> Response[Any]:
+    async def live(self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep) -> Response[Any]:
         """The team table alone, which the overview's HTMX swaps in every few seconds."""
         return pages.page(request, "_team_table.html", **await self._team(request, web))
 
     async def _member(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
+        pages: PagesDep,
+        web: WebDep,
         nip: str,
         form: Form | None = None,
         status: int = 200,
@@ -79,7 +76,7 @@ class TeamController(Controller):
 
     @get("/{nip:str}")
     async def member(
-        self, request: Request[Any, Any, Any], pages: Pages, web: WebService, nip: str
+        self, request: Request[Any, Any, Any], pages: PagesDep, web: WebDep, nip: FromPath[str]
     ) -> Response[Any]:
         return await self._member(request, pages, web, nip)
 
@@ -87,10 +84,10 @@ class TeamController(Controller):
     async def decide(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        nip: str,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        nip: FromPath[str],
+        data: FormBody,
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)
@@ -109,10 +106,10 @@ class TeamController(Controller):
     async def note(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        nip: str,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        nip: FromPath[str],
+        data: FormBody,
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)
@@ -131,10 +128,10 @@ class TeamController(Controller):
     async def calibrate(
         self,
         request: Request[Any, Any, Any],
-        pages: Pages,
-        web: WebService,
-        nip: str,
-        data: dict[str, str] = FormData,
+        pages: PagesDep,
+        web: WebDep,
+        nip: FromPath[str],
+        data: FormBody,
     ) -> Response[Any]:
         person = person_of(request)
         form = form_of(data)
