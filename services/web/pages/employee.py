@@ -71,6 +71,7 @@ class ProgressController(Controller):
             cycle=current,
             plan=plan,
             indicators=indicators(plan),
+            names={i["indicator_id"]: i["name"] for i in indicators(plan)},
             reports=reports or [],
             form=form,
             saved=request.query_params.get("saved") == "1",

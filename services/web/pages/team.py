@@ -66,6 +66,7 @@ class TeamController(Controller):
             member=member,
             plan=plan,
             indicators=indicators(plan),
+            names={i["indicator_id"]: i["name"] for i in indicators(plan)},
             reports=reports or [],
             score=score,
             notes=notes,
