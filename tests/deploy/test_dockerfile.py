@@ -1,4 +1,5 @@
-"""The Dockerfile (hadolint, then the structure no linter checks) and yamllint on deploy/."""
+"""The Dockerfile (hadolint, then the structure no linter checks), what the image installs, and
+yamllint on deploy/."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -132,6 +135,66 @@ def test_dockerignore_keeps_the_context_small() -> None:
     assert {"!pyproject.toml", "!shared/", "!services/", "!tools/"} <= set(rules)
     copied = {m.group(1) for m in re.finditer(r"^COPY (\w[\w.]*)", DOCKERFILE.read_text(), re.MULTILINE)}
     assert copied <= {"pyproject.toml", "shared", "services", "tools"}
+
+
+# The build context as .dockerignore allows it (the packages), without what it leaves out.
+PACKAGES = ("shared", "services", "tools")
+LEFT_OUT = ("__pycache__", "*.pyc", "*.pyo", "*.pyd", "*.egg-info", "build")
+
+
+def context_files() -> set[str]:
+    """Every file of the packages that the image's build context carries."""
+    files = set()
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*"):
+            parts = path.relative_to(ROOT).parts
+            if path.is_file() and not any(fnmatch(part, pattern) for part in parts for pattern in LEFT_OUT):
+                files.add("/".join(parts))
+    return files
+
+
+@pytest.fixture(scope="module")
+def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The files of the wheel that the image's `pip install .` builds, from a copy of the context
+    (a build in the checkout would leave build/ and reuse it)."""
+    context = tmp_path_factory.mktemp("context")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, context / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, context / package, ignore=shutil.ignore_patterns(*LEFT_OUT))
+    out = tmp_path_factory.mktemp("wheel")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(context)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = out.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def test_wheel_carries_the_web_pages_styles_and_catalogues(wheel_files: set[str]) -> None:
+    web = "services/web/"
+    for pattern, least in [
+        ("templates/*.html", 10),
+        ("static/*", 2),
+        ("locale/*/LC_MESSAGES/messages.po", 2),
+    ]:
+        found = {name for name in wheel_files if fnmatch(name, web + pattern)}
+        assert len(found) >= least, f"the wheel lacks {web}{pattern}"
+    assert {
+        web + "locale/id/LC_MESSAGES/messages.po",
+        web + "locale/en/LC_MESSAGES/messages.po",
+    } <= wheel_files
+
+
+def test_wheel_carries_every_file_of_the_context(wheel_files: set[str]) -> None:
+    # A template, schema or catalogue missing from pyproject's package-data passes every test that
+    # runs from the checkout and fails only in the image.
+    assert context_files() - wheel_files == set()
 
 
 @pytest.mark.parametrize(
