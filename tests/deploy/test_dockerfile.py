@@ -63,8 +63,14 @@ def structure_problems(text: str) -> list[str]:
     words = {word for word, _ in final}
     problems += [f"no {word} in the runtime stage" for word in ("HEALTHCHECK", "CMD") if word not in words]
     runs = " ".join(args for word, args in final if word == "RUN")
-    if re.search(r"apt-get install|\bgcc\b|build-essential", runs):
+    # Shared libraries the services load are fine (the web's Pango); a compiler or headers are not.
+    if re.search(r"\bgcc\b|\bg\+\+|build-essential|\w-dev\b", runs):
         problems.append("build tools installed in the runtime stage")
+    if "apt-get install" in runs:
+        if "--no-install-recommends" not in runs:
+            problems.append("apt-get installs recommended packages too")
+        if "rm -rf /var/lib/apt/lists" not in runs:
+            problems.append("apt's package lists stay in the image")
     env = " ".join(args for word, args in final if word == "ENV")
     if "PYTHONUNBUFFERED=1" not in env:
         problems.append("PYTHONUNBUFFERED=1 is not set")
@@ -106,8 +112,41 @@ def test_structure_check_finds_a_single_stage_root_image() -> None:
         "the runtime stage runs as root",
         "no HEALTHCHECK in the runtime stage",
         "build tools installed in the runtime stage",
+        "apt-get installs recommended packages too",
+        "apt's package lists stay in the image",
         "PYTHONUNBUFFERED=1 is not set",
     ]
+    headers = root_image.replace("gcc", "--no-install-recommends libffi-dev && rm -rf /var/lib/apt/lists/*")
+    assert "build tools installed in the runtime stage" in structure_problems(headers)
+
+
+def runtime_packages(text: str) -> set[str]:
+    """The Debian packages that the runtime stage's RUN steps install with apt-get."""
+    steps = instructions(text)
+    final = steps[max(i for i, (word, _) in enumerate(steps) if word == "FROM") :]
+    packages: set[str] = set()
+    for word, args in final:
+        for command in re.split(r"&&|;", args) if word == "RUN" else []:
+            if re.match(r"\s*apt-get install\b", command):
+                packages |= {arg for arg in command.split()[2:] if not arg.startswith("-")}
+    return packages
+
+
+def test_runtime_stage_has_what_weasyprint_loads() -> None:
+    # The web's PDFs: WeasyPrint dlopens Pango (and HarfBuzz's subsetter) at run time, as its
+    # installation guide lists for Debian, and draws no text without a font.
+    packages = runtime_packages(DOCKERFILE.read_text(encoding="utf-8"))
+    assert {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"} <= packages
+    assert any(package.startswith("fonts-") for package in packages), packages
+
+
+def test_runtime_package_check_reads_apt_get_lines() -> None:
+    text = (
+        "FROM python:3.12-slim AS builder\nRUN apt-get install -y gcc\n"
+        "FROM python:3.12-slim\nRUN apt-get update \\\n && apt-get install --yes \\\n"
+        "    libpango-1.0-0 fonts-dejavu-core && rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert runtime_packages(text) == {"libpango-1.0-0", "fonts-dejavu-core"}
 
 
 def test_image_defaults_match_the_deployments() -> None:
@@ -117,6 +156,9 @@ def test_image_defaults_match_the_deployments() -> None:
     assert ("EXPOSE", "8080") in steps
     assert "KINERJA_HTTP_PORT=8080" in text
     assert "KINERJA_HTTP_HOST=0.0.0.0" in text
+    # The web reads its own variables; in the image it listens where the services do.
+    assert "KINERJA_WEB_PORT=8080" in text
+    assert "KINERJA_WEB_HTTP_HOST=0.0.0.0" in text
     assert "/health/live" in dict(steps)["HEALTHCHECK"]
     # The image's Python satisfies the package's requires-python.
     python = re.search(r"ARG PYTHON_VERSION=3\.(\d+)", text)
