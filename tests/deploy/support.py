@@ -60,6 +60,39 @@ def setting_variables(settings: type[BaseSettings]) -> frozenset[str]:
 WEB_VARS = setting_variables(WebSettings)
 
 
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's interpolation of ``${VAR}``, ``${VAR:-default}`` and ``${VAR:?error}``, defaults
+    nested as compose allows (``${A:-${B:-x}}``); a required variable that is empty raises."""
+    out, i = [], 0
+    while (start := text.find("${", i)) != -1:
+        out.append(text[i:start])
+        depth, j = 1, start + 2
+        while depth:
+            if text.startswith("${", j):
+                depth, j = depth + 1, j + 2
+                continue
+            depth -= text[j] == "}"
+            j += 1
+        match = re.fullmatch(r"([A-Za-z_]\w*)(?:(:-|:\?)(.*))?", text[start + 2 : j - 1], re.DOTALL)
+        assert match is not None, f"not an interpolation compose knows: {text[start:j]}"
+        name, operator, rest = match.groups()
+        value = env.get(name, "")
+        if not value and operator == ":-":
+            value = interpolate(rest, env)
+        elif not value and operator == ":?":
+            raise ValueError(f"{name} is required: {rest}")
+        out.append(value)
+        i = j
+    out.append(text[i:])
+    return "".join(out)
+
+
+def env_file(path: Path) -> dict[str, str]:
+    """The variables of an env file such as deploy/env.example (``NAME=value`` lines)."""
+    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines())
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2 and not pair[0].startswith("#")}
+
+
 def expected_topics() -> set[str]:
     """Every topic of shared/events and its dead-letter topic."""
     return set(TOPICS) | {topic + DLQ_SUFFIX for topic in TOPICS}
