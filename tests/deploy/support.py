@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
 
+from services.web.config import WebSettings
 from shared.events.registry import DLQ_SUFFIX, TOPICS
 from shared.settings import Settings
 
@@ -19,6 +22,8 @@ TOPICS_SCRIPT = K8S / "topics.sh"
 DOCKERFILE = ROOT / "Dockerfile"
 
 SERVICES = ("feedback", "scoring", "career", "notify")
+# The web application: the same image, its own settings (services/web/config.py).
+WEB = "web"
 
 # Settings of the notify service (docs/configuration.md, "Notify").
 SMTP_VARS = frozenset(
@@ -33,6 +38,59 @@ SMTP_VARS = frozenset(
 )
 SETTINGS_VARS = frozenset(f"KINERJA_{name.upper()}" for name in Settings.model_fields)
 SERVICE_VARS = SETTINGS_VARS | SMTP_VARS
+
+
+def setting_variables(settings: type[BaseSettings]) -> frozenset[str]:
+    """The environment variables a settings class reads: the prefix and each field's name, or the
+    names a field's ``validation_alias`` gives instead."""
+    prefix = str(settings.model_config.get("env_prefix") or "")
+    names = set()
+    for name, field in settings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names |= {choice.upper() for choice in alias.choices if isinstance(choice, str)}
+        elif isinstance(alias, str):
+            names.add(alias.upper())
+        else:
+            names.add(f"{prefix}{name}".upper())
+    return frozenset(names)
+
+
+# What the web reads: its KINERJA_WEB_* settings, and the services' JWT secret, issuer and log level.
+WEB_VARS = setting_variables(WebSettings)
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's interpolation of ``${VAR}``, ``${VAR:-default}`` and ``${VAR:?error}``, defaults
+    nested as compose allows (``${A:-${B:-x}}``); a required variable that is empty raises."""
+    out, i = [], 0
+    while (start := text.find("${", i)) != -1:
+        out.append(text[i:start])
+        depth, j = 1, start + 2
+        while depth:
+            if text.startswith("${", j):
+                depth, j = depth + 1, j + 2
+                continue
+            depth -= text[j] == "}"
+            j += 1
+        match = re.fullmatch(r"([A-Za-z_]\w*)(?:(:-|:\?)(.*))?", text[start + 2 : j - 1], re.DOTALL)
+        assert match is not None, f"not an interpolation compose knows: {text[start:j]}"
+        name, operator, rest = match.groups()
+        value = env.get(name, "")
+        if not value and operator == ":-":
+            value = interpolate(rest, env)
+        elif not value and operator == ":?":
+            raise ValueError(f"{name} is required: {rest}")
+        out.append(value)
+        i = j
+    out.append(text[i:])
+    return "".join(out)
+
+
+def env_file(path: Path) -> dict[str, str]:
+    """The variables of an env file such as deploy/env.example (``NAME=value`` lines)."""
+    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines())
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2 and not pair[0].startswith("#")}
 
 
 def expected_topics() -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 import sys
@@ -10,7 +11,21 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.support import COMPOSE, DEPLOY, ROOT, SERVICE_VARS, SERVICES, TOPICS_SCRIPT, load_yaml
+from services.web.config import WebSettings
+from shared.settings import Settings
+from tests.deploy.support import (
+    COMPOSE,
+    DEPLOY,
+    ROOT,
+    SERVICE_VARS,
+    SERVICES,
+    TOPICS_SCRIPT,
+    WEB,
+    WEB_VARS,
+    env_file,
+    interpolate,
+    load_yaml,
+)
 
 ONE_SHOT = {"topics"}
 
@@ -131,3 +146,94 @@ def test_env_example_covers_every_variable_compose_reads() -> None:
     defined = {line.split("=", 1)[0] for line in example.splitlines() if "=" in line and line[0] != "#"}
     used = set(re.findall(r"\$\{(KINERJA_[A-Z0-9_]+)", text))
     assert used - defined == set()
+
+
+def test_web_runs_from_the_same_image_as_the_services(compose: dict[str, Any]) -> None:
+    web, feedback = compose["services"][WEB], compose["services"]["feedback"]
+    assert web["command"] == ["python", "-m", "services.web"]
+    for key in ("build", "image", "read_only", "tmpfs", "security_opt", "cap_drop", "networks", "restart"):
+        assert web[key] == feedback[key], key
+    # Liveness: readiness asks the region's identity provider, whose outage must not mark it unhealthy.
+    assert "/health/live" in " ".join(web["healthcheck"]["test"])
+    assert web["ports"] == ["${KINERJA_PUBLISH_ADDRESS:-127.0.0.1}:${KINERJA_WEB_PUBLISHED_PORT:-8085}:8080"]
+    assert web["depends_on"] == {name: {"condition": "service_healthy"} for name in SERVICES}
+
+
+def test_web_environment_reaches_the_services_and_keeps_its_secrets(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    env = services[WEB]["environment"]
+    assert set(env) - WEB_VARS == set(), "the web reads no such variable"
+    # No Kafka, no database, no submission secret: the web has none of them.
+    assert not {"KINERJA_MONGO_URL", "KINERJA_SUBMISSION_SECRET", "KINERJA_KAFKA_BOOTSTRAP"} & set(env)
+    assert env["KINERJA_WEB_HTTP_HOST"] == "0.0.0.0"
+    assert env["KINERJA_WEB_PORT"] == "8080"
+    for name in SERVICES:
+        assert (
+            env[f"KINERJA_WEB_{name.upper()}_URL"]
+            == f"http://{name}:{services[name]['environment']['KINERJA_HTTP_PORT']}"
+        )
+    # The tokens it signs are the services' own: the same secret and issuer.
+    for key in ("KINERJA_JWT_SECRET", "KINERJA_JWT_ISSUER"):
+        assert env[key] == services["feedback"]["environment"][key], key
+    for required in ("KINERJA_WEB_SESSION_SECRET", "KINERJA_WEB_OIDC_ISSUER", "KINERJA_WEB_PUBLIC_URL"):
+        assert env[required].startswith(f"${{{required}:?"), f"{required} must come from deploy/.env"
+    assert interpolate(env["KINERJA_WEB_COOKIE_SECURE"], {}) == "true"
+    sign_in = {"KINERJA_WEB_OIDC_CLIENT_ID", "KINERJA_WEB_OIDC_CLIENT_SECRET", "KINERJA_WEB_CLAIM_ROLE"}
+    assert sign_in <= set(env)
+
+
+def trusted_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks a KINERJA_TRUSTED_PROXIES-style value names, as the services parse it."""
+    return [ipaddress.ip_network(item) for item in Settings(trusted_proxies=value).forwarded_allow_ips()]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, env_file(DEPLOY / "env.example"), {"KINERJA_COMPOSE_SUBNET": "10.99.7.0/24"}],
+    ids=["defaults", "env.example", "another-subnet"],
+)
+def test_feedback_and_the_web_believe_the_compose_network(
+    compose: dict[str, Any], env: dict[str, str]
+) -> None:
+    # The web forwards each citizen's address to feedback, whose citizen rate limit counts it: feedback
+    # must believe the web's X-Forwarded-For, and the web a reverse proxy on the host (which reaches
+    # the published ports from the network's gateway).
+    (ipam,) = compose["networks"]["kinerja"]["ipam"]["config"]
+    network = ipaddress.ip_network(interpolate(ipam["subnet"], env))
+    assert network.is_private
+    for service, key in (("feedback", "KINERJA_TRUSTED_PROXIES"), (WEB, "KINERJA_WEB_TRUSTED_PROXIES")):
+        value = interpolate(compose["services"][service]["environment"][key], env)
+        ends = (network.network_address, network.broadcast_address)
+        believed = [trusted for trusted in trusted_networks(value) if all(end in trusted for end in ends)]
+        assert believed, f"{service} does not believe {network}: {key}={value}"
+    extra = {**env, "KINERJA_TRUSTED_PROXIES": "192.0.2.10"}
+    value = interpolate(compose["services"]["feedback"]["environment"]["KINERJA_TRUSTED_PROXIES"], extra)
+    assert ipaddress.ip_network("192.0.2.10/32") in trusted_networks(value)
+
+
+def test_interpolation_follows_compose() -> None:
+    assert interpolate("${A:-${B:-x}},${C:-}", {}) == "x,"
+    assert interpolate("${A:-${B:-x}}", {"B": "b"}) == "b"
+    assert interpolate("a${A}b", {"A": "1"}) == "a1b"
+    with pytest.raises(ValueError, match="S is required"):
+        interpolate("${S:?set it}", {})
+
+
+def test_web_settings_parse_from_compose_and_env_example(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {
+        **env_file(DEPLOY / "env.example"),
+        "KINERJA_JWT_SECRET": "0123456789abcdef" * 4,
+        "KINERJA_WEB_SESSION_SECRET": "fedcba9876543210" * 4,
+        "KINERJA_WEB_OIDC_ISSUER": "https://sso.example.go.id/realms/asn",
+        "KINERJA_WEB_PUBLIC_URL": "https://kinerja.example.go.id",
+    }
+    for key, value in compose["services"][WEB]["environment"].items():
+        monkeypatch.setenv(key, interpolate(value, env))
+    settings = WebSettings()
+    assert settings.secret_problem() is None
+    assert settings.cookie_secure is True
+    assert settings.port == 8080
+    assert settings.claim_role == "groups[role:]"
+    assert settings.base_url() == "https://kinerja.example.go.id"

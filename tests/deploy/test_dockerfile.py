@@ -1,4 +1,5 @@
-"""The Dockerfile (hadolint, then the structure no linter checks) and yamllint on deploy/."""
+"""The Dockerfile (hadolint, then the structure no linter checks), what the image installs, and
+yamllint on deploy/."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -60,8 +63,14 @@ def structure_problems(text: str) -> list[str]:
     words = {word for word, _ in final}
     problems += [f"no {word} in the runtime stage" for word in ("HEALTHCHECK", "CMD") if word not in words]
     runs = " ".join(args for word, args in final if word == "RUN")
-    if re.search(r"apt-get install|\bgcc\b|build-essential", runs):
+    # Shared libraries the services load are fine (the web's Pango); a compiler or headers are not.
+    if re.search(r"\bgcc\b|\bg\+\+|build-essential|\w-dev\b", runs):
         problems.append("build tools installed in the runtime stage")
+    if "apt-get install" in runs:
+        if "--no-install-recommends" not in runs:
+            problems.append("apt-get installs recommended packages too")
+        if "rm -rf /var/lib/apt/lists" not in runs:
+            problems.append("apt's package lists stay in the image")
     env = " ".join(args for word, args in final if word == "ENV")
     if "PYTHONUNBUFFERED=1" not in env:
         problems.append("PYTHONUNBUFFERED=1 is not set")
@@ -103,8 +112,41 @@ def test_structure_check_finds_a_single_stage_root_image() -> None:
         "the runtime stage runs as root",
         "no HEALTHCHECK in the runtime stage",
         "build tools installed in the runtime stage",
+        "apt-get installs recommended packages too",
+        "apt's package lists stay in the image",
         "PYTHONUNBUFFERED=1 is not set",
     ]
+    headers = root_image.replace("gcc", "--no-install-recommends libffi-dev && rm -rf /var/lib/apt/lists/*")
+    assert "build tools installed in the runtime stage" in structure_problems(headers)
+
+
+def runtime_packages(text: str) -> set[str]:
+    """The Debian packages that the runtime stage's RUN steps install with apt-get."""
+    steps = instructions(text)
+    final = steps[max(i for i, (word, _) in enumerate(steps) if word == "FROM") :]
+    packages: set[str] = set()
+    for word, args in final:
+        for command in re.split(r"&&|;", args) if word == "RUN" else []:
+            if re.match(r"\s*apt-get install\b", command):
+                packages |= {arg for arg in command.split()[2:] if not arg.startswith("-")}
+    return packages
+
+
+def test_runtime_stage_has_what_weasyprint_loads() -> None:
+    # The web's PDFs: WeasyPrint dlopens Pango (and HarfBuzz's subsetter) at run time, as its
+    # installation guide lists for Debian, and draws no text without a font.
+    packages = runtime_packages(DOCKERFILE.read_text(encoding="utf-8"))
+    assert {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"} <= packages
+    assert any(package.startswith("fonts-") for package in packages), packages
+
+
+def test_runtime_package_check_reads_apt_get_lines() -> None:
+    text = (
+        "FROM python:3.12-slim AS builder\nRUN apt-get install -y gcc\n"
+        "FROM python:3.12-slim\nRUN apt-get update \\\n && apt-get install --yes \\\n"
+        "    libpango-1.0-0 fonts-dejavu-core && rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert runtime_packages(text) == {"libpango-1.0-0", "fonts-dejavu-core"}
 
 
 def test_image_defaults_match_the_deployments() -> None:
@@ -114,6 +156,9 @@ def test_image_defaults_match_the_deployments() -> None:
     assert ("EXPOSE", "8080") in steps
     assert "KINERJA_HTTP_PORT=8080" in text
     assert "KINERJA_HTTP_HOST=0.0.0.0" in text
+    # The web reads its own variables; in the image it listens where the services do.
+    assert "KINERJA_WEB_PORT=8080" in text
+    assert "KINERJA_WEB_HTTP_HOST=0.0.0.0" in text
     assert "/health/live" in dict(steps)["HEALTHCHECK"]
     # The image's Python satisfies the package's requires-python.
     python = re.search(r"ARG PYTHON_VERSION=3\.(\d+)", text)
@@ -132,6 +177,66 @@ def test_dockerignore_keeps_the_context_small() -> None:
     assert {"!pyproject.toml", "!shared/", "!services/", "!tools/"} <= set(rules)
     copied = {m.group(1) for m in re.finditer(r"^COPY (\w[\w.]*)", DOCKERFILE.read_text(), re.MULTILINE)}
     assert copied <= {"pyproject.toml", "shared", "services", "tools"}
+
+
+# The build context as .dockerignore allows it (the packages), without what it leaves out.
+PACKAGES = ("shared", "services", "tools")
+LEFT_OUT = ("__pycache__", "*.pyc", "*.pyo", "*.pyd", "*.egg-info", "build")
+
+
+def context_files() -> set[str]:
+    """Every file of the packages that the image's build context carries."""
+    files = set()
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*"):
+            parts = path.relative_to(ROOT).parts
+            if path.is_file() and not any(fnmatch(part, pattern) for part in parts for pattern in LEFT_OUT):
+                files.add("/".join(parts))
+    return files
+
+
+@pytest.fixture(scope="module")
+def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The files of the wheel that the image's `pip install .` builds, from a copy of the context
+    (a build in the checkout would leave build/ and reuse it)."""
+    context = tmp_path_factory.mktemp("context")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, context / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, context / package, ignore=shutil.ignore_patterns(*LEFT_OUT))
+    out = tmp_path_factory.mktemp("wheel")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(context)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = out.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def test_wheel_carries_the_web_pages_styles_and_catalogues(wheel_files: set[str]) -> None:
+    web = "services/web/"
+    for pattern, least in [
+        ("templates/*.html", 10),
+        ("static/*", 2),
+        ("locale/*/LC_MESSAGES/messages.po", 2),
+    ]:
+        found = {name for name in wheel_files if fnmatch(name, web + pattern)}
+        assert len(found) >= least, f"the wheel lacks {web}{pattern}"
+    assert {
+        web + "locale/id/LC_MESSAGES/messages.po",
+        web + "locale/en/LC_MESSAGES/messages.po",
+    } <= wheel_files
+
+
+def test_wheel_carries_every_file_of_the_context(wheel_files: set[str]) -> None:
+    # A template, schema or catalogue missing from pyproject's package-data passes every test that
+    # runs from the checkout and fails only in the image.
+    assert context_files() - wheel_files == set()
 
 
 @pytest.mark.parametrize(

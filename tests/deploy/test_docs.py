@@ -1,4 +1,5 @@
-"""docs/deployment.md and docs/scale-out.md describe what the files really contain."""
+"""docs/deployment.md, docs/scale-out.md and docs/configuration.md describe what the files and the
+settings really contain."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ from pathlib import Path
 import pytest
 
 from shared.events.registry import TOPICS
-from tests.deploy.support import COMPOSE, ROOT, SERVICE_VARS, SERVICES, TOPICS_SCRIPT
+from tests.deploy.support import (
+    COMPOSE,
+    K8S,
+    ROOT,
+    SERVICE_VARS,
+    SERVICES,
+    TOPICS_SCRIPT,
+    WEB_VARS,
+    manifest_files,
+)
 
 DOCS = ROOT / "docs"
 DEPLOYMENT = DOCS / "deployment.md"
 SCALE_OUT = DOCS / "scale-out.md"
+CONFIGURATION = DOCS / "configuration.md"
 
 
 def variables_in(path: Path) -> set[str]:
@@ -21,13 +32,13 @@ def variables_in(path: Path) -> set[str]:
 
 def test_deployment_guide_names_every_variable() -> None:
     documented = variables_in(DEPLOYMENT)
-    # Every service setting, every knob of the topic script, every variable compose reads.
-    wanted = SERVICE_VARS | variables_in(TOPICS_SCRIPT) | variables_in(COMPOSE)
+    # Every service and web setting, every knob of the topic script, every variable compose reads.
+    wanted = SERVICE_VARS | WEB_VARS | variables_in(TOPICS_SCRIPT) | variables_in(COMPOSE)
     assert wanted - documented == set()
 
 
 def test_deployment_guide_names_no_variable_that_does_not_exist() -> None:
-    known = SERVICE_VARS | variables_in(TOPICS_SCRIPT) | variables_in(COMPOSE)
+    known = SERVICE_VARS | WEB_VARS | variables_in(TOPICS_SCRIPT) | variables_in(COMPOSE)
     assert variables_in(DEPLOYMENT) - known == set()
 
 
@@ -44,3 +55,22 @@ def test_relative_links_resolve(path: Path) -> None:
     targets = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8"))
     assert targets, "expected links to the other documents"
     assert [t for t in targets if not (path.parent / t).exists()] == []
+
+
+def test_configuration_reference_documents_every_web_setting() -> None:
+    # services/web/config.py's WebSettings, each in a table row of its own.
+    rows = {
+        line.split("|")[1].strip()
+        for line in CONFIGURATION.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `KINERJA_")
+    }
+    assert {f"`{name}`" for name in WEB_VARS if name.startswith("KINERJA_WEB_")} - rows == set()
+
+
+def test_deployment_guide_describes_the_web_and_every_manifest() -> None:
+    text = DEPLOYMENT.read_text(encoding="utf-8")
+    assert "`python -m services.web`" in text
+    # The Kubernetes table names each file of deploy/k8s, the web's and the Ingress's included.
+    for path in [*manifest_files(), K8S / "web.yaml", K8S / "ingress.yaml"]:
+        assert f"`{path.name}`" in text, path.name
+    assert "`kinerja-web`" in text

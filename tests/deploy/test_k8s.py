@@ -10,16 +10,20 @@ import copy
 import shutil
 import subprocess
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 import yaml
 
+from services.web.config import WebSettings
 from tests.deploy.support import (
     K8S,
     SERVICE_VARS,
     SERVICES,
     TOPICS_SCRIPT,
+    WEB,
+    WEB_VARS,
     expected_topics,
     load_yaml,
     manifest_files,
@@ -30,6 +34,8 @@ from tests.deploy.support import (
 # The oldest release a region is likely to run, and the newest the package knows.
 KUBERNETES_VERSIONS = ("1.29.0", kubernetes_validate.latest_version())
 MEMORY_LIMIT_MI = 256
+# WeasyPrint lays the web's printable documents out in memory.
+WEB_MEMORY_LIMIT_MI = 384
 
 
 def validate(doc: dict[str, Any], version: str) -> None:
@@ -156,7 +162,7 @@ def test_pod_check_finds_root_missing_probes_and_limits(docs: list[dict[str, Any
     ]
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", [*SERVICES, WEB])
 def test_service_and_autoscaler_point_at_the_deployment(docs: list[dict[str, Any]], name: str) -> None:
     deployment = by_kind(docs, "Deployment")[f"kinerja-{name}"]
     labels = deployment["spec"]["template"]["metadata"]["labels"]
@@ -209,15 +215,19 @@ def test_config_map_sets_only_settings_the_services_read(docs: list[dict[str, An
 
 def test_secrets_are_placeholders_only(docs: list[dict[str, Any]]) -> None:
     secrets = by_kind(docs, "Secret")
-    assert set(secrets) == {"kinerja-secrets", "kinerja-smtp"}
+    assert set(secrets) == {"kinerja-secrets", "kinerja-smtp", "kinerja-web"}
     assert set(secrets["kinerja-secrets"]["stringData"]) == {
         "KINERJA_JWT_SECRET",
         "KINERJA_SUBMISSION_SECRET",
         "KINERJA_MONGO_URL",
     }
+    assert set(secrets["kinerja-web"]["stringData"]) == {
+        "KINERJA_WEB_SESSION_SECRET",
+        "KINERJA_WEB_OIDC_CLIENT_SECRET",
+    }
     for secret in secrets.values():
         assert "data" not in secret, "base64 data here would hide a real secret from review"
-        assert set(secret["stringData"]) <= SERVICE_VARS
+        assert set(secret["stringData"]) <= SERVICE_VARS | WEB_VARS
         for key, value in secret["stringData"].items():
             assert "REPLACE-ME" in value, f"{key} is not a placeholder"
 
@@ -225,3 +235,119 @@ def test_secrets_are_placeholders_only(docs: list[dict[str, Any]]) -> None:
 def test_namespace_enforces_the_restricted_pod_security_standard(docs: list[dict[str, Any]]) -> None:
     labels = by_kind(docs, "Namespace")["kinerja"]["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def container_of(docs: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    pod = by_kind(docs, "Deployment")[f"kinerja-{name}"]["spec"]["template"]["spec"]
+    containers: list[dict[str, Any]] = pod["containers"]
+    (container,) = containers
+    return container
+
+
+def test_web_deployment_is_fit_to_run_like_the_services(docs: list[dict[str, Any]]) -> None:
+    pod = by_kind(docs, "Deployment")["kinerja-web"]["spec"]["template"]["spec"]
+    feedback = by_kind(docs, "Deployment")["kinerja-feedback"]["spec"]["template"]["spec"]
+    assert pod_problems(WEB, pod, http=True) == []
+    # The same user, seccomp profile and container restrictions as the services.
+    assert pod["securityContext"] == feedback["securityContext"]
+    assert pod["volumes"] == feedback["volumes"]
+    container, reference = container_of(docs, WEB), container_of(docs, "feedback")
+    for key in ("image", "securityContext", "volumeMounts", "ports", "startupProbe"):
+        assert container[key] == reference[key], key
+    assert container["args"] == ["python", "-m", "services.web"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+    # Ready while the services and the identity provider answer (services/web/app.py).
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+    assert mebibytes(container["resources"]["limits"]["memory"]) <= WEB_MEMORY_LIMIT_MI
+    assert mebibytes(container["resources"]["requests"]["memory"]) >= 128
+    config = by_kind(docs, "ConfigMap")["kinerja-web-config"]["data"]
+    assert int(config["KINERJA_WEB_PORT"]) == container["ports"][0]["containerPort"]
+    assert config["KINERJA_WEB_HTTP_HOST"] == "0.0.0.0"
+
+
+def test_web_reads_only_its_own_settings_and_the_jwt_secret(docs: list[dict[str, Any]]) -> None:
+    container = container_of(docs, WEB)
+    refs = [(kind, ref["name"]) for item in container["envFrom"] for kind, ref in item.items()]
+    assert refs == [("configMapRef", "kinerja-web-config"), ("secretRef", "kinerja-web")]
+    env = {item["name"]: item["valueFrom"] for item in container["env"]}
+    assert set(env) <= WEB_VARS
+    # Of kinerja-secrets only the key it signs the services' tokens with: not the MongoDB URL, not
+    # the submission secret.
+    assert env["KINERJA_JWT_SECRET"] == {
+        "secretKeyRef": {"name": "kinerja-secrets", "key": "KINERJA_JWT_SECRET"}
+    }
+    assert env["KINERJA_JWT_ISSUER"] == {
+        "configMapKeyRef": {"name": "kinerja-config", "key": "KINERJA_JWT_ISSUER"}
+    }
+    secret_refs = [ref["secretKeyRef"]["name"] for ref in env.values() if "secretKeyRef" in ref]
+    assert secret_refs == ["kinerja-secrets"]
+
+
+def service_port(service: dict[str, Any], port: dict[str, Any]) -> dict[str, Any] | None:
+    """The port of a Service that a backend's or URL's port (name or number) names."""
+    ports: list[dict[str, Any]] = service["spec"]["ports"]
+    for candidate in ports:
+        if port.get("name") == candidate["name"] or port.get("number") == candidate["port"]:
+            return candidate
+    return None
+
+
+def test_web_config_map_points_at_the_services_and_the_ingress(docs: list[dict[str, Any]]) -> None:
+    data = by_kind(docs, "ConfigMap")["kinerja-web-config"]["data"]
+    assert set(data) - WEB_VARS == set()
+    assert all(isinstance(value, str) for value in data.values())
+    services = by_kind(docs, "Service")
+    for name in SERVICES:
+        url = urlsplit(data[f"KINERJA_WEB_{name.upper()}_URL"])
+        assert url.hostname == f"kinerja-{name}" and url.hostname in services
+        assert service_port(services[url.hostname], {"number": url.port or 80}) is not None, url.geturl()
+    # Behind the Ingress's TLS, at the Ingress's host.
+    assert data["KINERJA_WEB_COOKIE_SECURE"] == "true"
+    public = urlsplit(data["KINERJA_WEB_PUBLIC_URL"])
+    (ingress,) = by_kind(docs, "Ingress").values()
+    assert public.scheme == "https"
+    assert public.hostname in {rule["host"] for rule in ingress["spec"]["rules"]}
+    assert urlsplit(data["KINERJA_WEB_OIDC_ISSUER"]).scheme == "https"
+
+
+def test_ingress_routes_the_region_host_to_the_web_with_tls(docs: list[dict[str, Any]]) -> None:
+    (ingress,) = by_kind(docs, "Ingress").values()
+    # No vendor's annotation in the base: the region's overlay adds its controller's.
+    assert "annotations" not in ingress["metadata"]
+    spec = ingress["spec"]
+    hosts = [rule["host"] for rule in spec["rules"]]
+    assert [host for tls in spec["tls"] for host in tls["hosts"]] == hosts
+    assert all(tls["secretName"] for tls in spec["tls"])
+    services = by_kind(docs, "Service")
+    routes = {}
+    for rule in spec["rules"]:
+        for path in rule["http"]["paths"]:
+            backend = path["backend"]["service"]
+            assert backend["name"] in services, backend
+            assert service_port(services[backend["name"]], backend["port"]) is not None, backend
+            routes[(path["path"], path["pathType"])] = backend["name"]
+    # People open the web; feedback answers only its unauthenticated citizen API (/public).
+    assert routes == {("/", "Prefix"): "kinerja-web", ("/public", "Prefix"): "kinerja-feedback"}
+
+
+def test_web_settings_parse_from_the_manifests_and_refuse_the_placeholders(
+    docs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = by_kind(docs, "ConfigMap")
+    secrets = by_kind(docs, "Secret")
+    env = {
+        **config["kinerja-web-config"]["data"],
+        **secrets["kinerja-web"]["stringData"],
+        "KINERJA_JWT_SECRET": secrets["kinerja-secrets"]["stringData"]["KINERJA_JWT_SECRET"],
+        "KINERJA_JWT_ISSUER": config["kinerja-config"]["data"]["KINERJA_JWT_ISSUER"],
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = WebSettings()
+    assert settings.cookie_secure is True
+    assert settings.http_host == "0.0.0.0"
+    # Applied as they are, the placeholders stop the web from serving.
+    assert settings.secret_problem() is not None
+    monkeypatch.setenv("KINERJA_WEB_SESSION_SECRET", "0123456789abcdef" * 4)
+    monkeypatch.setenv("KINERJA_JWT_SECRET", "fedcba9876543210" * 4)
+    assert WebSettings().secret_problem() is None
