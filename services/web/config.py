@@ -20,7 +20,7 @@ DEFAULT_PORT = 8085
 
 
 class WebSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KINERJA_WEB_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KINERJA_WEB_", extra="ignore", populate_by_name=True)
 
     http_host: str = Field("127.0.0.1", description="Address the web application listens on.")
     port: int = Field(DEFAULT_PORT, description="HTTP port of the web application.")
@@ -81,15 +81,25 @@ class WebSettings(BaseSettings):
         return frozenset(r.strip() for r in self.regions.split(",") if r.strip())
 
     def secret_problem(self) -> str | None:
-        """Why the configured secrets must not serve beyond this machine, or None."""
+        """Why the configured secrets must not serve beyond this machine, or None: the built-in
+        development ones, a deployment template's unreplaced placeholder, or a short one."""
         try:
             loopback = ipaddress.ip_address(self.http_host).is_loopback
         except ValueError:
             loopback = self.http_host == "localhost"
         if loopback:
             return None
-        if self.session_secret == DEV_SESSION_SECRET or len(self.session_secret) < 32:
-            return "KINERJA_WEB_SESSION_SECRET is the development default or shorter than 32 characters"
-        if self.jwt_secret == DEV_JWT_SECRET:
-            return "KINERJA_JWT_SECRET is the development default"
+        secrets = [
+            ("KINERJA_WEB_SESSION_SECRET", self.session_secret, DEV_SESSION_SECRET),
+            ("KINERJA_JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET),
+        ]
+        if self.oidc_client_secret:
+            secrets.append(("KINERJA_WEB_OIDC_CLIENT_SECRET", self.oidc_client_secret, ""))
+        for name, value, builtin in secrets:
+            if value == builtin:
+                return f"{name} is the built-in development secret"
+            if "REPLACE-ME" in value.upper():
+                return f"{name} is still the deployment template's placeholder"
+            if name != "KINERJA_WEB_OIDC_CLIENT_SECRET" and len(value) < 32:
+                return f"{name} is shorter than 32 characters"
         return None

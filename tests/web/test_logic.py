@@ -158,3 +158,20 @@ def test_a_problem_lands_beside_the_field_it_names_and_in_the_summary() -> None:
     assert (None, "an indicator is reported twice") in form.summary and len(form.summary) == 3
     bare = lay_out(Form(), ApiProblem(409, {"title": "Conflict", "detail": "stale write"}), lambda path: None)
     assert bare.summary == [(None, "stale write")] and not bare.fields
+
+
+def test_the_web_refuses_to_serve_beyond_this_machine_with_weak_secrets() -> None:
+    strong = "x" * 40
+    assert WebSettings().secret_problem() is None  # loopback: the development defaults are fine
+    public = {"http_host": "0.0.0.0", "jwt_secret": strong, "session_secret": strong}
+    assert WebSettings(**public).secret_problem() is None
+    assert "built-in" in (
+        WebSettings(**{**public, "session_secret": WebSettings().session_secret}).secret_problem() or ""
+    )
+    assert "placeholder" in (
+        WebSettings(**{**public, "oidc_client_secret": "REPLACE-ME"}).secret_problem() or ""
+    )
+    assert "shorter" in (WebSettings(**{**public, "session_secret": "short"}).secret_problem() or "")
+    assert "built-in" in (
+        WebSettings(**{**public, "jwt_secret": Settings().jwt_secret}).secret_problem() or ""
+    )
