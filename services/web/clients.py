@@ -94,6 +94,16 @@ class Api:
     async def get(self, path: str, token: str | None, **params: Any) -> Any:
         return await self.call("GET", path, token, params=params)
 
+    async def find(self, path: str, token: str | None, **params: Any) -> Json | None:
+        """The resource at ``path``, or None where the service answers 404 (none yet)."""
+        try:
+            found: Json = await self.get(path, token, **params)
+        except ApiProblem as problem:
+            if problem.status == 404:
+                return None
+            raise
+        return found
+
 
 class Services:
     """The APIs of feedback, scoring, career and notify over one connection pool."""

@@ -57,15 +57,7 @@ class WebService:
         return f"/regions/{person.region}/cycles/{cycle_id}"
 
     async def plan(self, person: Person, cycle_id: str, nip: str) -> Json | None:
-        try:
-            plan: Json = await self.api.feedback.get(
-                f"{self._cycle_path(person, cycle_id)}/plans/{nip}", person.token
-            )
-        except ApiProblem as problem:
-            if problem.status == 404:
-                return None
-            raise
-        return plan
+        return await self.api.feedback.find(f"{self._cycle_path(person, cycle_id)}/plans/{nip}", person.token)
 
     async def submit_plan(self, person: Person, cycle_id: str, results: list[Json]) -> Json:
         plan: Json = await self.api.feedback.call(
@@ -97,15 +89,9 @@ class WebService:
         return report
 
     async def achievement(self, person: Person, cycle_id: str, nip: str) -> Json | None:
-        try:
-            found: Json = await self.api.feedback.get(
-                f"{self._cycle_path(person, cycle_id)}/achievements/{nip}", person.token
-            )
-        except ApiProblem as problem:
-            if problem.status == 404:
-                return None
-            raise
-        return found
+        return await self.api.feedback.find(
+            f"{self._cycle_path(person, cycle_id)}/achievements/{nip}", person.token
+        )
 
     async def report_achievement(self, person: Person, cycle_id: str, body: Json) -> Json:
         found: Json = await self.api.feedback.call(
@@ -193,28 +179,14 @@ class WebService:
     # ------------------------------------------------------------------ scores and careers
 
     async def score(self, person: Person, cycle_id: str, nip: str) -> Json | None:
-        try:
-            found: Json = await self.api.scoring.get(f"/cycles/{cycle_id}/scores/{nip}", person.token)
-        except ApiProblem as problem:
-            if problem.status == 404:
-                return None
-            raise
-        return found
+        return await self.api.scoring.find(f"/cycles/{cycle_id}/scores/{nip}", person.token)
 
     async def score_history(self, person: Person, nip: str) -> list[Json]:
         found = await self.api.scoring.get(f"/employees/{nip}/scores", person.token)
         return list(found.get("items", found) if isinstance(found, dict) else found)
 
     async def distribution(self, person: Person, cycle_id: str, unit_id: str) -> Json | None:
-        try:
-            found: Json = await self.api.scoring.get(
-                f"/cycles/{cycle_id}/units/{unit_id}/distribution", person.token
-            )
-        except ApiProblem as problem:
-            if problem.status == 404:
-                return None
-            raise
-        return found
+        return await self.api.scoring.find(f"/cycles/{cycle_id}/units/{unit_id}/distribution", person.token)
 
     async def calibrate(self, person: Person, cycle_id: str, nip: str, body: Json) -> Json:
         found: Json = await self.api.scoring.call(
