@@ -350,4 +350,6 @@ def test_web_settings_parse_from_the_manifests_and_refuse_the_placeholders(
     assert settings.secret_problem() is not None
     monkeypatch.setenv("KINERJA_WEB_SESSION_SECRET", "0123456789abcdef" * 4)
     monkeypatch.setenv("KINERJA_JWT_SECRET", "fedcba9876543210" * 4)
+    assert "KINERJA_WEB_OIDC_CLIENT_SECRET" in (WebSettings().secret_problem() or "")
+    monkeypatch.setenv("KINERJA_WEB_OIDC_CLIENT_SECRET", "the-client-secret-the-provider-issued")
     assert WebSettings().secret_problem() is None
