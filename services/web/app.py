@@ -4,21 +4,17 @@ CSRF, security headers, templates and the pages. No business rule and no data of
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-import httpx
-from litestar import Litestar, Request, Response
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.middleware.session.client_side import CookieBackendConfig
-from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-from services.web.access import NotForYou, SignInRequired
-from services.web.clients import ApiProblem, Services, Unavailable
+from services.web.clients import Services
 from services.web.config import WebSettings
+from services.web.errors import exception_handlers, secure
 from services.web.pages import route_handlers
 from services.web.render import HERE, Pages
 from services.web.service import WebService
@@ -28,18 +24,6 @@ from shared.http import health_controller
 from shared.logging import configure_logging
 
 log = logging.getLogger("kinerja.web")
-
-#: No inline script or style, nothing from another origin; forms post only here.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-SECURITY_HEADERS = {
-    "content-security-policy": CSP,
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-    "x-frame-options": "DENY",
-}
 
 
 def session_config(settings: WebSettings) -> CookieBackendConfig:
@@ -65,50 +49,6 @@ def create_app(settings: WebSettings | None = None) -> Litestar:
     pages = Pages(settings.default_language)
     web = WebService(services)
 
-    async def after(response: Response[Any]) -> Response[Any]:
-        response.headers.update(SECURITY_HEADERS)
-        response.headers.setdefault("cache-control", "no-store")
-        return response
-
-    def page_error(status: int, reason: str) -> Any:
-        def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-            detail = exc.detail if isinstance(exc, ApiProblem) else ""
-            if isinstance(exc, ApiProblem) and exc.status in (401,):
-                request.clear_session()
-                return Redirect(f"/auth/login?next={request.url.path}")
-            code = exc.status if isinstance(exc, ApiProblem) and exc.status in (403, 404, 409) else status
-            return pages.page(request, "error.html", status=code, reason=reason, detail=detail)
-
-        return handle
-
-    def sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
-        if request.headers.get("hx-request") == "true":  # HTMX follows a redirect inside the page
-            return Response("", status_code=401, headers={"HX-Redirect": f"/auth/login?next={exc.next_path}"})
-        return Redirect(f"/auth/login?next={exc.next_path}")
-
-    def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        try:
-            return pages.page(request, "error.html", status=500, reason="internal", detail="")
-        except Exception:  # the error page itself failed: plain text, never a stack trace
-            return Response("Internal error", status_code=500, media_type="text/plain")
-
-    async def ready_services() -> bool:
-        for api in services.all().values():
-            try:
-                if (await services.http.get(api.base_url + "/health/live")).status_code != 200:
-                    return False
-            except httpx.HTTPError:
-                return False
-        return True
-
-    async def ready_oidc() -> bool:
-        try:
-            await oidc.metadata()
-        except (httpx.HTTPError, ValueError):
-            return False
-        return True
-
     async def startup() -> None:
         await services.open()
         await oidc.open()
@@ -117,7 +57,7 @@ def create_app(settings: WebSettings | None = None) -> Litestar:
         await services.close()
         await oidc.close()
 
-    health = health_controller({"services": ready_services, "identity provider": ready_oidc})
+    health = health_controller({"services": services.ready, "identity provider": oidc.ready})
     static = create_static_files_router(path="/static", directories=[HERE / "static"], name="static")
     return Litestar(
         route_handlers=[health, metrics.metrics_controller([]), static, *route_handlers()],
@@ -139,16 +79,8 @@ def create_app(settings: WebSettings | None = None) -> Litestar:
             cookie_samesite="strict",
             exclude=["^/health", "^/metrics$", "^/static"],
         ),
-        exception_handlers={
-            SignInRequired: sign_in,
-            NotForYou: page_error(403, "not-for-you"),
-            ApiProblem: page_error(502, "api"),
-            Unavailable: page_error(503, "unavailable"),
-            NotFoundException: page_error(404, "not-found"),
-            PermissionDeniedException: page_error(403, "csrf"),
-            Exception: unexpected,
-        },
-        after_request=after,
+        exception_handlers=exception_handlers(pages),
+        after_request=secure,
         on_startup=[startup],
         on_shutdown=[shutdown],
         state=State({"settings": settings}),

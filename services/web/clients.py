@@ -129,5 +129,15 @@ class Services:
             "notify": self.notify,
         }
 
+    async def ready(self) -> bool:
+        """Whether each service answers (the web's readiness)."""
+        for api in self.all().values():
+            try:
+                if (await self.http.get(api.base_url + "/health/live")).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+        return True
+
     async def close(self) -> None:
         await self.http.aclose()

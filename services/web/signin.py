@@ -147,6 +147,14 @@ class OidcClient:
     async def close(self) -> None:
         await self.http.aclose()
 
+    async def ready(self) -> bool:
+        """Whether the provider's discovery document can be read (the web's readiness)."""
+        try:
+            await self.metadata()
+        except (httpx.HTTPError, ValueError):
+            return False
+        return True
+
     async def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
             url = self.settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration"
