@@ -6,16 +6,14 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody
 
 from services.feedback import service
+from services.feedback.access import ADMINS, ANY, same_region
 from services.feedback.api.params import (
-    ADMINS,
-    ANY,
     Caller,
     ClosePolicyDep,
     CycleId,
     RegionId,
     Relay,
     Store,
-    same_region,
 )
 from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen, CycleStatus, OpenCycle
 from services.feedback.domain.cycle import ClosedCycle

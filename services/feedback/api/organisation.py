@@ -10,10 +10,8 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import JSONBody
 
 from services.feedback import service
+from services.feedback.access import ADMINS, ANY, HR, same_region
 from services.feedback.api.params import (
-    ADMINS,
-    ANY,
-    HR,
     After,
     Caller,
     Limit,
@@ -23,7 +21,6 @@ from services.feedback.api.params import (
     Store,
     TeamId,
     UnitId,
-    same_region,
 )
 from services.feedback.domain import (
     EmployeeCreate,

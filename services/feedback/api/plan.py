@@ -6,17 +6,14 @@ from litestar import Controller, get, post, put
 from litestar.params import JSONBody
 
 from services.feedback import service
+from services.feedback.access import ANY, APPRAISERS, STAFF, same_region
 from services.feedback.api.params import (
-    ANY,
-    APPRAISERS,
-    STAFF,
     Caller,
     CycleId,
     Nip,
     RegionId,
     Relay,
     Store,
-    same_region,
 )
 from services.feedback.domain import (
     Achievement,

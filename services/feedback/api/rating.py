@@ -9,11 +9,8 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import JSONBody, Parameter
 
 from services.feedback import service
+from services.feedback.access import ADMINS, ANY, STAFF, SUPERVISORS, same_region
 from services.feedback.api.params import (
-    ADMINS,
-    ANY,
-    STAFF,
-    SUPERVISORS,
     AuditBefore,
     Caller,
     CycleId,
@@ -24,7 +21,6 @@ from services.feedback.api.params import (
     Relay,
     Store,
     SubmissionKey,
-    same_region,
 )
 from services.feedback.domain import (
     AuditEntry,

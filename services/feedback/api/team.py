@@ -7,10 +7,8 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import Parameter
 
+from services.feedback.access import ADMINS, STAFF, SUPERVISORS, same_region
 from services.feedback.api.params import (
-    ADMINS,
-    STAFF,
-    SUPERVISORS,
     After,
     Caller,
     CycleId,
@@ -19,7 +17,6 @@ from services.feedback.api.params import (
     Registry,
     Store,
     SubmissionKey,
-    same_region,
 )
 from services.feedback.domain.base import ID_PATTERN
 from services.feedback.domain.team import TeamView, ToDo

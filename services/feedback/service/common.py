@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
+from services.feedback import access
 from services.feedback.domain import Cycle, EmployeeRecord, utcnow
 from services.feedback.store import AUDIT, CYCLES, EMPLOYEES, FeedbackStore
-from shared.auth import Principal, Role
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events.base import Event
 from shared.logging import correlation_id
 
 E = TypeVar("E", bound=Event)
-ADMINS = frozenset({Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM})
 WRITE_ATTEMPTS = 5
 """Optimistic writes re-read and retry this often before reporting a conflict."""
 
@@ -55,12 +55,6 @@ def lost_race(what: str) -> Conflict:
     )
 
 
-def caller_nip(caller: Principal) -> str:
-    if caller.nip is None:
-        raise Forbidden("this action needs a token that names an employee (nip)", slug="no-nip")
-    return caller.nip
-
-
 async def employee_in(store: FeedbackStore, region: str, nip: str, *, fresh: bool = False) -> EmployeeRecord:
     """The employee, for a check (from :meth:`FeedbackStore.reference`), or ``fresh`` from the
     database for a change that writes back what it read."""
@@ -73,15 +67,11 @@ async def employee_in(store: FeedbackStore, region: str, nip: str, *, fresh: boo
 
 
 async def visible_employee(store: FeedbackStore, caller: Principal, region: str, nip: str) -> EmployeeRecord:
-    """The employee, if the caller may see them: admins all of the region, a supervisor their
-    direct reports and themselves, an employee themselves."""
+    """The employee, if the caller may see them (:func:`~services.feedback.access.sees`)."""
     caller.require_region(region)
-    if caller.role not in ADMINS and caller.nip != nip:
-        employee = await employee_in(store, region, nip)
-        if caller.role is not Role.SUPERVISOR or employee.supervisor_nip != caller.nip:
-            raise Forbidden("only the employee, their supervisor and HR see this", slug="not-yours")
-        return employee
-    return await employee_in(store, region, nip)
+    employee = await employee_in(store, region, nip)
+    access.check_sees(caller, employee)
+    return employee
 
 
 async def cycle_in(store: FeedbackStore, region: str, cycle_id: str) -> tuple[Cycle, int]:
@@ -115,4 +105,4 @@ def invalid(problems: list[str], slug: str) -> ValidationFailed:
     return ValidationFailed("; ".join(problems), slug=slug, problems=problems)
 
 
-__all__ = ["ADMINS", "AUDIT", "WRITE_ATTEMPTS"]
+__all__ = ["AUDIT", "WRITE_ATTEMPTS"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.feedback import access
 from services.feedback.domain import (
     EmployeeCreate,
     EmployeeRecord,
@@ -26,7 +27,6 @@ from services.feedback.domain import (
     utcnow,
 )
 from services.feedback.service.common import (
-    ADMINS,
     audit,
     build,
     employee_in,
@@ -80,7 +80,7 @@ async def list_employees(
     has held (docs/ferretdb.md)."""
     caller.require_region(region)
     past = {"_id": {"$gt": after}} if after is not None else {}
-    if caller.role in ADMINS:
+    if access.whole_region(caller):
         docs = await store.find(EMPLOYEES, {"region": region, **past}, sort="_id", limit=limit)
         return [_record(d) for d in docs]
     # The caller's own record opens their list; the reports follow it, whatever their NIPs.

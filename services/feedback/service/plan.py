@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from services.feedback import access
 from services.feedback.domain import (
     Achievement,
     AchievementCreate,
-    EmployeeRecord,
     Plan,
     PlanCreate,
     PlanReturn,
@@ -26,7 +26,6 @@ from services.feedback.service.common import (
     accepting_cycle,
     audit,
     build,
-    caller_nip,
     cycle_in,
     employee_in,
     invalid,
@@ -34,8 +33,8 @@ from services.feedback.service.common import (
     visible_employee,
 )
 from services.feedback.store import ACHIEVEMENTS, PLANS, PROGRESS, FeedbackStore
-from shared.auth import Principal, Role
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound
 from shared.events.feedback import (
     AchievementReported,
     PlanApproved,
@@ -44,11 +43,6 @@ from shared.events.feedback import (
     ProgressReported,
 )
 from shared.outbox import OutboxRelay
-
-
-def _own(caller: Principal, nip: str) -> None:
-    if caller_nip(caller) != nip:
-        raise Forbidden("only the employee themselves may do this", slug="not-own")
 
 
 async def submit_plan(
@@ -61,7 +55,7 @@ async def submit_plan(
     body: PlanCreate,
 ) -> Plan:
     """Submit or revise one's own plan; an approved plan is locked."""
-    _own(caller, nip)
+    access.check_own(caller, nip)
     employee = await employee_in(store, region, nip)
     cycle = await accepting_cycle(store, region, cycle_id, utcnow())
     problems = plan_problems(body.results)
@@ -104,14 +98,14 @@ async def submit_plan(
 
 
 async def get_plan(store: FeedbackStore, caller: Principal, region: str, cycle_id: str, nip: str) -> Plan:
-    """The plan, for those who see the employee, and for their direct reports: an employee links
-    each RHK to the supervisor's RHK it supports (cascading, PermenPANRB 6/2022), so reads it."""
-    try:
-        await visible_employee(store, caller, region, nip)
-    except Forbidden:
-        me = await employee_in(store, region, caller.nip) if caller.nip else None
-        if me is None or me.supervisor_nip != nip:
-            raise
+    """The plan, for those who see the employee and for their direct reports
+    (:func:`~services.feedback.access.check_reads_plan`)."""
+    caller.require_region(region)
+    owner = await employee_in(store, region, nip)
+    me = None
+    if not access.sees(caller, owner) and caller.nip:
+        me = await employee_in(store, region, caller.nip)
+    access.check_reads_plan(caller, owner, me)
     await cycle_in(store, region, cycle_id)
     doc = await store.get(PLANS, plan_id_of(cycle_id, nip))
     if doc is None:
@@ -128,15 +122,11 @@ async def decide_plan(
     nip: str,
     returned: PlanReturn | None,
 ) -> Plan:
-    """Approve (``returned`` None) or return a submitted plan.
-
-    The recorded supervisor decides. An employee with no supervisor in the region (the head of a
-    unit) has an appraising official one level up, outside the region's organisation data
-    (PermenPANRB 6/2022, pejabat penilai kinerja); HR records that official's decision, and is then
-    the recorded appraiser (``approved_by`` is the HR officer's NIP; the audit names the role).
-    """
+    """Approve (``returned`` None) or return a submitted plan, as the appraiser
+    (:func:`~services.feedback.access.appraiser_of`): ``decided_by`` is their NIP (HR's, for a
+    head without a supervisor in the region; the audit names the role)."""
     employee = await employee_in(store, region, nip)
-    approver = _appraiser(employee, caller)
+    approver = access.appraiser_of(employee, caller)
     await accepting_cycle(store, region, cycle_id, utcnow())
     plan_id = plan_id_of(cycle_id, nip)
     doc = await store.get(PLANS, plan_id)
@@ -168,21 +158,6 @@ async def decide_plan(
     return decided
 
 
-def _appraiser(employee: EmployeeRecord, caller: Principal) -> str:
-    """The NIP that decides on ``employee``'s plan for ``caller``, or a refusal."""
-    if caller.role is Role.HR_ADMIN:
-        if employee.supervisor_nip is not None:
-            raise Forbidden(
-                f"the supervisor of {employee.nip} decides on the plan; HR decides only for heads "
-                "without a supervisor in the region",
-                slug="not-supervisor",
-            )
-        return caller_nip(caller)
-    if employee.supervisor_nip is None or employee.supervisor_nip != caller_nip(caller):
-        raise Forbidden(f"only the supervisor of {employee.nip} decides on the plan", slug="not-supervisor")
-    return employee.supervisor_nip
-
-
 async def report_progress(
     store: FeedbackStore,
     relay: OutboxRelay,
@@ -193,7 +168,7 @@ async def report_progress(
     body: ProgressCreate,
 ) -> Progress:
     """Progress at any time in the window, against the current plan (approved or not yet)."""
-    _own(caller, nip)
+    access.check_own(caller, nip)
     await employee_in(store, region, nip)
     await accepting_cycle(store, region, cycle_id, utcnow())
     doc = await store.get(PLANS, plan_id_of(cycle_id, nip))
@@ -249,7 +224,7 @@ async def report_achievement(
 ) -> Achievement:
     """The final report: one realisation per indicator of the APPROVED plan; a resubmission
     replaces the earlier one with version + 1."""
-    _own(caller, nip)
+    access.check_own(caller, nip)
     await employee_in(store, region, nip)
     await accepting_cycle(store, region, cycle_id, utcnow())
     plan_id = plan_id_of(cycle_id, nip)

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import cast
 
+from services.feedback import access
 from services.feedback.domain import (
     CITIZEN_LIMIT,
     CITIZEN_WINDOW_S,
@@ -22,7 +23,6 @@ from services.feedback.domain import (
     NoteCreate,
     Submission,
     anonymous_audit,
-    relation_problem,
     submission_id_of,
     summarise,
     utcnow,
@@ -33,7 +33,6 @@ from services.feedback.service.common import (
     accepting_cycle,
     audit,
     build,
-    caller_nip,
     cycle_in,
     employee_in,
     invalid,
@@ -42,21 +41,11 @@ from services.feedback.service.common import (
 )
 from services.feedback.service.cycle import list_cycles
 from services.feedback.store import NOTES, SUBMISSIONS, UNITS, FeedbackStore
-from shared.auth import Principal, Role
-from shared.errors import Forbidden, NotFound, RateLimited
+from shared.auth import Principal
+from shared.errors import NotFound, RateLimited
 from shared.events.feedback import ContinuousFeedbackNoted, FeedbackSubmitted, Source
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import RubricRegistry
-
-_RELATION_DETAIL = {
-    "not-self": "a self assessment is about oneself",
-    "self-rating": "nobody rates themselves as a peer, supervisor or subordinate",
-    "not-supervisor": "only the recorded supervisor gives the supervisor assessment",
-    "not-peer": "peers share the same direct supervisor",
-    "not-subordinate": "only direct subordinates rate as subordinates",
-    "hr-heads-only": "HR gives only the supervisor assessment of an employee without a supervisor in "
-    "the region (a unit head), for the appraising official one level up",
-}
 
 
 async def submit_feedback(
@@ -75,7 +64,7 @@ async def submit_feedback(
     # Independent reads, issued together: the request waits for the slowest, not for their sum.
     # Rejections keep a fixed order (rater, ratee, cycle) whichever read finishes first.
     results = await asyncio.gather(
-        employee_in(store, region, caller_nip(caller)),
+        employee_in(store, region, access.caller_nip(caller)),
         employee_in(store, region, ratee_nip),
         accepting_cycle(store, region, cycle_id, utcnow()),
         return_exceptions=True,
@@ -86,8 +75,7 @@ async def submit_feedback(
     rater, ratee = cast(EmployeeRecord, results[0]), cast(EmployeeRecord, results[1])
     cycle = cast(Cycle, results[2])
     source = Source(body.source)
-    if (slug := relation_problem(source, rater, ratee, hr=caller.role is Role.HR_ADMIN)) is not None:
-        raise Forbidden(_RELATION_DETAIL[slug], slug=slug)
+    access.check_rates(caller, source, rater, ratee)
     spec = registry.for_region(region)
     problems = spec.rating_problems(source, body.ratings, service_role=ratee.service_role)
     if problems:
@@ -225,15 +213,14 @@ async def write_note(
     window is running, if one is."""
     caller.require_region(region)
     employee = await employee_in(store, region, nip)
-    if employee.supervisor_nip is None or employee.supervisor_nip != caller_nip(caller):
-        raise Forbidden(f"only the supervisor of {nip} writes notes to them", slug="not-supervisor")
+    author = access.note_author(caller, employee)
     now = utcnow()
     running = [c for c in await _cycles(store, region) if c[1] is None and c[2] <= now]
     cycle_id = max(running, key=lambda c: c[2])[0] if running else None
     note = Note(
         note_id=str(uuid.uuid4()),
         nip=nip,
-        author_nip=employee.supervisor_nip,
+        author_nip=author,
         cycle_id=cycle_id,
         text=body.text,
         written_at=now,

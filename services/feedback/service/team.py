@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from services.feedback import access
 from services.feedback.domain import EmployeeRecord, plan_id_of
 from services.feedback.domain.rating import submission_id_of
 from services.feedback.domain.team import TeamView, ToDo, ToDoItem, assessments_asked, team_member
-from services.feedback.service.common import ADMINS, caller_nip, cycle_in, employee_in
+from services.feedback.service.common import cycle_in, employee_in
 from services.feedback.store import EMPLOYEES, PLANS, PROGRESS, SUBMISSIONS, FeedbackStore
-from shared.auth import Principal, Role
-from shared.errors import BadRequest, Forbidden
+from shared.auth import Principal
 from shared.events.feedback import Source
 from shared.plugins.manager import RubricRegistry
 
@@ -38,22 +38,14 @@ async def team_view(
     after: str | None,
     limit: int,
 ) -> TeamView:
-    """A supervisor's direct reports, or for HR a unit's employees or a supervisor's reports, with
-    their plan state and progress per indicator, a page of NIPs at a time."""
+    """A supervisor's direct reports, or for HR a unit's employees or a supervisor's reports
+    (:func:`~services.feedback.access.team_of`), with their plan state and progress per indicator,
+    a page of NIPs at a time."""
     caller.require_region(region)
     await cycle_in(store, region, cycle_id)
+    team = access.team_of(caller, unit, supervisor)
     past = {"_id": {"$gt": after}} if after is not None else {}
-    if caller.role is Role.SUPERVISOR:
-        if supervisor not in (None, caller.nip) or unit is not None:
-            raise Forbidden("a supervisor sees their own direct reports", slug="not-yours")
-        query: dict[str, Any] = {"region": region, "supervisor_nip": caller.nip}
-    elif caller.role in ADMINS:
-        if (unit is None) == (supervisor is None):
-            raise BadRequest("give one of unit and supervisor", slug="team-filter")
-        query = {"region": region, **({"unit_id": unit} if unit else {"supervisor_nip": supervisor})}
-    else:
-        raise Forbidden("only supervisors and HR see a team", slug="role")
-    docs = await store.find(EMPLOYEES, {**query, **past}, sort="_id", limit=limit)
+    docs = await store.find(EMPLOYEES, {"region": region, **team, **past}, sort="_id", limit=limit)
     members = [_record(d) for d in docs]
 
     async def line(employee: EmployeeRecord) -> Any:
@@ -80,7 +72,7 @@ async def to_do(
     """The assessments the caller is asked to give in the cycle, and which are given."""
     caller.require_region(region)
     me, (cycle, _) = await asyncio.gather(
-        employee_in(store, region, caller_nip(caller)), cycle_in(store, region, cycle_id)
+        employee_in(store, region, access.caller_nip(caller)), cycle_in(store, region, cycle_id)
     )
     spec = registry.for_region(region)
     asked = {s for s, w in spec.source_weights.items() if w > 0 and s is not Source.CITIZEN}
