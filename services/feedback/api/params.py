@@ -1,4 +1,4 @@
-"""Path and query parameters and the dependencies the controllers share."""
+"""Path and query parameters and the service dependency the controllers share."""
 
 from __future__ import annotations
 
@@ -6,23 +6,16 @@ from typing import Annotated, Any
 
 from litestar import Request
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import Parameter, SkipValidation
 
 from services.feedback.domain import ID_PATTERN
-from services.feedback.domain.cycle import ClosePolicy
-from services.feedback.store import FeedbackStore
+from services.feedback.service import FeedbackService
 from shared.auth import Principal
 from shared.events.base import NIP_PATTERN
-from shared.outbox import OutboxRelay
-from shared.plugins.manager import RubricRegistry
 
 Caller = Request[Principal, Any, Any]
-Store = NamedDependency[FeedbackStore]
-Relay = NamedDependency[OutboxRelay]
-Registry = NamedDependency[RubricRegistry]
-SubmissionKey = NamedDependency[bytes]
-ClosePolicyDep = NamedDependency[ClosePolicy]
-"""The key of submission ids (``KINERJA_SUBMISSION_SECRET``)."""
+Service = NamedDependency[SkipValidation[FeedbackService]]
+"""The service's use cases, built by the composition root (``app.py``)."""
 
 RegionId = Annotated[str, Parameter(title="Region id", pattern=ID_PATTERN)]
 UnitId = Annotated[str, Parameter(title="Unit (dinas) id", pattern=ID_PATTERN)]
