@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from services.feedback import access
 from services.feedback.domain import (
@@ -43,19 +43,7 @@ class RatingUseCases(UseCases):
     ) -> Submission:
         """One submission per rater, ratee and cycle; a resubmission replaces it with version + 1."""
         caller.require_region(region)
-        # Independent reads, issued together: the request waits for the slowest, not for their sum.
-        # Rejections keep a fixed order (rater, ratee, cycle) whichever read finishes first.
-        results = await asyncio.gather(
-            self._employee(region, access.caller_nip(caller)),
-            self._employee(region, ratee_nip),
-            self._accepting_cycle(region, cycle_id, utcnow()),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        rater, ratee = cast(EmployeeRecord, results[0]), cast(EmployeeRecord, results[1])
-        cycle = cast(Cycle, results[2])
+        rater, ratee, cycle = await self._rating_parties(caller, region, cycle_id, ratee_nip)
         source = Source(body.source)
         access.check_rates(caller, source, rater, ratee)
         spec = self.registry.for_region(region)
@@ -79,24 +67,28 @@ class RatingUseCases(UseCases):
                 comment=body.comment,
                 submitted_at=utcnow(),
             )
-            event = build(
-                FeedbackSubmitted,
-                region=region,
-                key=ratee.nip,
-                **submission.model_dump(exclude={"submitted_at"}),
-                rater_nip=rater.nip,
-                rubric_id=spec.rubric_id,
-            )
-            fields = {
-                "region": region,
-                "rater_nip": rater.nip,
-                "rubric_id": spec.rubric_id,
-                **submission.model_dump(mode="json"),
-            }
+            fields, event = _stored(region, ratee.nip, submission, rater.nip, spec.rubric_id)
             if await self.store.write(SUBMISSIONS, submission_id, rev, fields, [event]):
                 await self._audit_submission(caller, region, submission)
                 return submission
         raise lost_race("the submission")
+
+    async def _rating_parties(
+        self, caller: Principal, region: str, cycle_id: str, ratee_nip: str
+    ) -> tuple[EmployeeRecord, EmployeeRecord, Cycle]:
+        """The rater (the caller), the ratee and the cycle, which must accept submissions now."""
+        # Independent reads, issued together: the request waits for the slowest, not for their sum.
+        # Rejections keep a fixed order (rater, ratee, cycle) whichever read finishes first.
+        results = await asyncio.gather(
+            self._employee(region, access.caller_nip(caller)),
+            self._employee(region, ratee_nip),
+            self._accepting_cycle(region, cycle_id, utcnow()),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return cast(EmployeeRecord, results[0]), cast(EmployeeRecord, results[1]), cast(Cycle, results[2])
 
     async def _audit_submission(self, caller: Principal, region: str, submission: Submission) -> None:
         """Self and supervisor assessments are audited with their author, who is no secret.
@@ -145,20 +137,7 @@ class RatingUseCases(UseCases):
             comment=body.comment,
             submitted_at=now,
         )
-        event = build(
-            FeedbackSubmitted,
-            region=region,
-            key=body.ratee_nip or body.cycle_id,
-            **submission.model_dump(exclude={"submitted_at"}),
-            rater_nip=None,
-            rubric_id=spec.rubric_id,
-        )
-        fields = {
-            "region": region,
-            "rater_nip": None,
-            "rubric_id": spec.rubric_id,
-            **submission.model_dump(mode="json"),
-        }
+        fields, event = _stored(region, body.ratee_nip or body.cycle_id, submission, None, spec.rubric_id)
         await self.store.write(SUBMISSIONS, submission.submission_id, 0, fields, [event])
         target = body.ratee_nip or f"unit:{body.unit_id}"
         await self.store.audit(anonymous_audit(region, Source.CITIZEN, target, now))
@@ -218,3 +197,24 @@ class RatingUseCases(UseCases):
         caller.require_region(region)
         entries = await self.store.audit_entries(region, since, before, limit)
         return [AuditEntry.model_validate(d) for d in entries]
+
+
+def _stored(
+    region: str, key: str, submission: Submission, rater_nip: str | None, rubric_id: str
+) -> tuple[dict[str, Any], FeedbackSubmitted]:
+    """The stored document's fields of a submission, and the event it stages (keyed by ``key``)."""
+    event = build(
+        FeedbackSubmitted,
+        region=region,
+        key=key,
+        **submission.model_dump(exclude={"submitted_at"}),
+        rater_nip=rater_nip,
+        rubric_id=rubric_id,
+    )
+    fields = {
+        "region": region,
+        "rater_nip": rater_nip,
+        "rubric_id": rubric_id,
+        **submission.model_dump(mode="json"),
+    }
+    return fields, event
