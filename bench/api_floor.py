@@ -26,7 +26,8 @@ from litestar.params import JSONBody
 
 from bench.common import create_topics, isolated, start
 from bench.feedback_api import ApiRun, arguments, drive, measure, staff_nip
-from services.feedback.api.params import STAFF, Caller, CycleId, Nip, RegionId, same_region
+from services.feedback.access import STAFF, same_region
+from services.feedback.api.params import Caller, CycleId, Nip, RegionId
 from services.feedback.domain import FeedbackCreate, submission_id_of, utcnow
 from services.feedback.service.common import build
 from shared.auth import requires

@@ -8,6 +8,7 @@ from litestar.di import Provide
 from services.feedback.api import route_handlers
 from services.feedback.domain import redacted_audit
 from services.feedback.domain.cycle import ClosePolicy
+from services.feedback.service import FeedbackService
 from services.feedback.store import OUTBOX_COLLECTIONS, FeedbackStore
 from shared.events.feedback import (
     CYCLES_TOPIC,
@@ -32,9 +33,12 @@ from shared.settings import Settings
 def create_app(settings: Settings | None = None) -> Litestar:
     kit = ServiceKit("feedback", settings or Settings())
     store = FeedbackStore(kit.db, kit.relay.outbox, cache_s=kit.settings.reference_cache_s)
-    registry = build_registry()
-    submission_key = kit.settings.submission_secret.encode()
-    close_policy = ClosePolicy.parse(kit.settings.require_unit_predicates)
+    service = FeedbackService(
+        store,
+        build_registry(),
+        submission_key=kit.settings.submission_secret.encode(),
+        close_policy=ClosePolicy.parse(kit.settings.require_unit_predicates),
+    )
     for collection in OUTBOX_COLLECTIONS:
         kit.relay.watch(collection)
     kit.publishes(Publication(EMPLOYEES_TOPIC, (EmployeeUpserted,), "Employees as imported or changed."))
@@ -56,15 +60,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "Plans, reports and feedback, keyed by the ratee's NIP.",
         )
     )
+
+    def provide_service() -> FeedbackService:
+        return service
+
     app = kit.http_app(
         route_handlers(kit.settings.bulk_max_body_bytes),
-        dependencies={
-            "store": Provide(lambda: store, use_cache=True, sync_to_thread=False),
-            "relay": Provide(lambda: kit.relay, use_cache=True, sync_to_thread=False),
-            "registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
-            "submission_key": Provide(lambda: submission_key, use_cache=True, sync_to_thread=False),
-            "close_policy": Provide(lambda: close_policy, use_cache=True, sync_to_thread=False),
-        },
+        dependencies={"service": Provide(provide_service, use_cache=True, sync_to_thread=False)},
         on_startup=[store.ensure_indexes, lambda: store.redact_rater_audit(redacted_audit), store.key_audit],
         description="The feedback service of Kinerja: organisation data, cycles, plans (SKP), reports "
         "and 360 feedback. Guide: docs/feedback.md.",

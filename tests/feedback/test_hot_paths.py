@@ -91,9 +91,9 @@ async def test_a_cycles_requests_read_only_through_indexes(
     isolated_settings: Settings,
     mongo: AsyncIOMotorClient[dict[str, Any]],
 ) -> None:
-    provider = app.dependencies["store"]
+    provider = app.dependencies["service"]
     assert isinstance(provider, Provide)
-    store = provider.dependency()
+    store = provider.dependency().store
     db = mongo[isolated_settings.database("feedback")]
     await _seed_history(db)
     recorded = Recorded()
@@ -192,9 +192,9 @@ async def test_a_units_team_walks_the_unit_index_not_the_whole_region(
             for i in range(20_000)
         ]
     )
-    provider = app.dependencies["store"]
+    provider = app.dependencies["service"]
     assert isinstance(provider, Provide)
-    store = provider.dependency()
+    store = provider.dependency().store
     recorded = Recorded()
     store.db = RecordingDatabase(store.db, recorded)
     response = await client.get(f"{BASE}/team?unit=dinkes&limit=3&after={A}", headers=auth(Role.HR_ADMIN))

@@ -5,19 +5,9 @@ from __future__ import annotations
 from litestar import Controller, get, post
 from litestar.params import JSONBody
 
-from services.feedback import service
-from services.feedback.api.params import (
-    ADMINS,
-    ANY,
-    Caller,
-    ClosePolicyDep,
-    CycleId,
-    RegionId,
-    Relay,
-    Store,
-    same_region,
-)
-from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen, CycleStatus, OpenCycle
+from services.feedback.access import ADMINS, ANY, same_region
+from services.feedback.api.params import Caller, CycleId, RegionId, Service
+from services.feedback.domain import Cycle, CycleClose, CycleCreate, CycleReopen, OpenCycle
 from services.feedback.domain.cycle import ClosedCycle
 from shared.auth import requires
 
@@ -28,23 +18,18 @@ class CycleController(Controller):
     guards = [same_region]
 
     @get("/", guards=[requires(*ANY)], summary="List the region's cycles")
-    async def list_cycles(self, store: Store, region: RegionId) -> list[Cycle]:
-        return await service.list_cycles(store, region)
+    async def list_cycles(self, service: Service, region: RegionId) -> list[Cycle]:
+        return await service.list_cycles(region)
 
     @get("/{cycle_id:str}", guards=[requires(*ANY)], summary="One cycle")
-    async def get_cycle(self, store: Store, region: RegionId, cycle_id: CycleId) -> Cycle:
-        return await service.get_cycle(store, region, cycle_id)
+    async def get_cycle(self, service: Service, region: RegionId, cycle_id: CycleId) -> Cycle:
+        return await service.get_cycle(region, cycle_id)
 
     @post("/", guards=[requires(*ADMINS)], summary="Open a cycle")
     async def open_cycle(
-        self,
-        request: Caller,
-        store: Store,
-        relay: Relay,
-        region: RegionId,
-        data: JSONBody[CycleCreate],
+        self, request: Caller, service: Service, region: RegionId, data: JSONBody[CycleCreate]
     ) -> Cycle:
-        return await service.open_cycle(store, relay, request.user, region, data)
+        return await service.open_cycle(request.user, region, data)
 
     @post(
         "/{cycle_id:str}/close",
@@ -54,14 +39,12 @@ class CycleController(Controller):
     async def close_cycle(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         data: JSONBody[CycleClose],
-        close_policy: ClosePolicyDep,
     ) -> ClosedCycle:
-        return await service.close_cycle(store, relay, close_policy, request.user, region, cycle_id, data)
+        return await service.close_cycle(request.user, region, cycle_id, data)
 
     @post(
         "/{cycle_id:str}/reopen", guards=[requires(*ADMINS)], summary="Reopen a closed cycle for corrections"
@@ -69,13 +52,12 @@ class CycleController(Controller):
     async def reopen_cycle(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         data: JSONBody[CycleReopen],
     ) -> Cycle:
-        return await service.reopen_cycle(store, relay, request.user, region, cycle_id, data)
+        return await service.reopen_cycle(request.user, region, cycle_id, data)
 
 
 class OpenCycleController(Controller):
@@ -85,6 +67,5 @@ class OpenCycleController(Controller):
     tags = ["cycles"]
 
     @get("/", exclude_from_auth=True, summary="The region's open cycles (id, kind and window only)")
-    async def open_cycles(self, store: Store, region: RegionId) -> list[OpenCycle]:
-        cycles = await service.list_cycles(store, region)
-        return [OpenCycle.of(c) for c in cycles if c.status is CycleStatus.OPEN]
+    async def open_cycles(self, service: Service, region: RegionId) -> list[OpenCycle]:
+        return await service.open_cycles(region)

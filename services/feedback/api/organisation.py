@@ -1,4 +1,4 @@
-"""Controllers of organisation data: JSONBody[units], teams, employees (and their bulk import)."""
+"""Controllers of organisation data: units, teams, employees (and their bulk import)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,8 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Sche
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import JSONBody
 
-from services.feedback import service
-from services.feedback.api.params import (
-    ADMINS,
-    ANY,
-    HR,
-    After,
-    Caller,
-    Limit,
-    Nip,
-    RegionId,
-    Relay,
-    Store,
-    TeamId,
-    UnitId,
-    same_region,
-)
+from services.feedback.access import ADMINS, ANY, HR, same_region
+from services.feedback.api.params import After, Caller, Limit, Nip, RegionId, Service, TeamId, UnitId
 from services.feedback.domain import (
     EmployeeCreate,
     EmployeeRecord,
@@ -45,19 +31,19 @@ class UnitController(Controller):
     guards = [same_region]
 
     @get("/", guards=[requires(*ANY)], summary="List the region's units")
-    async def list_units(self, store: Store, region: RegionId) -> list[Unit]:
-        return await service.list_units(store, region)
+    async def list_units(self, service: Service, region: RegionId) -> list[Unit]:
+        return await service.list_units(region)
 
     @put("/{unit_id:str}", guards=[requires(*ADMINS)], summary="Create or rename a unit")
     async def put_unit(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         unit_id: UnitId,
         data: JSONBody[UnitCreate],
     ) -> Unit:
-        return await service.put_unit(store, request.user, region, unit_id, data)
+        return await service.put_unit(request.user, region, unit_id, data)
 
 
 class TeamController(Controller):
@@ -66,19 +52,19 @@ class TeamController(Controller):
     guards = [same_region]
 
     @get("/", guards=[requires(*ANY)], summary="List the region's teams")
-    async def list_teams(self, store: Store, region: RegionId) -> list[Team]:
-        return await service.list_teams(store, region)
+    async def list_teams(self, service: Service, region: RegionId) -> list[Team]:
+        return await service.list_teams(region)
 
     @put("/{team_id:str}", guards=[requires(*ADMINS)], summary="Create or change a team")
     async def put_team(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         team_id: TeamId,
         data: JSONBody[TeamCreate],
     ) -> Team:
-        return await service.put_team(store, request.user, region, team_id, data)
+        return await service.put_team(request.user, region, team_id, data)
 
 
 class EmployeeController(Controller):
@@ -90,46 +76,44 @@ class EmployeeController(Controller):
     async def list_employees(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         after: After = None,
         limit: Limit = 100,
     ) -> list[EmployeeRecord]:
-        return await service.list_employees(store, request.user, region, after, limit)
+        return await service.list_employees(request.user, region, after, limit)
 
     @get("/{nip:str}", guards=[requires(*ANY)], summary="One employee")
     async def get_employee(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         nip: Nip,
     ) -> EmployeeRecord:
-        return await service.get_employee(store, request.user, region, nip)
+        return await service.get_employee(request.user, region, nip)
 
     @put("/{nip:str}", guards=[requires(*HR)], summary="Create or replace an employee")
     async def put_employee(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         nip: Nip,
         data: JSONBody[EmployeeCreate],
     ) -> EmployeeRecord:
-        return await service.put_employee(store, relay, request.user, region, nip, data)
+        return await service.put_employee(request.user, region, nip, data)
 
     @patch("/{nip:str}", guards=[requires(*HR)], summary="Change some fields of an employee")
     async def update_employee(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         nip: Nip,
         data: JSONBody[EmployeeUpdate],
     ) -> EmployeeRecord:
-        return await service.update_employee(store, relay, request.user, region, nip, data)
+        return await service.update_employee(request.user, region, nip, data)
 
 
 def import_controller(max_body_bytes: int) -> type[Controller]:
@@ -152,13 +136,12 @@ def import_controller(max_body_bytes: int) -> type[Controller]:
         async def import_employees(
             self,
             request: Caller,
-            store: Store,
-            relay: Relay,
+            service: Service,
             region: RegionId,
         ) -> ImportReport:
             raw = await request.body()
             media_type = request.headers.get("content-type", "")
-            return await service.import_employees(store, relay, request.user, region, raw, media_type)
+            return await service.import_employees(request.user, region, raw, media_type)
 
     return EmployeeImportController
 

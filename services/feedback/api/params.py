@@ -1,39 +1,21 @@
-"""Path and query parameters, role sets and the region guard the controllers share."""
+"""Path and query parameters and the service dependency the controllers share."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from litestar import Request
-from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.handlers.base import BaseRouteHandler
-from litestar.params import Parameter
+from litestar.params import Parameter, SkipValidation
 
 from services.feedback.domain import ID_PATTERN
-from services.feedback.domain.cycle import ClosePolicy
-from services.feedback.store import FeedbackStore
-from shared.auth import Principal, Role
-from shared.errors import Unauthorized
+from services.feedback.service import FeedbackService
+from shared.auth import Principal
 from shared.events.base import NIP_PATTERN
-from shared.outbox import OutboxRelay
-from shared.plugins.manager import RubricRegistry
-
-ANY = (Role.EMPLOYEE, Role.SUPERVISOR, Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
-ADMINS = (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
-HR = (Role.HR_ADMIN, Role.SYSTEM)
-STAFF = (Role.EMPLOYEE, Role.SUPERVISOR)
-SUPERVISORS = (Role.SUPERVISOR,)
-APPRAISERS = (Role.SUPERVISOR, Role.HR_ADMIN)
-"""Who decides on plans: the recorded supervisor, or HR for a head without one."""
 
 Caller = Request[Principal, Any, Any]
-Store = NamedDependency[FeedbackStore]
-Relay = NamedDependency[OutboxRelay]
-Registry = NamedDependency[RubricRegistry]
-SubmissionKey = NamedDependency[bytes]
-ClosePolicyDep = NamedDependency[ClosePolicy]
-"""The key of submission ids (``KINERJA_SUBMISSION_SECRET``)."""
+Service = NamedDependency[SkipValidation[FeedbackService]]
+"""The service's use cases, built by the composition root (``app.py``)."""
 
 RegionId = Annotated[str, Parameter(title="Region id", pattern=ID_PATTERN)]
 UnitId = Annotated[str, Parameter(title="Unit (dinas) id", pattern=ID_PATTERN)]
@@ -57,13 +39,3 @@ AuditBefore = Annotated[
     ),
 ]
 Limit = Annotated[int, Parameter(title="Most rows to return", ge=1, le=1000)]
-
-
-async def same_region(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: nobody sees or changes another region's data (the system role spans regions).
-
-    A coroutine, as every guard here: Litestar runs a plain function guard in a worker thread."""
-    principal = connection.user
-    if not isinstance(principal, Principal):
-        raise Unauthorized("a bearer token is required", slug="missing-token")
-    principal.require_region(connection.path_params["region"])

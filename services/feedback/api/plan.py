@@ -5,19 +5,8 @@ from __future__ import annotations
 from litestar import Controller, get, post, put
 from litestar.params import JSONBody
 
-from services.feedback import service
-from services.feedback.api.params import (
-    ANY,
-    APPRAISERS,
-    STAFF,
-    Caller,
-    CycleId,
-    Nip,
-    RegionId,
-    Relay,
-    Store,
-    same_region,
-)
+from services.feedback.access import ANY, APPRAISERS, STAFF, same_region
+from services.feedback.api.params import Caller, CycleId, Nip, RegionId, Service
 from services.feedback.domain import (
     Achievement,
     AchievementCreate,
@@ -41,25 +30,24 @@ class PlanController(Controller):
     async def get_plan(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
     ) -> Plan:
-        return await service.get_plan(store, request.user, region, cycle_id, nip)
+        return await service.get_plan(request.user, region, cycle_id, nip)
 
     @put("/{nip:str}", guards=[requires(*STAFF)], summary="Submit or revise one's own plan")
     async def submit_plan(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
         data: JSONBody[PlanCreate],
     ) -> Plan:
-        return await service.submit_plan(store, relay, request.user, region, cycle_id, nip, data)
+        return await service.submit_plan(request.user, region, cycle_id, nip, data)
 
     @post(
         "/{nip:str}/approve",
@@ -70,13 +58,12 @@ class PlanController(Controller):
     async def approve_plan(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
     ) -> Plan:
-        return await service.decide_plan(store, relay, request.user, region, cycle_id, nip, None)
+        return await service.decide_plan(request.user, region, cycle_id, nip, None)
 
     @post(
         "/{nip:str}/return",
@@ -87,14 +74,13 @@ class PlanController(Controller):
     async def return_plan(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
         data: JSONBody[PlanReturn],
     ) -> Plan:
-        return await service.decide_plan(store, relay, request.user, region, cycle_id, nip, data)
+        return await service.decide_plan(request.user, region, cycle_id, nip, data)
 
 
 class ProgressController(Controller):
@@ -106,25 +92,24 @@ class ProgressController(Controller):
     async def list_progress(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
     ) -> list[Progress]:
-        return await service.list_progress(store, request.user, region, cycle_id, nip)
+        return await service.list_progress(request.user, region, cycle_id, nip)
 
     @post("/{nip:str}", guards=[requires(*STAFF)], summary="Report progress")
     async def report_progress(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
         data: JSONBody[ProgressCreate],
     ) -> Progress:
-        return await service.report_progress(store, relay, request.user, region, cycle_id, nip, data)
+        return await service.report_progress(request.user, region, cycle_id, nip, data)
 
 
 class AchievementController(Controller):
@@ -136,22 +121,21 @@ class AchievementController(Controller):
     async def get_achievement(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
     ) -> Achievement:
-        return await service.get_achievement(store, request.user, region, cycle_id, nip)
+        return await service.get_achievement(request.user, region, cycle_id, nip)
 
     @put("/{nip:str}", guards=[requires(*STAFF)], summary="Report (or replace) the final achievement")
     async def report_achievement(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
         data: JSONBody[AchievementCreate],
     ) -> Achievement:
-        return await service.report_achievement(store, relay, request.user, region, cycle_id, nip, data)
+        return await service.report_achievement(request.user, region, cycle_id, nip, data)

@@ -8,24 +8,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post, put
 from litestar.params import JSONBody, Parameter
 
-from services.feedback import service
-from services.feedback.api.params import (
-    ADMINS,
-    ANY,
-    STAFF,
-    SUPERVISORS,
-    AuditBefore,
-    Caller,
-    CycleId,
-    Limit,
-    Nip,
-    RegionId,
-    Registry,
-    Relay,
-    Store,
-    SubmissionKey,
-    same_region,
-)
+from services.feedback.access import ADMINS, ANY, STAFF, SUPERVISORS, same_region
+from services.feedback.api.params import AuditBefore, Caller, CycleId, Limit, Nip, RegionId, Service
 from services.feedback.domain import (
     AuditEntry,
     CitizenFeedbackCreate,
@@ -35,7 +19,6 @@ from services.feedback.domain import (
     NoteCreate,
     RubricForm,
     Submission,
-    rubric_form,
 )
 from shared.auth import Role, requires
 
@@ -54,18 +37,13 @@ class FeedbackController(Controller):
     async def submit_feedback(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
-        registry: Registry,
-        submission_key: SubmissionKey,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
         data: JSONBody[FeedbackCreate],
     ) -> Submission:
-        return await service.submit_feedback(
-            store, relay, registry, submission_key, request.user, region, cycle_id, nip, data
-        )
+        return await service.submit_feedback(request.user, region, cycle_id, nip, data)
 
     @get(
         "/{nip:str}", guards=[requires(*ANY)], summary="Pooled feedback on an employee (no rater identities)"
@@ -73,13 +51,12 @@ class FeedbackController(Controller):
     async def feedback_summary(
         self,
         request: Caller,
-        store: Store,
-        registry: Registry,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         nip: Nip,
     ) -> FeedbackSummary:
-        return await service.feedback_summary(store, registry, request.user, region, cycle_id, nip)
+        return await service.feedback_summary(request.user, region, cycle_id, nip)
 
 
 class CitizenFeedbackController(Controller):
@@ -92,15 +69,13 @@ class CitizenFeedbackController(Controller):
     async def submit_citizen_feedback(
         self,
         request: Request[Any, Any, Any],
-        store: Store,
-        relay: Relay,
-        registry: Registry,
+        service: Service,
         region: RegionId,
         data: JSONBody[CitizenFeedbackCreate],
     ) -> Submission:
         # The direct peer address: X-Forwarded-For is not trusted, anyone can write it.
         client = request.client.host if request.client else "unknown"
-        return await service.submit_citizen_feedback(store, relay, registry, client, region, data)
+        return await service.submit_citizen_feedback(client, region, data)
 
 
 class RubricController(Controller):
@@ -110,8 +85,8 @@ class RubricController(Controller):
     tags = ["feedback"]
 
     @get("/", exclude_from_auth=True, summary="The criteria, scale and sources of the region's rubric")
-    async def rubric(self, registry: Registry, region: RegionId) -> RubricForm:
-        return rubric_form(registry.for_region(region))
+    async def rubric(self, service: Service, region: RegionId) -> RubricForm:
+        return service.rubric_form(region)
 
 
 class NoteController(Controller):
@@ -123,23 +98,22 @@ class NoteController(Controller):
     async def list_notes(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         nip: Nip,
     ) -> list[Note]:
-        return await service.list_notes(store, request.user, region, nip)
+        return await service.list_notes(request.user, region, nip)
 
     @post("/", guards=[requires(*SUPERVISORS)], summary="Write a continuous feedback note")
     async def write_note(
         self,
         request: Caller,
-        store: Store,
-        relay: Relay,
+        service: Service,
         region: RegionId,
         nip: Nip,
         data: JSONBody[NoteCreate],
     ) -> Note:
-        return await service.write_note(store, relay, request.user, region, nip, data)
+        return await service.write_note(request.user, region, nip, data)
 
 
 class AuditController(Controller):
@@ -151,10 +125,10 @@ class AuditController(Controller):
     async def list_audit(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         since: Annotated[datetime | None, Parameter(title="Only entries at or after this time")] = None,
         before: AuditBefore = None,
         limit: Limit = 100,
     ) -> list[AuditEntry]:
-        return await service.list_audit(store, request.user, region, since, before, limit)
+        return await service.list_audit(request.user, region, since, before, limit)

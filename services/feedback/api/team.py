@@ -7,23 +7,10 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from services.feedback.api.params import (
-    ADMINS,
-    STAFF,
-    SUPERVISORS,
-    After,
-    Caller,
-    CycleId,
-    Limit,
-    RegionId,
-    Registry,
-    Store,
-    SubmissionKey,
-    same_region,
-)
+from services.feedback.access import ADMINS, STAFF, SUPERVISORS, same_region
+from services.feedback.api.params import After, Caller, CycleId, Limit, RegionId, Service
 from services.feedback.domain.base import ID_PATTERN
 from services.feedback.domain.team import TeamView, ToDo
-from services.feedback.service.team import team_view, to_do
 from shared.auth import requires
 from shared.events.base import NIP_PATTERN
 
@@ -41,7 +28,7 @@ class TeamProgressController(Controller):
     async def team(
         self,
         request: Caller,
-        store: Store,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
         unit: Annotated[str | None, Parameter(title="Unit (HR)", pattern=ID_PATTERN)] = None,
@@ -51,8 +38,8 @@ class TeamProgressController(Controller):
         after: After = None,
         limit: Limit = 50,
     ) -> TeamView:
-        return await team_view(
-            store, request.user, region, cycle_id, unit=unit, supervisor=supervisor, after=after, limit=limit
+        return await service.team_view(
+            request.user, region, cycle_id, unit=unit, supervisor=supervisor, after=after, limit=limit
         )
 
 
@@ -69,10 +56,8 @@ class ToDoController(Controller):
     async def to_do(
         self,
         request: Caller,
-        store: Store,
-        registry: Registry,
-        submission_key: SubmissionKey,
+        service: Service,
         region: RegionId,
         cycle_id: CycleId,
     ) -> ToDo:
-        return await to_do(store, registry, submission_key, request.user, region, cycle_id)
+        return await service.to_do(request.user, region, cycle_id)

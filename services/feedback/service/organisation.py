@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.feedback import access
 from services.feedback.domain import (
     EmployeeCreate,
     EmployeeRecord,
@@ -25,19 +26,11 @@ from services.feedback.domain import (
     import_problems,
     utcnow,
 )
-from services.feedback.service.common import (
-    ADMINS,
-    audit,
-    build,
-    employee_in,
-    invalid,
-    visible_employee,
-)
-from services.feedback.store import EMPLOYEES, TEAMS, UNITS, FeedbackStore
+from services.feedback.service.common import UseCases, build, employee_record, invalid
+from services.feedback.store import EMPLOYEES, TEAMS, UNITS
 from shared.auth import Principal, Role
 from shared.errors import BadRequest, Conflict, ValidationFailed
 from shared.events.feedback import Employee, EmployeeUpserted
-from shared.outbox import OutboxRelay
 
 MAX_IMPORT_ROWS = 50_000
 _CSV_ERROR = "\x00csv-error"
@@ -45,158 +38,150 @@ _CSV_ERROR = "\x00csv-error"
 _CSV_BOOLS = {"": None, "true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
-async def put_unit(
-    store: FeedbackStore, caller: Principal, region: str, unit_id: str, body: UnitCreate
-) -> Unit:
-    await store.put_named(UNITS, region, unit_id, {"unit_id": unit_id, "name": body.name})
-    await audit(store, caller, region, "unit.put", unit_id, name=body.name)
-    return Unit(region=region, unit_id=unit_id, name=body.name)
+class OrganisationUseCases(UseCases):
+    async def put_unit(self, caller: Principal, region: str, unit_id: str, body: UnitCreate) -> Unit:
+        await self.store.put_named(UNITS, region, unit_id, {"unit_id": unit_id, "name": body.name})
+        await self._audit(caller, region, "unit.put", unit_id, name=body.name)
+        return Unit(region=region, unit_id=unit_id, name=body.name)
 
+    async def list_units(self, region: str) -> list[Unit]:
+        docs = await self.store.find(UNITS, {"region": region}, sort="unit_id")
+        return [Unit.model_validate(d) for d in docs]
 
-async def list_units(store: FeedbackStore, region: str) -> list[Unit]:
-    return [Unit.model_validate(d) for d in await store.find(UNITS, {"region": region}, sort="unit_id")]
+    async def put_team(self, caller: Principal, region: str, team_id: str, body: TeamCreate) -> Team:
+        if body.unit_id not in await self.store.unit_ids(region):
+            raise ValidationFailed(f"unit {body.unit_id} does not exist", slug="unknown-unit")
+        await self.store.put_named(TEAMS, region, team_id, {"team_id": team_id, **body.model_dump()})
+        await self._audit(caller, region, "team.put", team_id, unit_id=body.unit_id)
+        return Team(region=region, team_id=team_id, **body.model_dump())
 
+    async def list_teams(self, region: str) -> list[Team]:
+        docs = await self.store.find(TEAMS, {"region": region}, sort="team_id")
+        return [Team.model_validate(d) for d in docs]
 
-async def put_team(
-    store: FeedbackStore, caller: Principal, region: str, team_id: str, body: TeamCreate
-) -> Team:
-    if body.unit_id not in await store.unit_ids(region):
-        raise ValidationFailed(f"unit {body.unit_id} does not exist", slug="unknown-unit")
-    await store.put_named(TEAMS, region, team_id, {"team_id": team_id, **body.model_dump()})
-    await audit(store, caller, region, "team.put", team_id, unit_id=body.unit_id)
-    return Team(region=region, team_id=team_id, **body.model_dump())
-
-
-async def list_teams(store: FeedbackStore, region: str) -> list[Team]:
-    return [Team.model_validate(d) for d in await store.find(TEAMS, {"region": region}, sort="team_id")]
-
-
-async def list_employees(
-    store: FeedbackStore, caller: Principal, region: str, after: str | None, limit: int
-) -> list[EmployeeRecord]:
-    """Admins page through the region by NIP; a supervisor sees themselves, then their direct
-    reports by NIP; an employee only themselves. The next page is the one ``after`` the last NIP
-    of a page: an index range walked in order up to the page, however many employees the region
-    has held (docs/ferretdb.md)."""
-    caller.require_region(region)
-    past = {"_id": {"$gt": after}} if after is not None else {}
-    if caller.role in ADMINS:
-        docs = await store.find(EMPLOYEES, {"region": region, **past}, sort="_id", limit=limit)
-        return [_record(d) for d in docs]
-    # The caller's own record opens their list; the reports follow it, whatever their NIPs.
-    docs = await store.find(EMPLOYEES, {"_id": caller.nip, "region": region}) if after is None else []
-    if caller.role is Role.SUPERVISOR and len(docs) < limit:
-        reports = past if after != caller.nip else {}
-        docs += await store.find(
-            EMPLOYEES,
-            {"region": region, "supervisor_nip": caller.nip, **reports},
-            sort="_id",
-            limit=limit - len(docs),
+    async def list_employees(
+        self, caller: Principal, region: str, after: str | None, limit: int
+    ) -> list[EmployeeRecord]:
+        """Admins page through the region by NIP; a supervisor sees themselves, then their direct
+        reports by NIP; an employee only themselves. The next page is the one ``after`` the last
+        NIP of a page: an index range walked in order up to the page, however many employees the
+        region has held (docs/ferretdb.md)."""
+        caller.require_region(region)
+        past = {"_id": {"$gt": after}} if after is not None else {}
+        if access.whole_region(caller):
+            docs = await self.store.find(EMPLOYEES, {"region": region, **past}, sort="_id", limit=limit)
+            return [employee_record(d) for d in docs]
+        # The caller's own record opens their list; the reports follow it, whatever their NIPs.
+        docs = (
+            await self.store.find(EMPLOYEES, {"_id": caller.nip, "region": region}) if after is None else []
         )
-    return [_record(d) for d in docs]
+        if caller.role is Role.SUPERVISOR and len(docs) < limit:
+            reports = past if after != caller.nip else {}
+            docs += await self.store.find(
+                EMPLOYEES,
+                {"region": region, "supervisor_nip": caller.nip, **reports},
+                sort="_id",
+                limit=limit - len(docs),
+            )
+        return [employee_record(d) for d in docs]
 
+    async def get_employee(self, caller: Principal, region: str, nip: str) -> EmployeeRecord:
+        return await self._visible_employee(caller, region, nip)
 
-async def get_employee(store: FeedbackStore, caller: Principal, region: str, nip: str) -> EmployeeRecord:
-    return await visible_employee(store, caller, region, nip)
+    async def put_employee(
+        self, caller: Principal, region: str, nip: str, body: EmployeeCreate
+    ) -> EmployeeRecord:
+        record, created = await self._save_employee(region, nip, body)
+        await self._audit(caller, region, "employee.created" if created else "employee.replaced", nip)
+        return record
 
+    async def update_employee(
+        self, caller: Principal, region: str, nip: str, body: EmployeeUpdate
+    ) -> EmployeeRecord:
+        current = await self._employee(region, nip, fresh=True)
+        changes = body.model_dump(exclude_unset=True)
+        try:
+            merged = EmployeeCreate.model_validate(current.model_dump(exclude={"nip", "region"}) | changes)
+        except ValidationError as exc:
+            # ``null`` clears an optional field; a required one (``name``, ``active``, ...) cannot be.
+            problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            raise invalid(problems, "invalid-employee") from None
+        record, _ = await self._save_employee(region, nip, merged)
+        await self._audit(caller, region, "employee.updated", nip, fields=sorted(changes))
+        return record
 
-async def put_employee(
-    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, nip: str, body: EmployeeCreate
-) -> EmployeeRecord:
-    record, created = await _save_employee(store, relay, region, nip, body)
-    await audit(store, caller, region, "employee.created" if created else "employee.replaced", nip)
-    return record
-
-
-async def update_employee(
-    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, nip: str, body: EmployeeUpdate
-) -> EmployeeRecord:
-    current = await employee_in(store, region, nip, fresh=True)
-    changes = body.model_dump(exclude_unset=True)
-    try:
-        merged = EmployeeCreate.model_validate(current.model_dump(exclude={"nip", "region"}) | changes)
-    except ValidationError as exc:
-        # ``null`` clears an optional field; a required one (``name``, ``active``, ...) cannot be.
-        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise invalid(problems, "invalid-employee") from None
-    record, _ = await _save_employee(store, relay, region, nip, merged)
-    await audit(store, caller, region, "employee.updated", nip, fields=sorted(changes))
-    return record
-
-
-async def _save_employee(
-    store: FeedbackStore, relay: OutboxRelay, region: str, nip: str, body: EmployeeCreate
-) -> tuple[EmployeeRecord, bool]:
-    known = await store.existing_nips(region, [n for n in (nip, body.supervisor_nip) if n])
-    problems = employee_problems(
-        nip, body, units=await store.unit_ids(region), teams=await store.team_units(region), known_nips=known
-    )
-    if problems:
-        raise invalid(problems, "invalid-employee")
-    employee = Employee(nip=nip, **body.model_dump())
-    event = build(EmployeeUpserted, region=region, key=nip, employee=employee)
-    if not await store.upsert_employee(region, nip, _fields(employee), [event]):
-        raise Conflict(f"NIP {nip} belongs to another region", slug="other-region-nip")
-    return EmployeeRecord(region=region, **employee.model_dump()), nip not in known
-
-
-async def import_employees(
-    store: FeedbackStore, relay: OutboxRelay, caller: Principal, region: str, raw: bytes, media_type: str
-) -> ImportReport:
-    """Apply every good row (one upsert with its own event each) and name every bad one.
-
-    Supervisors may be defined anywhere in the same file, as long as their own row is accepted
-    (``domain.import_problems``).
-    """
-    records = _parse(raw, media_type)
-    if len(records) > MAX_IMPORT_ROWS:
-        raise ValidationFailed(f"at most {MAX_IMPORT_ROWS} rows per import", slug="too-many-rows")
-    rows, rejected = _validate_rows(records)
-    units, teams = await store.unit_ids(region), await store.team_units(region)
-    problems = import_problems(
-        rows,
-        units=units,
-        teams=teams,
-        stored=await store.region_nips(region),
-        foreign=await store.foreign_nips(region, [row.nip for _, row in rows]),
-    )
-    good: list[tuple[int, Employee]] = []
-    for number, row in rows:
-        if problems[number]:
-            rejected.append(RowRejection(row=number, nip=row.nip, reasons=problems[number]))
-        else:
-            good.append((number, Employee(**row.model_dump())))
-    ops = [
-        (e.nip, _fields(e), build(EmployeeUpserted, region=region, key=e.nip, employee=e)) for _, e in good
-    ]
-    failed = await store.upsert_employees(region, ops)
-    for index in sorted(failed):
-        number, employee = good[index]
-        rejected.append(
-            RowRejection(row=number, nip=employee.nip, reasons=["the NIP belongs to another region"])
+    async def _save_employee(
+        self, region: str, nip: str, body: EmployeeCreate
+    ) -> tuple[EmployeeRecord, bool]:
+        store = self.store
+        known = await store.existing_nips(region, [n for n in (nip, body.supervisor_nip) if n])
+        problems = employee_problems(
+            nip,
+            body,
+            units=await store.unit_ids(region),
+            teams=await store.team_units(region),
+            known_nips=known,
         )
-    rejected.sort(key=lambda r: r.row)
-    report = ImportReport(accepted=len(ops) - len(failed), rejected=rejected)
-    await audit(
-        store,
-        caller,
-        region,
-        "employee.imported",
-        region,
-        accepted=report.accepted,
-        rejected=[r.model_dump() for r in rejected],
-    )
-    return report
+        if problems:
+            raise invalid(problems, "invalid-employee")
+        employee = Employee(nip=nip, **body.model_dump())
+        event = build(EmployeeUpserted, region=region, key=nip, employee=employee)
+        if not await store.upsert_employee(region, nip, _fields(employee), [event]):
+            raise Conflict(f"NIP {nip} belongs to another region", slug="other-region-nip")
+        return EmployeeRecord(region=region, **employee.model_dump()), nip not in known
+
+    async def import_employees(
+        self, caller: Principal, region: str, raw: bytes, media_type: str
+    ) -> ImportReport:
+        """Apply every good row (one upsert with its own event each) and name every bad one.
+
+        Supervisors may be defined anywhere in the same file, as long as their own row is accepted
+        (``domain.import_problems``).
+        """
+        records = _parse(raw, media_type)
+        if len(records) > MAX_IMPORT_ROWS:
+            raise ValidationFailed(f"at most {MAX_IMPORT_ROWS} rows per import", slug="too-many-rows")
+        rows, rejected = _validate_rows(records)
+        store = self.store
+        units, teams = await store.unit_ids(region), await store.team_units(region)
+        problems = import_problems(
+            rows,
+            units=units,
+            teams=teams,
+            stored=await store.region_nips(region),
+            foreign=await store.foreign_nips(region, [row.nip for _, row in rows]),
+        )
+        good: list[tuple[int, Employee]] = []
+        for number, row in rows:
+            if problems[number]:
+                rejected.append(RowRejection(row=number, nip=row.nip, reasons=problems[number]))
+            else:
+                good.append((number, Employee(**row.model_dump())))
+        ops = [
+            (e.nip, _fields(e), build(EmployeeUpserted, region=region, key=e.nip, employee=e))
+            for _, e in good
+        ]
+        failed = await store.upsert_employees(region, ops)
+        for index in sorted(failed):
+            number, employee = good[index]
+            rejected.append(
+                RowRejection(row=number, nip=employee.nip, reasons=["the NIP belongs to another region"])
+            )
+        rejected.sort(key=lambda r: r.row)
+        report = ImportReport(accepted=len(ops) - len(failed), rejected=rejected)
+        await self._audit(
+            caller,
+            region,
+            "employee.imported",
+            region,
+            accepted=report.accepted,
+            rejected=[r.model_dump() for r in rejected],
+        )
+        return report
 
 
 def _fields(employee: Employee) -> dict[str, Any]:
     return {**employee.model_dump(mode="json"), "updated_at": utcnow()}
-
-
-def _record(doc: dict[str, Any]) -> EmployeeRecord:
-    return EmployeeRecord.model_validate(
-        {k: v for k, v in doc.items() if k not in {"_id", "rev", "updated_at"}}
-    )
 
 
 def _parse(raw: bytes, media_type: str) -> list[dict[str, Any]]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from services.feedback import access
 from services.feedback.domain import (
     Achievement,
     AchievementCreate,
-    EmployeeRecord,
     Plan,
     PlanCreate,
     PlanReturn,
@@ -21,21 +21,10 @@ from services.feedback.domain import (
     realisation_problems,
     utcnow,
 )
-from services.feedback.service.common import (
-    WRITE_ATTEMPTS,
-    accepting_cycle,
-    audit,
-    build,
-    caller_nip,
-    cycle_in,
-    employee_in,
-    invalid,
-    lost_race,
-    visible_employee,
-)
-from services.feedback.store import ACHIEVEMENTS, PLANS, PROGRESS, FeedbackStore
-from shared.auth import Principal, Role
-from shared.errors import Conflict, Forbidden, NotFound
+from services.feedback.service.common import WRITE_ATTEMPTS, UseCases, build, invalid, lost_race
+from services.feedback.store import ACHIEVEMENTS, PLANS, PROGRESS
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound
 from shared.events.feedback import (
     AchievementReported,
     PlanApproved,
@@ -43,258 +32,203 @@ from shared.events.feedback import (
     PlanSubmitted,
     ProgressReported,
 )
-from shared.outbox import OutboxRelay
 
 
-def _own(caller: Principal, nip: str) -> None:
-    if caller_nip(caller) != nip:
-        raise Forbidden("only the employee themselves may do this", slug="not-own")
-
-
-async def submit_plan(
-    store: FeedbackStore,
-    relay: OutboxRelay,
-    caller: Principal,
-    region: str,
-    cycle_id: str,
-    nip: str,
-    body: PlanCreate,
-) -> Plan:
-    """Submit or revise one's own plan; an approved plan is locked."""
-    _own(caller, nip)
-    employee = await employee_in(store, region, nip)
-    cycle = await accepting_cycle(store, region, cycle_id, utcnow())
-    problems = plan_problems(body.results)
-    sup_plan_id = plan_id_of(cycle.cycle_id, employee.supervisor_nip) if employee.supervisor_nip else None
-    sup_results = None
-    if sup_plan_id and any(r.supports for r in body.results):
-        sup_doc = await store.get(PLANS, sup_plan_id)
-        sup_results = [r["result_id"] for r in sup_doc["results"]] if sup_doc else None
-    problems += link_problems(body.results, sup_plan_id, sup_results)
-    if problems:
-        raise invalid(problems, "invalid-plan")
-    plan_id = plan_id_of(cycle_id, nip)
-    for _ in range(WRITE_ATTEMPTS):
-        current = await store.get(PLANS, plan_id)
-        if current and current["status"] == PlanStatus.APPROVED:
-            raise Conflict("the plan is approved and can no longer change", slug="plan-approved")
-        plan = Plan(
-            plan_id=plan_id,
-            region=region,
-            cycle_id=cycle_id,
-            nip=nip,
-            status=PlanStatus.SUBMITTED,
-            results=body.results,
-            submitted_at=utcnow(),
-        )
-        event = build(
-            PlanSubmitted,
-            region=region,
-            key=nip,
-            cycle_id=cycle_id,
-            plan_id=plan_id,
-            nip=nip,
-            results=body.results,
-        )
-        rev = int(current["rev"]) if current else 0
-        if await store.write(PLANS, plan_id, rev, plan.model_dump(mode="json"), [event]):
-            await audit(store, caller, region, "plan.submitted", plan_id)
-            return plan
-    raise lost_race(f"plan {plan_id}")
-
-
-async def get_plan(store: FeedbackStore, caller: Principal, region: str, cycle_id: str, nip: str) -> Plan:
-    """The plan, for those who see the employee, and for their direct reports: an employee links
-    each RHK to the supervisor's RHK it supports (cascading, PermenPANRB 6/2022), so reads it."""
-    try:
-        await visible_employee(store, caller, region, nip)
-    except Forbidden:
-        me = await employee_in(store, region, caller.nip) if caller.nip else None
-        if me is None or me.supervisor_nip != nip:
-            raise
-    await cycle_in(store, region, cycle_id)
-    doc = await store.get(PLANS, plan_id_of(cycle_id, nip))
-    if doc is None:
-        raise NotFound(f"{nip} has no plan in cycle {cycle_id}", slug="plan-not-found")
-    return Plan.model_validate(doc)
-
-
-async def decide_plan(
-    store: FeedbackStore,
-    relay: OutboxRelay,
-    caller: Principal,
-    region: str,
-    cycle_id: str,
-    nip: str,
-    returned: PlanReturn | None,
-) -> Plan:
-    """Approve (``returned`` None) or return a submitted plan.
-
-    The recorded supervisor decides. An employee with no supervisor in the region (the head of a
-    unit) has an appraising official one level up, outside the region's organisation data
-    (PermenPANRB 6/2022, pejabat penilai kinerja); HR records that official's decision, and is then
-    the recorded appraiser (``approved_by`` is the HR officer's NIP; the audit names the role).
-    """
-    employee = await employee_in(store, region, nip)
-    approver = _appraiser(employee, caller)
-    await accepting_cycle(store, region, cycle_id, utcnow())
-    plan_id = plan_id_of(cycle_id, nip)
-    doc = await store.get(PLANS, plan_id)
-    if doc is None:
-        raise NotFound(f"{nip} has no plan in cycle {cycle_id}", slug="plan-not-found")
-    plan = Plan.model_validate(doc)
-    if plan.status is not PlanStatus.SUBMITTED:
-        raise Conflict(f"the plan is {plan.status.value}, not submitted", slug="plan-not-submitted")
-    base = {"region": region, "key": nip, "cycle_id": cycle_id, "plan_id": plan_id, "nip": nip}
-    event: PlanApproved | PlanReturned
-    if returned is None:
-        status = PlanStatus.APPROVED
-        event = build(PlanApproved, **base, approved_by=approver, results=plan.results)
-    else:
-        status = PlanStatus.RETURNED
-        event = build(PlanReturned, **base, reason=returned.reason)
-    decided = plan.model_copy(
-        update={
-            "status": status,
-            "decided_by": approver,
-            "decided_at": utcnow(),
-            "return_reason": returned.reason if returned else None,
-        }
-    )
-    fields = decided.model_dump(mode="json", include={"status", "decided_by", "decided_at", "return_reason"})
-    if not await store.write(PLANS, plan_id, int(doc["rev"]), fields, [event]):
-        raise lost_race(f"plan {plan_id}")
-    await audit(store, caller, region, f"plan.{status.value}", plan_id, reason=decided.return_reason)
-    return decided
-
-
-def _appraiser(employee: EmployeeRecord, caller: Principal) -> str:
-    """The NIP that decides on ``employee``'s plan for ``caller``, or a refusal."""
-    if caller.role is Role.HR_ADMIN:
-        if employee.supervisor_nip is not None:
-            raise Forbidden(
-                f"the supervisor of {employee.nip} decides on the plan; HR decides only for heads "
-                "without a supervisor in the region",
-                slug="not-supervisor",
+class PlanUseCases(UseCases):
+    async def submit_plan(
+        self, caller: Principal, region: str, cycle_id: str, nip: str, body: PlanCreate
+    ) -> Plan:
+        """Submit or revise one's own plan; an approved plan is locked."""
+        access.check_own(caller, nip)
+        employee = await self._employee(region, nip)
+        cycle = await self._accepting_cycle(region, cycle_id, utcnow())
+        problems = plan_problems(body.results)
+        sup_plan_id = plan_id_of(cycle.cycle_id, employee.supervisor_nip) if employee.supervisor_nip else None
+        sup_results = None
+        if sup_plan_id and any(r.supports for r in body.results):
+            sup_doc = await self.store.get(PLANS, sup_plan_id)
+            sup_results = [r["result_id"] for r in sup_doc["results"]] if sup_doc else None
+        problems += link_problems(body.results, sup_plan_id, sup_results)
+        if problems:
+            raise invalid(problems, "invalid-plan")
+        plan_id = plan_id_of(cycle_id, nip)
+        for _ in range(WRITE_ATTEMPTS):
+            current = await self.store.get(PLANS, plan_id)
+            if current and current["status"] == PlanStatus.APPROVED:
+                raise Conflict("the plan is approved and can no longer change", slug="plan-approved")
+            plan = Plan(
+                plan_id=plan_id,
+                region=region,
+                cycle_id=cycle_id,
+                nip=nip,
+                status=PlanStatus.SUBMITTED,
+                results=body.results,
+                submitted_at=utcnow(),
             )
-        return caller_nip(caller)
-    if employee.supervisor_nip is None or employee.supervisor_nip != caller_nip(caller):
-        raise Forbidden(f"only the supervisor of {employee.nip} decides on the plan", slug="not-supervisor")
-    return employee.supervisor_nip
+            event = build(
+                PlanSubmitted,
+                region=region,
+                key=nip,
+                cycle_id=cycle_id,
+                plan_id=plan_id,
+                nip=nip,
+                results=body.results,
+            )
+            rev = int(current["rev"]) if current else 0
+            if await self.store.write(PLANS, plan_id, rev, plan.model_dump(mode="json"), [event]):
+                await self._audit(caller, region, "plan.submitted", plan_id)
+                return plan
+        raise lost_race(f"plan {plan_id}")
 
+    async def get_plan(self, caller: Principal, region: str, cycle_id: str, nip: str) -> Plan:
+        """The plan, for those who see the employee and for their direct reports
+        (:func:`~services.feedback.access.check_reads_plan`)."""
+        caller.require_region(region)
+        owner = await self._employee(region, nip)
+        me = None
+        if not access.sees(caller, owner) and caller.nip:
+            me = await self._employee(region, caller.nip)
+        access.check_reads_plan(caller, owner, me)
+        await self._cycle(region, cycle_id)
+        doc = await self.store.get(PLANS, plan_id_of(cycle_id, nip))
+        if doc is None:
+            raise NotFound(f"{nip} has no plan in cycle {cycle_id}", slug="plan-not-found")
+        return Plan.model_validate(doc)
 
-async def report_progress(
-    store: FeedbackStore,
-    relay: OutboxRelay,
-    caller: Principal,
-    region: str,
-    cycle_id: str,
-    nip: str,
-    body: ProgressCreate,
-) -> Progress:
-    """Progress at any time in the window, against the current plan (approved or not yet)."""
-    _own(caller, nip)
-    await employee_in(store, region, nip)
-    await accepting_cycle(store, region, cycle_id, utcnow())
-    doc = await store.get(PLANS, plan_id_of(cycle_id, nip))
-    if doc is None:
-        raise Conflict("submit a plan before reporting progress", slug="no-plan")
-    plan = Plan.model_validate(doc)
-    problems = realisation_problems(body.realisations, indicator_units(plan.results), complete=False)
-    if problems:
-        raise invalid(problems, "invalid-realisation")
-    report = Progress(
-        report_id=str(uuid.uuid4()),
-        cycle_id=cycle_id,
-        nip=nip,
-        realisations=[r.to_event() for r in body.realisations],
-        note=body.note,
-        reported_at=utcnow(),
-    )
-    event = build(
-        ProgressReported,
-        region=region,
-        key=nip,
-        cycle_id=cycle_id,
-        nip=nip,
-        realisations=report.realisations,
-        note=body.note,
-    )
-    await store.write(
-        PROGRESS, report.report_id, 0, {"region": region, **report.model_dump(mode="json")}, [event]
-    )
-    await audit(
-        store, caller, region, "progress.reported", nip, cycle_id=cycle_id, report_id=report.report_id
-    )
-    return report
+    async def decide_plan(
+        self, caller: Principal, region: str, cycle_id: str, nip: str, returned: PlanReturn | None
+    ) -> Plan:
+        """Approve (``returned`` None) or return a submitted plan, as the appraiser
+        (:func:`~services.feedback.access.appraiser_of`): ``decided_by`` is their NIP (HR's, for a
+        head without a supervisor in the region; the audit names the role)."""
+        employee = await self._employee(region, nip)
+        approver = access.appraiser_of(employee, caller)
+        await self._accepting_cycle(region, cycle_id, utcnow())
+        plan_id = plan_id_of(cycle_id, nip)
+        doc = await self.store.get(PLANS, plan_id)
+        if doc is None:
+            raise NotFound(f"{nip} has no plan in cycle {cycle_id}", slug="plan-not-found")
+        plan = Plan.model_validate(doc)
+        if plan.status is not PlanStatus.SUBMITTED:
+            raise Conflict(f"the plan is {plan.status.value}, not submitted", slug="plan-not-submitted")
+        base = {"region": region, "key": nip, "cycle_id": cycle_id, "plan_id": plan_id, "nip": nip}
+        event: PlanApproved | PlanReturned
+        if returned is None:
+            status = PlanStatus.APPROVED
+            event = build(PlanApproved, **base, approved_by=approver, results=plan.results)
+        else:
+            status = PlanStatus.RETURNED
+            event = build(PlanReturned, **base, reason=returned.reason)
+        decided = plan.model_copy(
+            update={
+                "status": status,
+                "decided_by": approver,
+                "decided_at": utcnow(),
+                "return_reason": returned.reason if returned else None,
+            }
+        )
+        fields = decided.model_dump(
+            mode="json", include={"status", "decided_by", "decided_at", "return_reason"}
+        )
+        if not await self.store.write(PLANS, plan_id, int(doc["rev"]), fields, [event]):
+            raise lost_race(f"plan {plan_id}")
+        await self._audit(caller, region, f"plan.{status.value}", plan_id, reason=decided.return_reason)
+        return decided
 
-
-async def list_progress(
-    store: FeedbackStore, caller: Principal, region: str, cycle_id: str, nip: str
-) -> list[Progress]:
-    await visible_employee(store, caller, region, nip)
-    await cycle_in(store, region, cycle_id)
-    docs = await store.find(PROGRESS, {"cycle_id": cycle_id, "nip": nip}, sort="reported_at")
-    return [Progress.model_validate(d) for d in docs]
-
-
-async def report_achievement(
-    store: FeedbackStore,
-    relay: OutboxRelay,
-    caller: Principal,
-    region: str,
-    cycle_id: str,
-    nip: str,
-    body: AchievementCreate,
-) -> Achievement:
-    """The final report: one realisation per indicator of the APPROVED plan; a resubmission
-    replaces the earlier one with version + 1."""
-    _own(caller, nip)
-    await employee_in(store, region, nip)
-    await accepting_cycle(store, region, cycle_id, utcnow())
-    plan_id = plan_id_of(cycle_id, nip)
-    doc = await store.get(PLANS, plan_id)
-    if doc is None or doc["status"] != PlanStatus.APPROVED:
-        raise Conflict("the final report needs an approved plan", slug="plan-not-approved")
-    plan = Plan.model_validate(doc)
-    problems = realisation_problems(body.realisations, indicator_units(plan.results), complete=True)
-    if problems:
-        raise invalid(problems, "invalid-realisation")
-    for _ in range(WRITE_ATTEMPTS):
-        current = await store.get(ACHIEVEMENTS, plan_id)
-        rev = int(current["rev"]) if current else 0
-        report = Achievement(
+    async def report_progress(
+        self, caller: Principal, region: str, cycle_id: str, nip: str, body: ProgressCreate
+    ) -> Progress:
+        """Progress at any time in the window, against the current plan (approved or not yet)."""
+        access.check_own(caller, nip)
+        await self._employee(region, nip)
+        await self._accepting_cycle(region, cycle_id, utcnow())
+        doc = await self.store.get(PLANS, plan_id_of(cycle_id, nip))
+        if doc is None:
+            raise Conflict("submit a plan before reporting progress", slug="no-plan")
+        plan = Plan.model_validate(doc)
+        problems = realisation_problems(body.realisations, indicator_units(plan.results), complete=False)
+        if problems:
+            raise invalid(problems, "invalid-realisation")
+        report = Progress(
+            report_id=str(uuid.uuid4()),
             cycle_id=cycle_id,
             nip=nip,
-            plan_id=plan_id,
-            version=rev + 1,
             realisations=[r.to_event() for r in body.realisations],
+            note=body.note,
             reported_at=utcnow(),
         )
         event = build(
-            AchievementReported,
+            ProgressReported,
             region=region,
             key=nip,
             cycle_id=cycle_id,
             nip=nip,
             realisations=report.realisations,
-            version=report.version,
+            note=body.note,
         )
         fields = {"region": region, **report.model_dump(mode="json")}
-        if await store.write(ACHIEVEMENTS, plan_id, rev, fields, [event]):
-            await audit(
-                store, caller, region, "achievement.reported", nip, cycle_id=cycle_id, version=report.version
+        await self.store.write(PROGRESS, report.report_id, 0, fields, [event])
+        await self._audit(
+            caller, region, "progress.reported", nip, cycle_id=cycle_id, report_id=report.report_id
+        )
+        return report
+
+    async def list_progress(self, caller: Principal, region: str, cycle_id: str, nip: str) -> list[Progress]:
+        await self._visible_employee(caller, region, nip)
+        await self._cycle(region, cycle_id)
+        docs = await self.store.find(PROGRESS, {"cycle_id": cycle_id, "nip": nip}, sort="reported_at")
+        return [Progress.model_validate(d) for d in docs]
+
+    async def report_achievement(
+        self, caller: Principal, region: str, cycle_id: str, nip: str, body: AchievementCreate
+    ) -> Achievement:
+        """The final report: one realisation per indicator of the APPROVED plan; a resubmission
+        replaces the earlier one with version + 1."""
+        access.check_own(caller, nip)
+        await self._employee(region, nip)
+        await self._accepting_cycle(region, cycle_id, utcnow())
+        plan_id = plan_id_of(cycle_id, nip)
+        doc = await self.store.get(PLANS, plan_id)
+        if doc is None or doc["status"] != PlanStatus.APPROVED:
+            raise Conflict("the final report needs an approved plan", slug="plan-not-approved")
+        plan = Plan.model_validate(doc)
+        problems = realisation_problems(body.realisations, indicator_units(plan.results), complete=True)
+        if problems:
+            raise invalid(problems, "invalid-realisation")
+        for _ in range(WRITE_ATTEMPTS):
+            current = await self.store.get(ACHIEVEMENTS, plan_id)
+            rev = int(current["rev"]) if current else 0
+            report = Achievement(
+                cycle_id=cycle_id,
+                nip=nip,
+                plan_id=plan_id,
+                version=rev + 1,
+                realisations=[r.to_event() for r in body.realisations],
+                reported_at=utcnow(),
             )
-            return report
-    raise lost_race(f"achievement report of {nip}")
+            event = build(
+                AchievementReported,
+                region=region,
+                key=nip,
+                cycle_id=cycle_id,
+                nip=nip,
+                realisations=report.realisations,
+                version=report.version,
+            )
+            fields = {"region": region, **report.model_dump(mode="json")}
+            if await self.store.write(ACHIEVEMENTS, plan_id, rev, fields, [event]):
+                await self._audit(
+                    caller, region, "achievement.reported", nip, cycle_id=cycle_id, version=report.version
+                )
+                return report
+        raise lost_race(f"achievement report of {nip}")
 
-
-async def get_achievement(
-    store: FeedbackStore, caller: Principal, region: str, cycle_id: str, nip: str
-) -> Achievement:
-    await visible_employee(store, caller, region, nip)
-    await cycle_in(store, region, cycle_id)
-    doc = await store.get(ACHIEVEMENTS, plan_id_of(cycle_id, nip))
-    if doc is None:
-        raise NotFound(f"{nip} has no achievement report in cycle {cycle_id}", slug="achievement-not-found")
-    return Achievement.model_validate(doc)
+    async def get_achievement(self, caller: Principal, region: str, cycle_id: str, nip: str) -> Achievement:
+        await self._visible_employee(caller, region, nip)
+        await self._cycle(region, cycle_id)
+        doc = await self.store.get(ACHIEVEMENTS, plan_id_of(cycle_id, nip))
+        if doc is None:
+            raise NotFound(
+                f"{nip} has no achievement report in cycle {cycle_id}", slug="achievement-not-found"
+            )
+        return Achievement.model_validate(doc)
