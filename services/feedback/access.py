@@ -74,7 +74,8 @@ def sees(caller: Principal, employee: EmployeeRecord) -> bool:
     their direct reports and themselves, an employee themselves."""
     if whole_region(caller) or caller.nip == employee.nip:
         return True
-    return caller.role is Role.SUPERVISOR and employee.supervisor_nip == caller.nip
+    # A supervisor's token without a NIP names no one's supervisor (not the heads', whose is None).
+    return caller.role is Role.SUPERVISOR and caller.nip is not None and employee.supervisor_nip == caller.nip
 
 
 def check_sees(caller: Principal, employee: EmployeeRecord) -> None:
@@ -140,9 +141,10 @@ def team_of(caller: Principal, unit: str | None, supervisor: str | None) -> dict
     """The employee fields that select the team the caller asks for and may see: a supervisor
     their own direct reports; HR and admins one unit or one supervisor's reports."""
     if caller.role is Role.SUPERVISOR:
-        if supervisor not in (None, caller.nip) or unit is not None:
+        mine = caller_nip(caller)
+        if supervisor not in (None, mine) or unit is not None:
             raise Forbidden("a supervisor sees their own direct reports", slug="not-yours")
-        return {"supervisor_nip": caller.nip}
+        return {"supervisor_nip": mine}
     if whole_region(caller):
         if (unit is None) == (supervisor is None):
             raise BadRequest("give one of unit and supervisor", slug="team-filter")

@@ -128,3 +128,17 @@ async def test_the_national_rubric_asks_subordinates_too(client: Client, auth: A
     sup = auth(Role.SUPERVISOR, "sabang", SUP)
     todo = (await client.get("/regions/sabang/cycles/sabang-2026/to-do", headers=sup)).json()
     assert ("subordinate", HEAD) in {(i["source"], i["nip"]) for i in todo["items"]}
+
+
+async def test_a_supervisor_token_without_a_nip_sees_no_ones_team(
+    client: Client, auth: Any, seed: Any
+) -> None:
+    """The unit heads have no supervisor (None); a token naming no NIP must not match them."""
+    await seed()
+    nameless = auth(Role.SUPERVISOR, nip=None)
+    team = await client.get("/regions/marelan/cycles/marelan-2026/team", headers=nameless)
+    assert team.status_code == 403 and team.json()["type"] == PROBLEM + "no-nip"
+    listed = await client.get("/regions/marelan/employees", headers=nameless)
+    assert listed.status_code == 200 and listed.json() == []
+    head = await client.get(f"/regions/marelan/employees/{HEAD}", headers=nameless)
+    assert head.status_code == 403

@@ -75,7 +75,7 @@ class OrganisationUseCases(UseCases):
         docs = (
             await self.store.find(EMPLOYEES, {"_id": caller.nip, "region": region}) if after is None else []
         )
-        if caller.role is Role.SUPERVISOR and len(docs) < limit:
+        if caller.role is Role.SUPERVISOR and caller.nip is not None and len(docs) < limit:
             reports = past if after != caller.nip else {}
             docs += await self.store.find(
                 EMPLOYEES,
