@@ -15,7 +15,7 @@ export KINERJA_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(KINERJA_KAFKA_PORT)
 export KINERJA_MONGO_URL ?= mongodb://127.0.0.1:$(KINERJA_MONGO_PORT)
 
 .PHONY: help venv stack-up stack-down stack-status stack-fetch browser check lint typecheck contracts layers \
-        schemas docs test run bench clean messages
+        schemas docs test run bench clean messages htmx
 
 help:
 	@echo "make run          start the stack and the four services, run the demo cycle, print a summary"
@@ -67,6 +67,15 @@ layers: venv
 	$(BIN)/lint-imports
 
 check: lint typecheck contracts layers
+
+# HTMX for the web, from the npm registry (npm checks the package's integrity), never a CDN. The
+# file is committed so that images and deployments need no Node.js; tests/web/test_logic.py checks
+# it is this version's file.
+HTMX_VERSION := 2.0.11
+htmx:
+	rm -rf .cache/htmx && mkdir -p .cache/htmx
+	cd .cache/htmx && npm pack --silent htmx.org@$(HTMX_VERSION) && tar xzf htmx.org-$(HTMX_VERSION).tgz
+	cp .cache/htmx/package/dist/htmx.min.js services/web/static/htmx.min.js
 
 # The web's catalogues: extract the messages of templates and pages, then merge them into the
 # id and en catalogues (services/web/locale); translate what comes new in id/LC_MESSAGES/messages.po.

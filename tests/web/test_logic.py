@@ -175,3 +175,18 @@ def test_the_web_refuses_to_serve_beyond_this_machine_with_weak_secrets() -> Non
     assert "built-in" in (
         WebSettings(**{**public, "jwt_secret": Settings().jwt_secret}).secret_problem() or ""
     )
+
+
+def test_htmx_is_the_pinned_release_from_the_npm_registry() -> None:
+    """services/web/static/htmx.min.js is htmx.org 2.0.11's dist/htmx.min.js (`make htmx`), byte
+    for byte: no CDN, no local edits."""
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    served = (root / "services" / "web" / "static" / "htmx.min.js").read_bytes()
+    assert "HTMX_VERSION := 2.0.11" in (root / "Makefile").read_text()
+    assert (
+        hashlib.sha256(served).hexdigest()
+        == "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+    )
