@@ -190,3 +190,42 @@ def test_htmx_is_the_pinned_release_from_the_npm_registry() -> None:
         hashlib.sha256(served).hexdigest()
         == "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
     )
+
+
+def _luminance(hex_colour: str) -> float:
+    if len(hex_colour) == 4:  # #fff
+        hex_colour = "#" + "".join(c * 2 for c in hex_colour[1:])
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_the_stylesheets_text_colours_meet_wcag_aa_contrast() -> None:
+    """Every text colour of the stylesheet on the backgrounds it is used on: at least 4.5:1."""
+    import re
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "services" / "web" / "static" / "kinerja.css").read_text()
+    colour = dict(re.findall(r"--([a-z]+):\s*(#[0-9a-f]{6}|#[0-9a-f]{3})\b", css))
+    colour["white"] = "#ffffff"
+    pairs = [
+        ("ink", "paper"),
+        ("ink", "wash"),
+        ("muted", "paper"),
+        ("muted", "wash"),
+        ("link", "paper"),
+        ("link", "wash"),
+        ("error", "paper"),
+        ("ok", "paper"),
+        ("white", "brand"),
+        ("white", "error"),
+        ("ink", "#e8f4ec"),
+        ("ink", "#e3f0e7"),
+        ("ink", "#fbeaea"),
+    ]
+    for text, ground in pairs:
+        lighter, darker = sorted(
+            (_luminance(colour.get(text, text)), _luminance(colour.get(ground, ground))), reverse=True
+        )
+        ratio = (lighter + 0.05) / (darker + 0.05)
+        assert ratio >= 4.5, (text, ground, round(ratio, 2))
