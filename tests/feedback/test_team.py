@@ -142,3 +142,15 @@ async def test_a_supervisor_token_without_a_nip_sees_no_ones_team(
     assert listed.status_code == 200 and listed.json() == []
     head = await client.get(f"/regions/marelan/employees/{HEAD}", headers=nameless)
     assert head.status_code == 403
+
+
+async def test_a_colleague_who_left_is_not_on_the_to_do_list(client: Client, auth: Any, seed: Any) -> None:
+    await seed()
+    left = await client.patch(
+        "/regions/marelan/employees/" + C, json={"active": False}, headers=auth(Role.HR_ADMIN)
+    )
+    assert left.status_code == 200, left.text
+    todo = (
+        await client.get("/regions/marelan/cycles/marelan-2026/to-do", headers=auth(Role.EMPLOYEE, nip=A))
+    ).json()
+    assert {i["nip"] for i in todo["items"] if i["source"] == "peer"} == {B, D}

@@ -97,15 +97,15 @@ def assessments_asked(
     asked: Iterable[Source],
 ) -> list[tuple[Source, EmployeeRecord]]:
     """What ``me`` is asked to assess: themself, their supervisor, peers and direct reports among
-    ``colleagues``, for the sources the region's rubric asks; the relation rule is the one a
-    submission is checked against."""
+    ``colleagues`` still in service, for the sources the region's rubric asks; the relation rule
+    is the one a submission is checked against."""
     sources = set(asked)
     out: list[tuple[Source, EmployeeRecord]] = []
     if Source.SELF in sources:
         out.append((Source.SELF, me))
     seen = {me.nip}
     for other in sorted(colleagues, key=lambda e: e.nip):
-        if other.nip in seen:
+        if other.nip in seen or not other.active:  # no one is asked to assess a colleague who left
             continue
         seen.add(other.nip)
         for source in (Source.SUBORDINATE, Source.PEER, Source.SUPERVISOR):
