@@ -28,10 +28,12 @@ fi
 command -v apt-get >/dev/null 2>&1 \
   || die "Chromium is missing and there is no apt-get here: install Chromium and set KINERJA_CHROMIUM to its path"
 
-# Without recommends (printing, notification and power daemons); a font, so that pages render text.
+# Without recommends (printing, notification and power daemons); a font, so that pages render text;
+# Pango and HarfBuzz, which WeasyPrint (the web's PDF documents) loads.
 log "installing Debian's chromium package (apt-get)"
 apt-get update -q || die "apt-get update failed (see the output above)"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-liberation \
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
   || die "apt-get install chromium failed (see the output above)"
 [[ -x "$CHROMIUM" ]] || die "the chromium package installed, but $CHROMIUM is not there"
 found

@@ -57,7 +57,9 @@ def create_app(settings: WebSettings | None = None) -> Litestar:
         await services.close()
         await oidc.close()
 
-    health = health_controller({"services": services.ready, "identity provider": oidc.ready})
+    # Ready while the services answer. The identity provider is left out: a blip of it must not take
+    # every page (the citizen form, people already signed in) out of the load balancer.
+    health = health_controller({"services": services.ready})
     static = create_static_files_router(path="/static", directories=[HERE / "static"], name="static")
     return Litestar(
         route_handlers=[health, metrics.metrics_controller([]), static, *route_handlers()],
@@ -80,7 +82,7 @@ def create_app(settings: WebSettings | None = None) -> Litestar:
             exclude=["^/health", "^/metrics$", "^/static"],
         ),
         exception_handlers=exception_handlers(pages),
-        after_request=secure,
+        before_send=[secure],
         on_startup=[startup],
         on_shutdown=[shutdown],
         state=State({"settings": settings}),

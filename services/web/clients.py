@@ -10,12 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from services.web.config import WebSettings
 
 Json = dict[str, Any]
+
+
+def seg(value: str) -> str:
+    """``value`` as one path segment: what a person typed or a query named (``../employees``) can
+    never point a call at another resource."""
+    return quote(value, safe="")
 
 
 @dataclass

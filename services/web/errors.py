@@ -13,8 +13,10 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
+from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.response import Redirect
+from litestar.types import Message, Scope
 
 from services.web.access import NotForYou, SignInRequired
 from services.web.clients import ApiProblem, Unavailable
@@ -37,11 +39,17 @@ SECURITY_HEADERS = {
 Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 
 
-async def secure(response: Response[Any]) -> Response[Any]:
-    """The security headers on every answer; pages are personal, so none is cached."""
-    response.headers.update(SECURITY_HEADERS)
-    response.headers.setdefault("cache-control", "no-store")
-    return response
+async def secure(message: Message, scope: Scope) -> None:
+    """The security headers on every answer, error pages and redirects included (a ``before_send``
+    hook: ``after_request`` sees only what handlers return). Pages are personal, so none is
+    cached; the static files may be."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in SECURITY_HEADERS.items():
+        headers[name] = value
+    if not str(scope.get("path", "")).startswith("/static/") and "cache-control" not in headers:
+        headers["cache-control"] = "no-store"
 
 
 def _sign_in_at(next_path: str) -> str:

@@ -3,13 +3,16 @@ the services decide, the web shows their answers (and their refusals)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from services.web.clients import ApiProblem, Json, Services
+from services.web.clients import ApiProblem, Json, Services, seg
 from services.web.signin import Person
 
 #: The 9-box grid as PermenPANRB 3/2020 draws it: rows of potential (high first), columns of
 #: performance (low first); the numbers are the boxes career places people in.
+#: Members per read of a team (feedback allows up to 1000; the page shows them all).
+TEAM_PAGE = 200
 NINE_BOX_ROWS = ((7, 8, 9), (4, 5, 6), (1, 2, 3))
 
 
@@ -27,7 +30,7 @@ class WebService:
         """The cycle a page is about: the one chosen, else the newest open one, else the newest."""
         if chosen:
             found: Json = await self.api.feedback.get(
-                f"/regions/{person.region}/cycles/{chosen}", person.token
+                f"/regions/{person.region}/cycles/{seg(chosen)}", person.token
             )
             return found
         cycles = await self.cycles(person)
@@ -39,25 +42,29 @@ class WebService:
         return units
 
     async def employee(self, person: Person, nip: str) -> Json:
-        found: Json = await self.api.feedback.get(f"/regions/{person.region}/employees/{nip}", person.token)
+        found: Json = await self.api.feedback.get(
+            f"/regions/{person.region}/employees/{seg(nip)}", person.token
+        )
         return found
 
     async def rubric(self, region: str) -> Json:
-        form: Json = await self.api.feedback.get(f"/public/regions/{region}/rubric", None)
+        form: Json = await self.api.feedback.get(f"/public/regions/{seg(region)}/rubric", None)
         return form
 
     async def open_cycles(self, region: str) -> list[Json]:
         """The region's open cycles, public (the citizen form has no account)."""
-        found: list[Json] = await self.api.feedback.get(f"/public/regions/{region}/open-cycles", None)
+        found: list[Json] = await self.api.feedback.get(f"/public/regions/{seg(region)}/open-cycles", None)
         return sorted(found, key=lambda c: str(c.get("window_opens", "")), reverse=True)
 
     # ------------------------------------------------------------------ plans and reports
 
     def _cycle_path(self, person: Person, cycle_id: str) -> str:
-        return f"/regions/{person.region}/cycles/{cycle_id}"
+        return f"/regions/{person.region}/cycles/{seg(cycle_id)}"
 
     async def plan(self, person: Person, cycle_id: str, nip: str) -> Json | None:
-        return await self.api.feedback.find(f"{self._cycle_path(person, cycle_id)}/plans/{nip}", person.token)
+        return await self.api.feedback.find(
+            f"{self._cycle_path(person, cycle_id)}/plans/{seg(nip)}", person.token
+        )
 
     async def submit_plan(self, person: Person, cycle_id: str, results: list[Json]) -> Json:
         plan: Json = await self.api.feedback.call(
@@ -71,14 +78,14 @@ class WebService:
     async def decide_plan(
         self, person: Person, cycle_id: str, nip: str, approve: bool, reason: str = ""
     ) -> Json:
-        path = f"{self._cycle_path(person, cycle_id)}/plans/{nip}/{'approve' if approve else 'return'}"
+        path = f"{self._cycle_path(person, cycle_id)}/plans/{seg(nip)}/{'approve' if approve else 'return'}"
         body = None if approve else {"reason": reason}
         plan: Json = await self.api.feedback.call("POST", path, person.token, json=body)
         return plan
 
     async def progress(self, person: Person, cycle_id: str, nip: str) -> list[Json]:
         reports: list[Json] = await self.api.feedback.get(
-            f"{self._cycle_path(person, cycle_id)}/progress/{nip}", person.token
+            f"{self._cycle_path(person, cycle_id)}/progress/{seg(nip)}", person.token
         )
         return sorted(reports, key=lambda r: str(r.get("reported_at", "")), reverse=True)
 
@@ -90,7 +97,7 @@ class WebService:
 
     async def achievement(self, person: Person, cycle_id: str, nip: str) -> Json | None:
         return await self.api.feedback.find(
-            f"{self._cycle_path(person, cycle_id)}/achievements/{nip}", person.token
+            f"{self._cycle_path(person, cycle_id)}/achievements/{seg(nip)}", person.token
         )
 
     async def report_achievement(self, person: Person, cycle_id: str, body: Json) -> Json:
@@ -102,9 +109,14 @@ class WebService:
     # ------------------------------------------------------------------ the team and feedback
 
     async def team(self, person: Person, cycle_id: str, **params: Any) -> Json:
-        team: Json = await self.api.feedback.get(
-            f"{self._cycle_path(person, cycle_id)}/team", person.token, **params
-        )
+        """The whole team, every page of it (a large unit has more members than one page)."""
+        path = f"{self._cycle_path(person, cycle_id)}/team"
+        team: Json = await self.api.feedback.get(path, person.token, limit=TEAM_PAGE, **params)
+        while team.get("next"):
+            more: Json = await self.api.feedback.get(
+                path, person.token, limit=TEAM_PAGE, after=team["next"], **params
+            )
+            team = {**more, "members": team["members"] + more["members"]}
         return team
 
     async def to_do(self, person: Person, cycle_id: str) -> Json:
@@ -113,26 +125,26 @@ class WebService:
 
     async def rate(self, person: Person, cycle_id: str, nip: str, body: Json) -> Json:
         done: Json = await self.api.feedback.call(
-            "PUT", f"{self._cycle_path(person, cycle_id)}/feedback/{nip}", person.token, json=body
+            "PUT", f"{self._cycle_path(person, cycle_id)}/feedback/{seg(nip)}", person.token, json=body
         )
         return done
 
     async def pooled_feedback(self, person: Person, cycle_id: str, nip: str) -> Json:
         pooled: Json = await self.api.feedback.get(
-            f"{self._cycle_path(person, cycle_id)}/feedback/{nip}", person.token
+            f"{self._cycle_path(person, cycle_id)}/feedback/{seg(nip)}", person.token
         )
         return pooled
 
     async def notes(self, person: Person, nip: str) -> list[Json]:
         notes: list[Json] = await self.api.feedback.get(
-            f"/regions/{person.region}/employees/{nip}/notes", person.token
+            f"/regions/{person.region}/employees/{seg(nip)}/notes", person.token
         )
         return notes
 
     async def write_note(self, person: Person, nip: str, text: str, cycle_id: str | None) -> Json:
         note: Json = await self.api.feedback.call(
             "POST",
-            f"/regions/{person.region}/employees/{nip}/notes",
+            f"/regions/{person.region}/employees/{seg(nip)}/notes",
             person.token,
             json={"text": text, **({"cycle_id": cycle_id} if cycle_id else {})},
         )
@@ -143,7 +155,7 @@ class WebService:
         (feedback trusts the web as a proxy: docs/web.md, "Citizen form")."""
         done: Json = await self.api.feedback.call(
             "POST",
-            f"/public/regions/{region}/citizen-feedback",
+            f"/public/regions/{seg(region)}/citizen-feedback",
             None,
             json=body,
             headers={"X-Forwarded-For": client},
@@ -179,18 +191,20 @@ class WebService:
     # ------------------------------------------------------------------ scores and careers
 
     async def score(self, person: Person, cycle_id: str, nip: str) -> Json | None:
-        return await self.api.scoring.find(f"/cycles/{cycle_id}/scores/{nip}", person.token)
+        return await self.api.scoring.find(f"/cycles/{seg(cycle_id)}/scores/{seg(nip)}", person.token)
 
     async def score_history(self, person: Person, nip: str) -> list[Json]:
-        found = await self.api.scoring.get(f"/employees/{nip}/scores", person.token)
+        found = await self.api.scoring.get(f"/employees/{seg(nip)}/scores", person.token)
         return list(found.get("items", found) if isinstance(found, dict) else found)
 
     async def distribution(self, person: Person, cycle_id: str, unit_id: str) -> Json | None:
-        return await self.api.scoring.find(f"/cycles/{cycle_id}/units/{unit_id}/distribution", person.token)
+        return await self.api.scoring.find(
+            f"/cycles/{seg(cycle_id)}/units/{seg(unit_id)}/distribution", person.token
+        )
 
     async def calibrate(self, person: Person, cycle_id: str, nip: str, body: Json) -> Json:
         found: Json = await self.api.scoring.call(
-            "POST", f"/cycles/{cycle_id}/scores/{nip}/calibration", person.token, json=body
+            "POST", f"/cycles/{seg(cycle_id)}/scores/{seg(nip)}/calibration", person.token, json=body
         )
         return found
 
@@ -200,13 +214,13 @@ class WebService:
 
     async def decide_recommendation(self, person: Person, recommendation_id: str, body: Json) -> Json:
         found: Json = await self.api.career.call(
-            "POST", f"/recommendations/{recommendation_id}/decision", person.token, json=body
+            "POST", f"/recommendations/{seg(recommendation_id)}/decision", person.token, json=body
         )
         return found
 
     async def record_potential(self, person: Person, nip: str, cycle_id: str, body: Json) -> Any:
         return await self.api.career.call(
-            "PUT", f"/employees/{nip}/potentials/{cycle_id}", person.token, json=body
+            "PUT", f"/employees/{seg(nip)}/potentials/{seg(cycle_id)}", person.token, json=body
         )
 
     async def talent_grid(
@@ -215,20 +229,30 @@ class WebService:
         """The 9-box of ``people`` in ``cycle_id``: career's placements laid on the grid."""
         boxes: dict[int, list[Json]] = {n: [] for row in NINE_BOX_ROWS for n in row}
         names = {p["nip"]: p for p in people}
-        for rec in await self.recommendations(person, cycle_id=cycle_id, kind="talent_box", limit=1000):
-            box = (rec.get("details") or {}).get("box")
-            if rec.get("status") != "superseded" and rec.get("nip") in names and box in boxes:
-                boxes[box].append(names[rec["nip"]])
+        # One read per member (career's (nip, _id) index): the work follows the unit, not the region.
+        gate = asyncio.Semaphore(8)
+
+        async def placements(nip: str) -> list[Json]:
+            async with gate:
+                return await self.recommendations(person, nip=nip, cycle_id=cycle_id, kind="talent_box")
+
+        for recs in await asyncio.gather(*(placements(nip) for nip in names)):
+            for rec in recs:
+                box = (rec.get("details") or {}).get("box")
+                if rec.get("status") != "superseded" and rec.get("nip") in names and box in boxes:
+                    boxes[box].append(names[rec["nip"]])
         return [[(n, boxes[n]) for n in row] for row in NINE_BOX_ROWS]
 
     # ------------------------------------------------------------------ the inbox
 
     async def inbox(self, person: Person, owner: str) -> list[Json]:
-        found = await self.api.notify.get(f"/inbox/{owner}/messages", person.token)
+        found = await self.api.notify.get(f"/inbox/{seg(owner)}/messages", person.token)
         return list(found.get("items", []) if isinstance(found, dict) else found)
 
     async def mark_read(self, person: Person, owner: str, notification_id: str) -> None:
-        await self.api.notify.call("POST", f"/inbox/{owner}/messages/{notification_id}/read", person.token)
+        await self.api.notify.call(
+            "POST", f"/inbox/{seg(owner)}/messages/{seg(notification_id)}/read", person.token
+        )
 
     # ------------------------------------------------------------------ HR: employees, audit, exports
 
@@ -260,7 +284,7 @@ class WebService:
     async def cycle_scores(self, person: Person, cycle_id: str, after: str | None, limit: int) -> Json:
         """A page of the cycle's scores in NIP order: ``items``, and ``next`` (None on the last)."""
         page: Json = await self.api.scoring.get(
-            f"/cycles/{cycle_id}/scores", person.token, after=after, limit=limit
+            f"/cycles/{seg(cycle_id)}/scores", person.token, after=after, limit=limit
         )
         return page
 

@@ -1,8 +1,9 @@
 """OpenID Connect sign-in (Authlib) and the person a session holds.
 
 The flow is the authorization code flow with PKCE (S256), a ``state`` and a ``nonce``. The ID
-token is verified against the provider's keys (signature, issuer, audience, expiry, nonce,
-``at_hash``). Its claims name the person's role, region and NIP; where they sit is configurable
+token is verified against the provider's keys (signature by an asymmetric algorithm, issuer,
+audience, expiry, nonce); the provider's discovery document must name the configured issuer.
+Its claims name the person's role, region and NIP; where they sit is configurable
 (``KINERJA_WEB_CLAIM_*``), so that Dex's groups, Keycloak's mappers or a region's own SSO all fit.
 
 The web then signs a bearer token the services accept, for the session's lifetime, and keeps it in
@@ -160,7 +161,11 @@ class OidcClient:
             url = self.settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration"
             response = await self.http.get(url)
             response.raise_for_status()
-            self._metadata = response.json()
+            found = response.json()
+            # A document naming another issuer is not this provider's (OpenID Connect Discovery 4.3).
+            if str(found.get("issuer", "")).rstrip("/") != self.settings.oidc_issuer.rstrip("/"):
+                raise ValueError(f"the discovery document names issuer {found.get('issuer')!r}")
+            self._metadata = found
         return self._metadata
 
     async def _key_set(self, refresh: bool = False) -> Any:

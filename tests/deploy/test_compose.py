@@ -153,7 +153,7 @@ def test_web_runs_from_the_same_image_as_the_services(compose: dict[str, Any]) -
     assert web["command"] == ["python", "-m", "services.web"]
     for key in ("build", "image", "read_only", "tmpfs", "security_opt", "cap_drop", "networks", "restart"):
         assert web[key] == feedback[key], key
-    # Liveness: readiness asks the region's identity provider, whose outage must not mark it unhealthy.
+    # Liveness: readiness asks the four services, whose outage must not mark the web unhealthy.
     assert "/health/live" in " ".join(web["healthcheck"]["test"])
     assert web["ports"] == ["${KINERJA_PUBLISH_ADDRESS:-127.0.0.1}:${KINERJA_WEB_PUBLISHED_PORT:-8085}:8080"]
     assert web["depends_on"] == {name: {"condition": "service_healthy"} for name in SERVICES}

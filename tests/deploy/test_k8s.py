@@ -256,7 +256,7 @@ def test_web_deployment_is_fit_to_run_like_the_services(docs: list[dict[str, Any
         assert container[key] == reference[key], key
     assert container["args"] == ["python", "-m", "services.web"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
-    # Ready while the services and the identity provider answer (services/web/app.py).
+    # Ready while the four services answer (services/web/app.py).
     assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     assert mebibytes(container["resources"]["limits"]["memory"]) <= WEB_MEMORY_LIMIT_MI
     assert mebibytes(container["resources"]["requests"]["memory"]) >= 128

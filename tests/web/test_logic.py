@@ -229,3 +229,10 @@ def test_the_stylesheets_text_colours_meet_wcag_aa_contrast() -> None:
         )
         ratio = (lighter + 0.05) / (darker + 0.05)
         assert ratio >= 4.5, (text, ground, round(ratio, 2))
+
+
+def test_a_path_segment_cannot_climb_to_another_resource() -> None:
+    from services.web.clients import seg
+
+    assert seg("marelan-2026") == "marelan-2026"
+    assert "/" not in seg("../employees/198001202010011010") and ".." in seg("..")

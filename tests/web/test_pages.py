@@ -157,9 +157,12 @@ async def test_pages_send_a_strict_policy_and_the_session_cookie_stays_out_of_sc
         assert session and all(c.has_nonstandard_attr("HttpOnly") for c in session)
         assert all(str(c.get_nonstandard_attr("SameSite")).lower() == "lax" for c in session)
         assert cookies["kinerja_csrf"].has_nonstandard_attr("HttpOnly")
-        # A form without the CSRF token is refused, and nothing is written.
+        # A form without the CSRF token is refused; error pages carry the policy too.
         forged = await client.post("/me/progress", data={"value_iki-1": "99"})
-        assert forged.status_code == 403
+        assert forged.status_code == 403 and forged.headers["content-security-policy"] == policy
+        missing = await client.get("/no-such-page")
+        assert missing.status_code == 404 and missing.headers["content-security-policy"] == policy
+        assert missing.headers["cache-control"] == "no-store"
         # Signing out ends the session: the next page asks the provider again.
         token = page.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
         await client.post("/auth/logout", data={"_csrf_token": token})

@@ -91,7 +91,10 @@ class CitizenController(Controller):
             if not raw:
                 form.error(f"rating_{c['criterion_id']}", gettext("Choose a rating."))
                 continue
-            ratings[c["criterion_id"]] = float(raw)
+            try:
+                ratings[c["criterion_id"]] = float(raw)
+            except ValueError:
+                form.error(f"rating_{c['criterion_id']}", gettext("Choose a rating."))
         if not form.failed:
             comment = form.value("comment").strip()
             desk = form.value("desk").strip()

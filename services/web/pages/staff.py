@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from services.web.access import STAFF, NotForYou, person_of
 from services.web.clients import ApiProblem
 from services.web.forms import Form, form_of, lay_out, lines, number
+from services.web.pages.auth import safe_next
 from services.web.pages.employee import indicators
 from services.web.pages.params import FormBody, PagesDep, WebDep
 
@@ -78,7 +79,7 @@ class RateController(Controller):
             criteria=criteria_for(rubric, source, bool(ratee.get("service_role"))),
             scale=rating_scale(rubric),
             form=form,
-            back=form.value("back") or request.query_params.get("back") or "/todo",
+            back=safe_next(form.value("back") or request.query_params.get("back") or "/todo"),
         )
 
     async def _ratee(
@@ -126,7 +127,10 @@ class RateController(Controller):
             if not raw:
                 form.error(f"rating_{c['criterion_id']}", gettext("Choose a rating."))
             else:
-                ratings[c["criterion_id"]] = float(raw)
+                try:
+                    ratings[c["criterion_id"]] = float(raw)
+                except ValueError:
+                    form.error(f"rating_{c['criterion_id']}", gettext("Choose a rating."))
         cycle = await web.cycle(person, form.value("cycle_id") or None)
         if not form.failed and cycle:
             body: dict[str, Any] = {"source": source, "ratings": ratings}
@@ -137,7 +141,7 @@ class RateController(Controller):
             except ApiProblem as problem:
                 lay_out(form, problem, lambda path: "comment" if path == "comment" else None)
             else:
-                back = form.value("back") or "/todo"
+                back = safe_next(form.value("back") or "/todo")
                 return Redirect(f"{back}{'&' if '?' in back else '?'}done={nip}")
         return await self._page(request, pages, web, nip, source, form, status=422)
 
