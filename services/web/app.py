@@ -74,7 +74,7 @@ def create_app(settings: WebSettings | None = None) -> Litestar:
             session_config(settings).middleware,
         ],
         csrf_config=CSRFConfig(
-            secret=settings.session_secret,
+            secret=settings.csrf_secret(),
             cookie_name="kinerja_csrf",
             cookie_secure=settings.cookie_secure,
             cookie_httponly=True,

@@ -77,6 +77,10 @@ class WebSettings(BaseSettings):
         """The 32-byte AES-GCM key of the session cookie, from the configured secret."""
         return hashlib.sha256(self.session_secret.encode()).digest()
 
+    def csrf_secret(self) -> str:
+        """The CSRF tokens' key, derived apart from the session cookie's."""
+        return hashlib.sha256(b"kinerja-web-csrf:" + self.session_secret.encode()).hexdigest()
+
     def served_regions(self) -> frozenset[str]:
         return frozenset(r.strip() for r in self.regions.split(",") if r.strip())
 

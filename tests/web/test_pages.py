@@ -170,3 +170,13 @@ async def test_pages_send_a_strict_policy_and_the_session_cookie_stays_out_of_sc
         assert "dex" in str(again.url)
     finally:
         await client.aclose()
+
+
+@pytest.mark.parametrize(("lang", "title"), [("id", "Halaman tidak ditemukan"), ("en", "Page not found")])
+async def test_the_error_page_speaks_the_visitors_language(suite: Suite, lang: str, title: str) -> None:
+    async with httpx.AsyncClient(base_url=suite.web, timeout=30, cookies={"lang": lang}) as client:
+        missing = await client.get("/c/marelan/dinkes/no-such-page")
+    assert missing.status_code == 404
+    page = Page()
+    page.feed(missing.text)
+    assert page.lang == lang and f"<h1>{title}</h1>" in missing.text
