@@ -99,7 +99,7 @@ def claim_value(claims: dict[str, Any], spec: str) -> str | None:
     return str(value) if isinstance(value, str | int) and str(value) else None
 
 
-def person_of(settings: WebSettings, claims: dict[str, Any], now: float | None = None) -> Person:
+def person_from_claims(settings: WebSettings, claims: dict[str, Any], now: float | None = None) -> Person:
     """The person verified ``claims`` name, with a freshly signed service token."""
     raw_role = claim_value(claims, settings.claim_role)
     try:

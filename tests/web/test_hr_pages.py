@@ -2,7 +2,7 @@
 
 The suite's services run as processes on the real stack (tests/web/suite.py) with the marelan demo
 region seeded; the web runs in this process (Litestar's test client) against them, with sessions
-made from claims as a sign-in would make them (``signin.person_of``), so that each role is one
+made from claims as a sign-in would make them (``signin.person_from_claims``), so that each role is one
 line away and the module's page sizes can be made small to walk several pages.
 """
 
@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from services.web.app import create_app, session_config
 from services.web.config import WebSettings
 from services.web.pages import admin
-from services.web.signin import person_of
+from services.web.signin import person_from_claims
 from tests.web.suite import REGION, Seeded, Suite, oidc_issuer
 from tests.web.test_pages import Page
 from tools.demo import wait_for
@@ -73,7 +73,7 @@ async def sign_in(web_settings: WebSettings) -> AsyncIterator[SignIn]:
         )
         await client.__aenter__()
         opened.append(client)
-        await client.set_session_data({"person": person_of(web_settings, claims).to_session()})
+        await client.set_session_data({"person": person_from_claims(web_settings, claims).to_session()})
         return client
 
     yield as_

@@ -12,7 +12,7 @@ from services.web.config import WebSettings
 from services.web.forms import Form, lay_out, number
 from services.web.pages.auth import safe_next
 from services.web.pages.plan import results_of, shape, values_of
-from services.web.signin import Person, SignInRefused, claim_value, person_of
+from services.web.signin import Person, SignInRefused, claim_value, person_from_claims
 from shared.auth import Role, decode_token
 from shared.settings import Settings
 
@@ -36,7 +36,7 @@ def test_a_claim_is_a_name_or_the_prefixed_entry_of_a_list() -> None:
 
 def test_verified_claims_make_a_person_whose_token_the_services_accept() -> None:
     settings = WebSettings()
-    person = person_of(settings, DEX, now=time.time())
+    person = person_from_claims(settings, DEX, now=time.time())
     assert (person.role, person.region, person.nip) == (Role.EMPLOYEE, "marelan", "198001202010011010")
     principal = decode_token(Settings(), person.token)
     assert (principal.role, principal.region, principal.nip) == (Role.EMPLOYEE, "marelan", person.nip)
@@ -58,12 +58,12 @@ def test_verified_claims_make_a_person_whose_token_the_services_accept() -> None
 )
 def test_claims_that_make_no_person_of_this_web_are_refused(claims: dict[str, object], reason: str) -> None:
     with pytest.raises(SignInRefused) as refused:
-        person_of(WebSettings(regions="marelan"), claims)
+        person_from_claims(WebSettings(regions="marelan"), claims)
     assert refused.value.reason == reason
 
 
 def test_an_administrator_needs_no_nip() -> None:
-    hr = person_of(
+    hr = person_from_claims(
         WebSettings(), {**DEX, "preferred_username": "bkpsdm", "groups": ["role:hr_admin", "region:marelan"]}
     )
     assert hr.role is Role.HR_ADMIN and hr.nip is None and hr.hr

@@ -11,7 +11,7 @@ from litestar.response import Redirect
 
 from services.web.pages.params import OidcDep, PagesDep, SettingsDep
 from services.web.render import LANG_COOKIE, LANGUAGES
-from services.web.signin import SignInRefused, person_of
+from services.web.signin import SignInRefused, person_from_claims
 
 log = logging.getLogger("kinerja.web.signin")
 CALLBACK = "/auth/callback"
@@ -55,7 +55,7 @@ class AuthController(Controller):
             if error or not code or not oidc_state:
                 raise SignInRefused("provider", error or "no code")
             claims = await oidc.finish(settings.base_url() + CALLBACK, pending, code, oidc_state)
-            person = person_of(settings, claims)
+            person = person_from_claims(settings, claims)
         except SignInRefused as refused:
             log.warning("sign-in refused: %s %s", refused.reason, refused.detail)
             return pages.page(request, "signin_refused.html", status=403, reason=refused.reason)
