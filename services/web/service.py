@@ -47,8 +47,10 @@ class WebService:
         )
         return found
 
-    async def rubric(self, region: str) -> Json:
-        form: Json = await self.api.feedback.get(f"/public/regions/{seg(region)}/rubric", None)
+    async def rubric(self, region: str, source: str | None = None, *, service_role: bool = True) -> Json:
+        """The region's form: with ``source``, only the questions that source is asked."""
+        params = {"source": source, "service_role": str(service_role).lower()} if source else {}
+        form: Json = await self.api.feedback.get(f"/public/regions/{seg(region)}/rubric", None, **params)
         return form
 
     async def open_cycles(self, region: str) -> list[Json]:

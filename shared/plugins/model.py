@@ -54,6 +54,13 @@ class RatingScale(BaseModel):
             return f"{value} is not on a step of {self.step:g} from {self.low:g}"
         return None
 
+    def values(self) -> list[float]:
+        """Every rating the scale allows, lowest first (the choices a form offers)."""
+        count = round((self.high - self.low) / self.step)
+        return [
+            self.low + k * self.step for k in range(count + 1) if self.low + k * self.step <= self.high + 1e-9
+        ]
+
     def to_index(self, value: float) -> float:
         """Map a rating to the 0-100 index, with ``meets`` at 50 (see docs/plugins.md, 'The index')."""
         if value >= self.meets:
@@ -140,6 +147,17 @@ class RubricSpec(BaseModel):
             return False
         steps = (value - scale.low) / scale.step
         return abs(steps - round(steps)) <= 1e-9
+
+    def asked(self, source: Source, *, service_role: bool) -> list[Criterion]:
+        """The criteria a form asks ``source`` about a ratee: the ones :meth:`rating_problems`
+        accepts from that source (a unit the citizens rate counts as serving the public)."""
+        return [
+            c
+            for c in self.criteria
+            if source in c.sources
+            and (service_role or not c.service_role_only)
+            and self.prohibited_match(c.criterion_id) is None
+        ]
 
     def criterion(self, criterion_id: str) -> Criterion | None:
         return next((c for c in self.criteria if c.criterion_id == criterion_id), None)

@@ -277,5 +277,16 @@ async def test_the_rubric_form_is_public_and_follows_the_region(client: AsyncTes
     assert citizen and all(c["label_id"] and c["label_en"] for c in citizen)
     assert marelan["scale"]["low"] < marelan["scale"]["high"]
     assert "citizen" in marelan["sources"]
+    # With a source, only what that source is asked: about a unit (serving the public) every
+    # citizen question, about an employee who does not serve the public none of the service ones.
+    unit = (await client.get("/public/regions/marelan/rubric", params={"source": "citizen"})).json()
+    assert {c["criterion_id"] for c in unit["criteria"]} == {c["criterion_id"] for c in citizen}
+    peer = (
+        await client.get("/public/regions/marelan/rubric", params={"source": "peer", "service_role": "false"})
+    ).json()
+    assert peer["criteria"] and all(
+        "peer" in c["sources"] and not c["service_role_only"] for c in peer["criteria"]
+    )
+    assert marelan["choices"] == [1, 2, 3, 4, 5]
     bad = await client.get("/public/regions/Not%20A%20Region/rubric")
     assert bad.status_code == 400

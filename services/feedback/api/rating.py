@@ -21,6 +21,7 @@ from services.feedback.domain import (
     Submission,
 )
 from shared.auth import Role, requires
+from shared.events.feedback import Source
 
 
 class FeedbackController(Controller):
@@ -85,8 +86,14 @@ class RubricController(Controller):
     tags = ["feedback"]
 
     @get("/", exclude_from_auth=True, summary="The criteria, scale and sources of the region's rubric")
-    async def rubric(self, service: Service, region: RegionId) -> RubricForm:
-        return service.rubric_form(region)
+    async def rubric(
+        self,
+        service: Service,
+        region: RegionId,
+        source: Annotated[Source | None, Parameter(title="Only what this source is asked")] = None,
+        service_role: Annotated[bool, Parameter(title="The ratee serves the public (a unit does)")] = True,
+    ) -> RubricForm:
+        return service.rubric_form(region, source, service_role=service_role)
 
 
 class NoteController(Controller):

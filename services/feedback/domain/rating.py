@@ -276,25 +276,28 @@ class FormCriterion(BaseModel):
 
 class RubricForm(BaseModel):
     """What a feedback form asks in a region: the rubric's criteria, its scale and its sources. It is
-    public, as the citizen form shows it without an account."""
+    public, as the citizen form shows it without an account. With a source, only the criteria that
+    source is asked about the ratee (``service_role``: one who serves the public, or a unit)."""
 
     rubric_id: str
     version: str
     title: str
     scale: RatingScale
+    choices: list[float] = Field(description="Every rating the scale allows, lowest first.")
     sources: list[Source] = Field(description="The sources the rubric weighs, in weight order.")
     criteria: list[FormCriterion]
 
 
-def rubric_form(spec: RubricSpec) -> RubricForm:
-    weighed = sorted(
-        (s for s, w in spec.source_weights.items() if w > 0), key=lambda s: -spec.source_weights[s]
-    )
+def rubric_form(spec: RubricSpec, source: Source | None = None, *, service_role: bool = True) -> RubricForm:
+    weights = spec.source_weights
+    weighed = sorted((s for s, w in weights.items() if w > 0), key=lambda s: -weights[s])
+    asked = spec.criteria if source is None else spec.asked(source, service_role=service_role)
     return RubricForm(
         rubric_id=spec.rubric_id,
         version=spec.version,
         title=spec.title,
         scale=spec.scale,
+        choices=spec.scale.values(),
         sources=weighed,
         criteria=[
             FormCriterion(
@@ -304,6 +307,6 @@ def rubric_form(spec: RubricSpec) -> RubricForm:
                 sources=sorted(c.sources),
                 service_role_only=c.service_role_only,
             )
-            for c in spec.criteria
+            for c in asked
         ],
     )

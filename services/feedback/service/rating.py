@@ -143,9 +143,12 @@ class RatingUseCases(UseCases):
         await self.store.audit(anonymous_audit(region, Source.CITIZEN, target, now))
         return submission
 
-    def rubric_form(self, region: str) -> RubricForm:
-        """What the region's feedback forms ask: criteria, scale and sources."""
-        return rubric_form(self.registry.for_region(region))
+    def rubric_form(
+        self, region: str, source: Source | None = None, *, service_role: bool = True
+    ) -> RubricForm:
+        """What the region's feedback forms ask: criteria (those ``source`` is asked, when given),
+        scale and sources."""
+        return rubric_form(self.registry.for_region(region), source, service_role=service_role)
 
     async def feedback_summary(
         self, caller: Principal, region: str, cycle_id: str, ratee_nip: str

@@ -17,21 +17,6 @@ from services.web.forms import Form, form_of, lay_out
 from services.web.pages.params import FormBody, PagesDep, SettingsDep, WebDep
 
 
-def citizen_criteria(rubric: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        c for c in rubric["criteria"] if "citizen" in c["sources"] and not c.get("service_role_only")
-    ] or [c for c in rubric["criteria"] if "citizen" in c["sources"]]
-
-
-def scale(rubric: dict[str, Any]) -> list[float]:
-    low, high, step = (rubric["scale"][k] for k in ("low", "high", "step"))
-    values, v = [], low
-    while v <= high + 1e-9:
-        values.append(v)
-        v += step
-    return values
-
-
 class CitizenController(Controller):
     path = "/c/{region:str}/{unit_id:str}"
 
@@ -45,7 +30,7 @@ class CitizenController(Controller):
         form: Form,
         status: int = 200,
     ) -> Response[Any]:
-        rubric = await web.rubric(region)
+        rubric = await web.rubric(region, "citizen")
         cycles = await web.open_cycles(region)
         return pages.page(
             request,
@@ -54,8 +39,8 @@ class CitizenController(Controller):
             region=region,
             unit_id=unit_id,
             cycle=cycles[0] if cycles else None,
-            criteria=citizen_criteria(rubric),
-            scale=scale(rubric),
+            criteria=rubric["criteria"],
+            scale=rubric["choices"],
             form=form,
         )
 
@@ -83,10 +68,10 @@ class CitizenController(Controller):
         data: FormBody,
     ) -> Response[Any]:
         form = form_of(data)
-        rubric = await web.rubric(region)
+        rubric = await web.rubric(region, "citizen")
         gettext = pages.gettext(request)
         ratings: dict[str, float] = {}
-        for c in citizen_criteria(rubric):
+        for c in rubric["criteria"]:
             raw = form.value(f"rating_{c['criterion_id']}")
             if not raw:
                 form.error(f"rating_{c['criterion_id']}", gettext("Choose a rating."))

@@ -20,24 +20,6 @@ from services.web.pages.params import FormBody, PagesDep, WebDep
 SOURCES = ("self", "supervisor", "peer", "subordinate")
 
 
-def rating_scale(rubric: dict[str, Any]) -> list[str]:
-    low, high, step = (rubric["scale"][k] for k in ("low", "high", "step"))
-    values, v = [], low
-    while v <= high + 1e-9:
-        values.append(f"{v:g}")
-        v += step
-    return values
-
-
-def criteria_for(rubric: dict[str, Any], source: str, service_role: bool) -> list[dict[str, Any]]:
-    """The rubric's questions for ``source`` about this ratee (the rubric says which)."""
-    return [
-        c
-        for c in rubric["criteria"]
-        if source in c["sources"] and (service_role or not c["service_role_only"])
-    ]
-
-
 class ToDoController(Controller):
     path = "/todo"
     guards = [STAFF]
@@ -68,7 +50,7 @@ class RateController(Controller):
     ) -> Response[Any]:
         person = person_of(request)
         cycle, ratee = await self._ratee(request, web, nip, source, form.value("cycle_id") or None)
-        rubric = await web.rubric(person.region)
+        rubric = await web.rubric(person.region, source, service_role=bool(ratee.get("service_role")))
         return pages.page(
             request,
             "rate.html",
@@ -76,8 +58,8 @@ class RateController(Controller):
             cycle=cycle,
             ratee=ratee,
             source=source,
-            criteria=criteria_for(rubric, source, bool(ratee.get("service_role"))),
-            scale=rating_scale(rubric),
+            criteria=rubric["criteria"],
+            scale=[f"{v:g}" for v in rubric["choices"]],
             form=form,
             back=safe_next(form.value("back") or request.query_params.get("back") or "/todo"),
         )
@@ -120,9 +102,9 @@ class RateController(Controller):
         source = form.value("source") if form.value("source") in SOURCES else "peer"
         gettext = pages.gettext(request)
         _, ratee = await self._ratee(request, web, nip, source, form.value("cycle_id") or None)
-        rubric = await web.rubric(person.region)
+        rubric = await web.rubric(person.region, source, service_role=bool(ratee.get("service_role")))
         ratings: dict[str, float] = {}
-        for c in criteria_for(rubric, source, bool(ratee.get("service_role"))):
+        for c in rubric["criteria"]:
             raw = form.value(f"rating_{c['criterion_id']}")
             if not raw:
                 form.error(f"rating_{c['criterion_id']}", gettext("Choose a rating."))
