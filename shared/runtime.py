@@ -26,6 +26,7 @@ from litestar import Litestar, Request
 from litestar.config.app import AppConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.opentelemetry import OpenTelemetryPlugin
+from litestar.plugins.pydantic import PydanticPlugin
 from litestar.types import ControllerRouterHandler
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -366,7 +367,9 @@ class ServiceKit:
             # Outermost first: the request metrics see what the JWT check rejects.
             middleware=[metrics.prometheus_config(self.service).middleware, auth_middleware(self.settings)],
             exception_handlers=dict(EXCEPTION_HANDLERS),
-            plugins=[problem_details()],
+            # A field whose name is a Python keyword (``from``) is named by its alias, in the
+            # responses and in the OpenAPI document alike.
+            plugins=[problem_details(), PydanticPlugin(prefer_alias=True)],
             before_request=before,
             on_startup=[startup],
             on_shutdown=[shutdown],

@@ -2,37 +2,46 @@
 
 - an employee sees their own scores, a supervisor those of their direct reports, HR, the
   region admin and the system role every score of the region (the system role: every region);
-- the appraising official (supervisor) or HR decides on a final predicate, of their own region.
+- the appraising official (the employee's supervisor) or HR decides on a final predicate, of their
+  own region.
+
+Pure rules over the caller and what the service read (the employee's directory entry, the score's
+region); the service reads, then asks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from services.scoring.service import ScoringService
 from shared.auth import Principal, Role
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden
+
+WHOLE_REGION = (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
 
 
-async def authorise_person(service: ScoringService, who: Principal, nip: str, region: str) -> None:
-    """Allow the person, their supervisor and the region's HR and admins to see ``nip``'s scores."""
+def authorise_person(who: Principal, nip: str, region: str, employee: Mapping[str, Any] | None) -> None:
+    """Allow the person, their supervisor (``employee``'s ``supervisor_nip``) and the region's HR
+    and admins to see ``nip``'s scores."""
     who.require_region(region)
-    if who.role in (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM) or who.nip == nip:
+    if who.role in WHOLE_REGION or who.nip == nip:
         return
-    if who.role is Role.SUPERVISOR:
-        employee = await service.store.employee(nip)
-        if employee and employee.get("supervisor_nip") == who.nip:
-            return
+    if who.role is Role.SUPERVISOR and employee and employee.get("supervisor_nip") == who.nip:
+        return
     raise Forbidden("you may see your own scores, and a supervisor those of the team", slug="not-yours")
 
 
-async def decided_on(service: ScoringService, who: Principal, cycle_id: str, nip: str) -> dict[str, Any]:
-    """The score an official decides on, if it exists and is of the caller's region."""
-    doc = await service.store.score(cycle_id, nip)
-    if doc is None:
-        raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
-    who.require_region(doc["region"])
-    return doc
+def sees_officials(who: Principal) -> bool:
+    """Whether ``who`` sees which official decided a calibration (HR and admins); the employee and
+    their supervisor see the decision, its reason and the official's role."""
+    return who.role in WHOLE_REGION
+
+
+def authorise_decision(who: Principal, region: str, employee: Mapping[str, Any] | None) -> None:
+    """Allow HR of ``region``, and the employee's appraising official, to decide on a score."""
+    who.require_region(region)
+    if who.role is Role.SUPERVISOR and (not employee or employee.get("supervisor_nip") != who.nip):
+        raise Forbidden("only the employee's appraising official may calibrate", slug="not-appraiser")
 
 
 def readable_region(who: Principal) -> str | None:

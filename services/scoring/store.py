@@ -24,12 +24,15 @@ older versions kept in ``scores`` are still read. Every read below merges the tw
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 
+from services.scoring.domain.calibration import calibrations_for
+from services.scoring.domain.views import Calibration, CycleScore, ScoreDetail, ScoreView
 from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database, in_chunks, insert_new, read_ahead
@@ -77,6 +80,79 @@ def latest(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if held is None or doc.get("revision", 0) >= held.get("revision", 0):
             out[doc["_id"]] = doc
     return out
+
+
+def score_document(
+    *,
+    cycle_id: str,
+    nip: str,
+    region: str,
+    unit_id: str,
+    team_id: str | None,
+    status: str,
+    revision: int,
+    digest: str,
+    predicate: str,
+    missing: Sequence[str],
+    score_json: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A ``scores`` or ``finals`` document: the score as its JSON string, with what reads and
+    finalisation look up beside it (``extra``: the curve check of a final score)."""
+    return {
+        "_id": doc_id(cycle_id, nip),
+        "cycle_id": cycle_id,
+        "nip": nip,
+        "region": region,
+        "unit_id": unit_id,
+        "team_id": team_id,
+        "status": status,
+        "revision": revision,
+        "digest": digest,
+        "predicate": predicate,
+        "missing": list(missing),
+        "score": score_json,
+        **extra,
+    }
+
+
+def score_view(doc: Mapping[str, Any]) -> ScoreView:
+    """A stored score document as its readers see it."""
+    return ScoreView(
+        cycle_id=doc["cycle_id"],
+        nip=doc["nip"],
+        status=doc["status"],
+        predicate=doc["predicate"],
+        calibrated=bool(doc.get("calibrated")),
+        revision=doc["revision"],
+        unit_predicate=doc.get("unit_predicate"),
+        violations=doc.get("violations", []),
+        proposed_predicate=doc.get("proposed_predicate"),
+        missing=doc.get("missing", []),
+        accepted_incomplete=bool(doc.get("accepted_incomplete")),
+        score=json.loads(doc["score"]),
+    )
+
+
+def score_detail(doc: Mapping[str, Any], *, officials: bool) -> ScoreDetail:
+    """:func:`score_view` with the decision audit; ``officials`` shows who decided."""
+    audit = [Calibration.model_validate(entry) for entry in calibrations_for(doc, full=officials)]
+    return ScoreDetail(**score_view(doc).model_dump(), calibrations=audit)
+
+
+def cycle_score(doc: Mapping[str, Any]) -> CycleScore:
+    """A stored score document as an export lists it."""
+    return CycleScore(
+        cycle_id=doc["cycle_id"],
+        nip=doc["nip"],
+        region=doc["region"],
+        unit_id=doc["unit_id"],
+        status=doc["status"],
+        predicate=doc["predicate"],
+        revision=doc["revision"],
+        calibrated=bool(doc.get("calibrated")),
+        score=json.loads(doc["score"]),
+    )
 
 
 class ScoringStore:

@@ -42,7 +42,7 @@ def score_doc(
     predicate: str = "baik",
     **score: Any,
 ) -> dict[str, Any]:
-    """A document as the scoring service writes it (services/scoring/service.py, ``_fields``)."""
+    """A document as the scoring service writes it (``services.scoring.store.score_document``)."""
     body = {
         "cycle_id": cycle,
         "nip": nip,

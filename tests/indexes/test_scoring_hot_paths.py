@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from services.scoring import service as scoring_service
-from services.scoring.service import ScoringService
+from services.scoring.service import ScoringService, finalisation
 from services.scoring.store import CYCLES, EMPLOYEES, FEEDBACK_FIELDS, FINALS, INPUTS, SCORES, ScoringStore
 from shared.outbox import OutboxRelay
 from shared.plugins.manager import build_registry
@@ -87,7 +86,7 @@ async def test_a_close_reads_the_cycle_a_block_of_units_at_a_time_through_indexe
     """Finalisation never holds the cycle: its only cycle-wide read of the inputs takes the NIP
     and the feedback (the rater statistics), and whole inputs documents and score states are read
     by ``_id``, a block of whole units at a time, every query through an index."""
-    monkeypatch.setattr(scoring_service, "READ_BLOCK", 50)  # the workload's units: 50, 50, 30
+    monkeypatch.setattr(finalisation, "READ_BLOCK", 50)  # the workload's units: 50, 50, 30
     db = mongo[isolated_settings.database("scoring")]
     recorded, recording, store = await _seeded_store(db)
     for chunk in stored_inputs(CLOSED):

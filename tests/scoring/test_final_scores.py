@@ -19,6 +19,7 @@ from services.scoring.domain.calibration import calibrations_for
 from services.scoring.mapping import to_feedback
 from services.scoring.service import ScoringService
 from services.scoring.store import FINALS, SCORES, ScoringStore, doc_id, latest
+from shared.auth import Principal, Role
 from shared.errors import Conflict, ValidationFailed
 from shared.events.feedback import FeedbackSubmitted, Source
 from shared.events.scoring import Predicate, Score, ScoreFinalized
@@ -40,6 +41,10 @@ def test_the_later_revision_wins_and_a_final_wins_a_tie() -> None:
         {"_id": "b", "revision": 2, "status": "final"},
     ]
     assert {k: d["status"] for k, d in latest(docs).items()} == {"a": "final", "b": "provisional"}
+
+
+HR = Principal("pejabat-penilai", Role.HR_ADMIN, "marelan")
+"""HR of the workload's region, deciding for the appraising official."""
 
 
 @pytest.fixture
@@ -132,13 +137,12 @@ async def test_a_final_score_kept_in_scores_by_an_earlier_version_is_read_and_ca
     doc = await service.store.score(cid, old["nip"])
     assert doc is not None and (doc["status"], doc["_in"]) == ("final", SCORES)
     event = await service.calibrate(
+        HR,
         cid,
         old["nip"],
         decision="confirmed",
         predicate=None,
         reason="Sesuai kinerja",
-        decided_by="pejabat-penilai",
-        correlation_id="c",
     )
 
     stored = await db[SCORES].find_one({"_id": old["_id"]})
@@ -237,17 +241,23 @@ async def _finalised_and_overridden(db: Any, service: ScoringService) -> tuple[d
     """Finalise the workload's cycle and have the supervisor override one final predicate:
     that final document as it was, and the predicate chosen."""
     await service.finalize_cycle(closing(EMPLOYEES))
-    final: dict[str, Any] = await db[FINALS].find_one({})
-    other = next(p for p in ("sangat_baik", "baik", "butuh_perbaikan") if p != final["predicate"])
+    # A member with a supervisor: the head of a unit has none.
+    finals = [d async for d in db[FINALS].find({}).sort("nip", 1).limit(2)]
+    employees = [await service.store.employee(d["nip"]) for d in finals]
+    final, employee = next(
+        (f, e) for f, e in zip(finals, employees, strict=True) if e and e["supervisor_nip"]
+    )
+    # Away from the computed predicate, upwards where there is room: a late low rating then moves
+    # the computed predicate further from it.
+    other = "sangat_baik" if final["predicate"] != "sangat_baik" else "butuh_perbaikan"
+    official = Principal("pejabat-penilai", Role.SUPERVISOR, "marelan", nip=employee["supervisor_nip"])
     await service.calibrate(
+        official,
         cycle_id("marelan"),
         final["nip"],
         decision="overridden",
         predicate=Predicate(other),
         reason="Inovasi layanan",
-        decided_by="pejabat-penilai",
-        correlation_id="c",
-        role="supervisor",
     )
     return final, other
 
@@ -314,13 +324,12 @@ async def test_the_unit_distribution_reflects_calibrations(db: Any, service: Sco
     )
     for nip, proposed in before["proposed"].items():
         await service.calibrate(
+            HR,
             cid,
             nip,
             decision="overridden",
             predicate=Predicate(proposed),
             reason="Menyesuaikan kurva distribusi",
-            decided_by="pejabat-penilai",
-            correlation_id="c",
         )
     _, after = await service.unit_distribution(cid, broken)
     assert after["violations"] == [] and after["proposed"] == {}, after
@@ -362,26 +371,23 @@ async def test_a_score_without_the_supervisor_assessment_is_held_out_of_the_curv
     # The curve as checked at the close is the curve of the unit's other members.
     assert now["violations"] == unit_events[0]["violations"] and now["violations"]
     with pytest.raises(Conflict, match="final"):
-        await service.calibrate(
-            cid, nip, decision="confirmed", predicate=None, reason="x", decided_by="p", correlation_id="c"
-        )
+        await service.calibrate(HR, cid, nip, decision="confirmed", predicate=None, reason="x")
 
     with pytest.raises(ValidationFailed, match="reason"):
-        await service.finalise_held(cid, nip, reason=" ", decided_by="hr", correlation_id="c")
+        await service.finalise_held(HR, cid, nip, reason=" ")
     published.clear()
-    event = await service.finalise_held(
-        cid, nip, reason="Atasan berhalangan tetap; dinilai dari capaian", decided_by="hr", correlation_id="c"
+    event, missing = await service.finalise_held(
+        HR, cid, nip, reason="Atasan berhalangan tetap; dinilai dari capaian"
     )
+    assert missing == ["supervisor_assessment"]
     assert event.score.nip == nip and event.unit_predicate == unit_events[0]["unit_predicate"]
     done = await service.store.score(cid, nip)
     assert done is not None and (done["status"], done["accepted_incomplete"]) == ("final", True)
     assert [a["decision"] for a in done["audit"]] == ["finalised_incomplete"]
     assert done["audit"][0]["missing"] == ["supervisor_assessment"]
     with pytest.raises(Conflict, match="held"):
-        await service.finalise_held(cid, nip, reason="again", decided_by="hr", correlation_id="c")
-    await service.calibrate(
-        cid, nip, decision="confirmed", predicate=None, reason="Sesuai", decided_by="p", correlation_id="c"
-    )
+        await service.finalise_held(HR, cid, nip, reason="again")
+    await service.calibrate(HR, cid, nip, decision="confirmed", predicate=None, reason="Sesuai")
 
     # A second close of the same inputs: HR's decision stands, nothing new for this employee.
     published.clear()

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from services.scoring import service as scoring_service
-from services.scoring.service import ScoringService, unit_blocks
+from services.scoring.service import ScoringService, finalisation
+from services.scoring.service.finalisation import unit_blocks
 from services.scoring.store import ScoringStore
 from shared.outbox import OUTBOX_FIELD, OutboxRelay
 from shared.plugins.manager import build_registry
@@ -73,9 +73,9 @@ async def test_finalising_in_batches_gives_what_one_batch_gives(
 ) -> None:
     names = [f"{isolated_settings.db_prefix}_fin_small", f"{isolated_settings.db_prefix}_fin_whole"]
     try:
-        monkeypatch.setattr(scoring_service, "FINAL_BATCH", 7)
+        monkeypatch.setattr(finalisation, "FINAL_BATCH", 7)
         small = await _finalise(mongo[names[0]], isolated_settings)
-        monkeypatch.setattr(scoring_service, "FINAL_BATCH", 10_000)
+        monkeypatch.setattr(finalisation, "FINAL_BATCH", 10_000)
         whole = await _finalise(mongo[names[1]], isolated_settings)
     finally:
         for name in names:
@@ -97,7 +97,7 @@ async def test_a_finalisation_that_fails_half_way_is_completed_by_the_next_run(
     """The broker goes away after two batches; the cycle stays closing, and running the
     finalisation again (as the close watcher does, or a restarted instance) publishes what was
     missing with the same event ids and leaves the stored scores of an uninterrupted run."""
-    monkeypatch.setattr(scoring_service, "FINAL_BATCH", 7)
+    monkeypatch.setattr(finalisation, "FINAL_BATCH", 7)
     names = [f"{isolated_settings.db_prefix}_fin_clean", f"{isolated_settings.db_prefix}_fin_crash"]
     try:
         clean = await _finalise(mongo[names[0]], isolated_settings)

@@ -1,9 +1,10 @@
-"""Use cases of the scoring service: keep inputs, rescore, finalise a cycle, calibrate.
+"""Closing a cycle: its final scores, with the curve checked per unit.
 
-Every score event has an id derived from what it says, so that replaying an input republishes
-nothing new. Provisional scores and calibrations stage their event in the score document's outbox
-in the same write; a cycle's final scores are published in batches by :meth:`ScoringService.finalize`,
-whose record of what is owed is the cycle's ``closing`` state.
+A close is recorded first (:meth:`FinalisationUseCases.close_cycle`); the
+:mod:`~services.scoring.worker` finalises it once the inputs published before it are handled
+(:meth:`FinalisationUseCases.finalize`). Final scores are published in batches straight from the
+relay, then written; the cycle's ``closing`` state is the record of what is owed, and every event
+id is derived from what it says, so a crash runs the finalisation again with the same ids.
 """
 
 from __future__ import annotations
@@ -12,68 +13,31 @@ import asyncio
 import logging
 import sys
 import time
-import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from services.scoring.domain import (
-    DEFAULT_RULES,
     Assessment,
     CurveCheck,
     CurveEntry,
-    FeedbackInput,
     RaterStats,
-    ScoringRules,
-    assess,
     check_curve,
     final_status,
 )
-from services.scoring.domain.calibration import calibration_cleared, distribution_now
-from services.scoring.mapping import (
-    achievement_entry,
-    feedback_entry,
-    feedback_of,
-    plan_entry,
-    to_cycle_inputs,
-    unit_member,
-)
-from services.scoring.store import FINALS, SCORING_FIELDS, ScoringStore, doc_id
-from shared.errors import Conflict, NotFound, ValidationFailed
+from services.scoring.domain.calibration import calibration_cleared
+from services.scoring.mapping import feedback_of
+from services.scoring.service.common import PRODUCER, Key, UseCases, derived_id
+from services.scoring.store import FINALS, SCORING_FIELDS, score_document
+from shared.errors import NotFound
 from shared.events.base import Event, utcnow
-from shared.events.feedback import (
-    AchievementReported,
-    CycleClosed,
-    CycleOpened,
-    EmployeeUpserted,
-    FeedbackSubmitted,
-    PlanApproved,
-)
-from shared.events.scoring import (
-    CalibrationApplied,
-    MissingInput,
-    Predicate,
-    Score,
-    ScoreComputed,
-    ScoreFinalized,
-    ScoreHeld,
-)
-from shared.outbox import OutboxRelay, Record, record_of
-from shared.plugins.manager import RubricRegistry
+from shared.events.feedback import CycleClosed
+from shared.events.scoring import MissingInput, ScoreFinalized, ScoreHeld
+from shared.outbox import Record, record_of
 
 log = logging.getLogger(__name__)
-
-PRODUCER = "scoring"
-_NS = uuid.UUID("6c1c0f37-3f52-4b43-9c1c-4a1d54e0b7a1")
-Key = tuple[str, str]
-
-
-def derived_id(*parts: object) -> uuid.UUID:
-    """Deterministic event id: the same facts give the same id, so consumers drop repeats."""
-    return uuid.uuid5(_NS, "|".join(str(p) for p in parts))
-
 
 YIELD_EVERY = 200
 """Employees scored between two returns to the event loop while a cycle is finalised."""
@@ -138,12 +102,6 @@ class _FinalWrite(NamedTuple):
     old: dict[str, Any]
 
 
-@dataclass
-class _Context:
-    region: str
-    correlation_id: str
-
-
 @dataclass(frozen=True, slots=True)
 class _Scored:
     """What a score's stored document and event need besides the score, whose JSON a cycle's
@@ -177,22 +135,21 @@ class _Scored:
         )
 
     def document(self, region: str, status: str, score_json: str, **extra: Any) -> dict[str, Any]:
-        """The ``scores`` or ``finals`` document (store.py)."""
-        return {
-            "_id": doc_id(self.cycle_id, self.nip),
-            "cycle_id": self.cycle_id,
-            "nip": self.nip,
-            "region": region,
-            "unit_id": self.unit_id,
-            "team_id": self.team_id,
-            "status": status,
-            "revision": self.revision,
-            "digest": self.digest,
-            "predicate": self.predicate,
-            "missing": [m.value for m in self.missing],
-            "score": score_json,
+        """The ``finals`` document of this score (:func:`~services.scoring.store.score_document`)."""
+        return score_document(
+            cycle_id=self.cycle_id,
+            nip=self.nip,
+            region=region,
+            unit_id=self.unit_id,
+            team_id=self.team_id,
+            status=status,
+            revision=self.revision,
+            digest=self.digest,
+            predicate=self.predicate,
+            missing=[m.value for m in self.missing],
+            score_json=score_json,
             **extra,
-        }
+        )
 
 
 def _closing_envelope(
@@ -211,158 +168,7 @@ def _closing_envelope(
     }
 
 
-class ScoringService:
-    def __init__(
-        self,
-        store: ScoringStore,
-        relay: OutboxRelay,
-        registry: RubricRegistry,
-        rules: ScoringRules = DEFAULT_RULES,
-    ) -> None:
-        self.store = store
-        self.relay = relay
-        self.registry = registry
-        self.rules = rules
-        # Rater statistics per cycle for provisional scores: seeded from the stored inputs at
-        # first use, then kept current with every feedback this process handles. Final scores
-        # always rebuild them from every stored input.
-        self._stats: dict[str, RaterStats] = {}
-
-    # ------------------------------------------------------------------ directory and cycles
-    async def record_employees(self, events: Sequence[EmployeeUpserted]) -> None:
-        latest = {e.employee.nip: e for e in sorted(events, key=lambda e: e.occurred_at)}
-        await self.store.upsert_employees(
-            (nip, {**e.employee.model_dump(mode="json"), "region": e.region}) for nip, e in latest.items()
-        )
-
-    async def record_cycle_opened(self, event: CycleOpened) -> None:
-        await self.store.set_cycle(
-            event.cycle_id, {"region": event.region, "status": "open", "period_end": str(event.period_end)}
-        )
-
-    # ------------------------------------------------------------------ inputs
-    async def record_inputs(self, events: Sequence[Event]) -> None:
-        updates: dict[Key, dict[str, Any]] = defaultdict(dict)
-        contexts: dict[Key, _Context] = {}
-        for event in events:
-            key = self._store_input(event, updates)
-            if key is not None:
-                contexts[key] = _Context(event.region, event.correlation_id)
-        if not updates:
-            return
-        await self.store.add_inputs(updates)
-        for event in events:
-            if isinstance(event, FeedbackSubmitted) and event.cycle_id in self._stats:
-                self._stats[event.cycle_id].observe(FeedbackInput.from_event(event))
-        await self.rescore(contexts)
-
-    def _store_input(self, event: Event, updates: dict[Key, dict[str, Any]]) -> Key | None:
-        if isinstance(event, PlanApproved):
-            key = (event.cycle_id, event.nip)
-            updates[key][f"plans.{event.event_id}"] = plan_entry(event)
-        elif isinstance(event, AchievementReported):
-            key = (event.cycle_id, event.nip)
-            updates[key][f"achievements.{event.event_id}"] = achievement_entry(event)
-        elif isinstance(event, FeedbackSubmitted) and event.ratee_nip is not None:
-            key = (event.cycle_id, event.ratee_nip)
-            updates[key][f"feedback.{event.event_id}"] = feedback_entry(event)
-        else:
-            # Citizen feedback on a unit has no employee to score; progress reports do not score.
-            return None
-        updates[key]["region"] = event.region
-        return key
-
-    async def rescore(self, contexts: dict[Key, _Context]) -> None:
-        """Recompute the scores of ``contexts``' employees and publish what changed."""
-        keys = list(contexts)
-        inputs = await self.store.inputs(keys)
-        employees = await self.store.employees(nip for _, nip in keys)
-        current = await self.store.scores(keys)
-        cycles = {c: await self.store.cycle(c) for c in {c for c, _ in keys}}
-        writes: list[tuple[dict[str, Any], Event]] = []
-        cleared: dict[str, dict[str, Any]] = {}
-        for key, ctx in sorted(contexts.items()):
-            employee = employees.get(key[1])
-            if key not in inputs or employee is None:
-                continue  # scored once the employee record arrives
-            cycle = cycles.get(key[0]) or {}
-            stats = await self._cycle_stats(key[0])
-            final = cycle.get("status") == "closed"
-            old = current.get(key)
-            write = self._score_write(inputs[key], employee, stats, old, ctx, final=final)
-            if write is None:
-                continue
-            writes.append(write)
-            if final and old and old.get("calibrated"):
-                # A late input changed a calibrated final score: as at a second close, the decision
-                # was made on other evidence (docs/scoring.md).
-                cleared[write[0]["_id"]] = calibration_cleared(old["predicate"], write[0]["predicate"])
-        await self.store.save_scores(writes, cleared)
-
-    async def _cycle_stats(self, cycle_id: str) -> RaterStats:
-        if cycle_id not in self._stats:
-            stats = RaterStats()
-            async for docs in self.store.cycle_feedback(cycle_id):
-                for doc in docs:
-                    stats.observe_all(feedback_of(doc))
-                await asyncio.sleep(0)
-            self._stats[cycle_id] = stats
-        return self._stats[cycle_id]
-
-    def _compute(
-        self,
-        doc: dict[str, Any],
-        employee: dict[str, Any],
-        stats: RaterStats,
-        revision: int,
-        *,
-        final: bool = True,
-    ) -> Assessment:
-        inputs = to_cycle_inputs(doc, employee)
-        spec = self.registry.for_region(employee["region"])
-        return assess(
-            inputs, spec, self.registry.score, stats, self.rules, revision=revision, provisional=not final
-        )
-
-    def _score_write(
-        self,
-        doc: dict[str, Any],
-        employee: dict[str, Any],
-        stats: RaterStats,
-        current: dict[str, Any] | None,
-        ctx: _Context,
-        *,
-        final: bool,
-    ) -> tuple[dict[str, Any], Event] | None:
-        revision = (current or {}).get("revision", 0) + 1
-        assessed = self._compute(doc, employee, stats, revision, final=final)
-        score = assessed.score
-        accepted = bool((current or {}).get("accepted_incomplete"))
-        status = final_status(assessed, accepted_incomplete=accepted) if final else "provisional"
-        if current and current.get("digest") == score.inputs_digest and current.get("status") == status:
-            return None  # nothing new: a replayed or irrelevant input
-        env = {
-            "region": ctx.region,
-            "correlation_id": ctx.correlation_id,
-            "producer": PRODUCER,
-            "key": score.nip,
-        }
-        unit_predicate = (current or {}).get("unit_predicate")
-        ids = (score.cycle_id, score.nip, score.inputs_digest)
-        event: Event
-        if status == "held":
-            missing = list(assessed.missing)
-            held_id = derived_id("held", *ids, revision)
-            event = ScoreHeld.build(
-                event_id=held_id, **env, score=score, missing=missing, unit_predicate=unit_predicate
-            )
-        elif final:
-            final_id = derived_id("finalized", *ids, revision)
-            event = ScoreFinalized.build(event_id=final_id, **env, score=score, unit_predicate=unit_predicate)
-        else:
-            event = ScoreComputed.build(event_id=derived_id("computed", *ids), **env, score=score)
-        return _Scored.of(assessed).document(ctx.region, status, score.model_dump_json()), event
-
+class FinalisationUseCases(UseCases):
     # ------------------------------------------------------------------ finalisation
     async def close_cycle(self, event: CycleClosed, watermarks: dict[int, int]) -> None:
         """Record the close; :meth:`finalize` runs once the inputs up to ``watermarks`` are handled.
@@ -611,145 +417,3 @@ class ScoringService:
         extra: dict[str, Any] = {"unit_predicate": org, "violations": [], "proposed_predicate": None}
         fields = s.document(event.region, "held", score_json.decode(), **extra)
         return fields, record_of(held, held.to_bytes_with(score=score_json))
-
-    # ------------------------------------------------------------------ calibration
-    async def calibrate(
-        self,
-        cycle_id: str,
-        nip: str,
-        *,
-        decision: Literal["confirmed", "overridden"],
-        predicate: Predicate | None,
-        reason: str,
-        decided_by: str,
-        correlation_id: str,
-        role: str | None = None,
-    ) -> CalibrationApplied:
-        doc = await self.store.score(cycle_id, nip)
-        if doc is None:
-            raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
-        if doc["status"] != "final":
-            raise Conflict("only a final score can be calibrated; close the cycle first", slug="not-final")
-        previous = Predicate(doc["predicate"])
-        if decision == "overridden":
-            if predicate is None or predicate == previous:
-                raise ValidationFailed(
-                    "an override names a predicate other than the current one", slug="override-predicate"
-                )
-            chosen = predicate
-        else:
-            if predicate is not None and predicate != previous:
-                # A confirmation of something else is a mistake either way: refuse it rather than
-                # record one decision while the official meant another.
-                raise ValidationFailed(
-                    f"a confirmation keeps the current predicate {previous.value}; to change it to "
-                    f"{predicate.value}, override",
-                    slug="confirm-predicate",
-                )
-            chosen = previous
-        if not reason.strip():
-            raise ValidationFailed("a calibration needs a reason", slug="reason-required")
-        count = doc.get("calibrations", 0) + 1
-        event: CalibrationApplied = CalibrationApplied.build(
-            event_id=derived_id("calibration", cycle_id, nip, count),
-            region=doc["region"],
-            correlation_id=correlation_id,
-            producer=PRODUCER,
-            key=nip,
-            cycle_id=cycle_id,
-            nip=nip,
-            unit_id=doc["unit_id"],
-            previous_predicate=previous,
-            predicate=chosen,
-            decision=decision,
-            decided_by=decided_by,
-            reason=reason,
-        )
-        audit = {
-            "decision": decision,
-            "from": previous.value,
-            "to": chosen.value,
-            "by": decided_by,
-            "role": role,
-            "reason": reason,
-        }
-        await self.store.record_decision(
-            doc["_in"], doc["_id"], {"predicate": chosen.value, "calibrated": True}, event, audit
-        )
-        return event
-
-    # ------------------------------------------------------------------ reads
-    async def unit_distribution(self, cycle_id: str, unit_id: str) -> tuple[str, dict[str, Any]]:
-        """The unit's region and its predicates and curve check as they stand now.
-
-        :raises NotFound: no score of the unit in the cycle.
-        """
-        docs = await self.store.cycle_scores(cycle_id, unit_id)
-        if not docs:
-            raise NotFound(f"no scores for unit {unit_id} in cycle {cycle_id}", slug="unit-not-found")
-        members = [unit_member(d) for d in docs]
-        return docs[0]["region"], distribution_now(unit_id, docs[0].get("unit_predicate"), members)
-
-    # ------------------------------------------------------------------ held scores
-    async def finalise_held(
-        self,
-        cycle_id: str,
-        nip: str,
-        *,
-        reason: str,
-        decided_by: str,
-        correlation_id: str,
-        role: str | None = None,
-    ) -> ScoreFinalized:
-        """HR finalises a held score as it stands, inputs still missing, with a reason.
-
-        The score joins its unit's curve: the check runs again over the unit's final scores with
-        this one, and the event carries its result. Other members' final events are not issued
-        again; the distribution view always shows the check as it stands (docs/scoring.md).
-        """
-        doc = await self.store.score(cycle_id, nip)
-        if doc is None:
-            raise NotFound(f"no score for {nip} in cycle {cycle_id}", slug="score-not-found")
-        if doc["status"] != "held":
-            raise Conflict(
-                f"only a held score is finalised this way; this one is {doc['status']}", slug="not-held"
-            )
-        if not reason.strip():
-            raise ValidationFailed("finalising a held score needs a reason", slug="reason-required")
-        score = Score.model_validate_json(doc["score"])
-        org = doc.get("unit_predicate")
-        violations: list[Any] = []
-        proposed: Predicate | None = None
-        if org:
-            unit = await self.store.cycle_scores(cycle_id, doc["unit_id"])
-            others = [unit_member(d).entry for d in unit if d["status"] == "final" and d["nip"] != nip]
-            check = check_curve(doc["unit_id"], org, [*others, CurveEntry.from_score(score)])
-            violations, proposed = list(check.violations), check.proposed.get(nip)
-        event: ScoreFinalized = ScoreFinalized.build(
-            event_id=derived_id("finalized", cycle_id, nip, doc["digest"], doc["revision"]),
-            region=doc["region"],
-            correlation_id=correlation_id,
-            producer=PRODUCER,
-            key=nip,
-            score=score,
-            unit_predicate=org,
-            violations=violations,
-            proposed_predicate=proposed,
-        )
-        audit = {
-            "decision": "finalised_incomplete",
-            "from": doc["predicate"],
-            "to": doc["predicate"],
-            "by": decided_by,
-            "role": role,
-            "reason": reason,
-            "missing": doc.get("missing", []),
-        }
-        fields = {
-            "status": "final",
-            "accepted_incomplete": True,
-            "violations": [v.model_dump() for v in violations],
-            "proposed_predicate": proposed.value if proposed else None,
-        }
-        await self.store.record_decision(doc["_in"], doc["_id"], fields, event, audit, calibration=False)
-        return event
