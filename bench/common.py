@@ -29,12 +29,12 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from shared.events.base import Event
 from shared.events.registry import TOPICS
 from shared.settings import Settings
+from tools.services import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".cache" / "bench-logs"
 #: As many as the services create (docs/scale-out.md).
 PARTITIONS = 12
-SERVICES = ("feedback", "scoring", "career", "notify")
 
 _prefixes: list[str] = []
 _procs: list[Service] = []

@@ -22,11 +22,11 @@ from shared.events.base import Event
 from shared.events.registry import ALL_EVENTS, DLQ_SUFFIX, TOPIC_KEYS, events_of
 from shared.runtime import VERSION, ServiceKit
 from shared.settings import Settings
+from tools.services import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "shared" / "events" / "schemas"
 DOCS = ROOT / "docs"
-SERVICES = ("feedback", "scoring", "career", "notify")
 
 
 def _jsonable(value: Any) -> Any:

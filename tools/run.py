@@ -22,12 +22,11 @@ from services.web.config import DEFAULT_PORT as WEB_PORT
 from shared.runtime import DEFAULT_PORTS
 from shared.settings import Settings
 from tools.logins import print_table
+from tools.services import APPS, SERVICES
 from tools.showcase import mail_catcher, open_web_cycles, run_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "deploy" / "local" / "stack.sh"
-SERVICES = ("feedback", "scoring", "career", "notify")
-APPS = (*SERVICES, "web")
 LOGS = ROOT / ".cache" / "run-logs"
 
 

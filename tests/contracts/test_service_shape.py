@@ -29,6 +29,7 @@ from litestar.di import Provide
 
 from shared.runtime import ServiceKit
 from shared.settings import Settings
+from tools import services as suite
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/__init__.py"))
@@ -40,8 +41,10 @@ SHAPES = {
 }
 
 
-def test_the_services_are_found() -> None:
+def test_the_services_are_found_and_named_once_for_the_tools() -> None:
     assert {"feedback", "scoring", "career", "notify", "web"} <= set(SERVICES)
+    assert sorted(suite.APPS) == SERVICES
+    assert sorted(suite.CONSUMERS) == [s for s in SERVICES if _exists(s, "handlers")]
 
 
 @pytest.mark.parametrize("service", SERVICES)

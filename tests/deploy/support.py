@@ -21,7 +21,6 @@ COMPOSE = DEPLOY / "compose.yaml"
 TOPICS_SCRIPT = K8S / "topics.sh"
 DOCKERFILE = ROOT / "Dockerfile"
 
-SERVICES = ("feedback", "scoring", "career", "notify")
 # The web application: the same image, its own settings (services/web/config.py).
 WEB = "web"
 

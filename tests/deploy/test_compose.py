@@ -18,7 +18,6 @@ from tests.deploy.support import (
     DEPLOY,
     ROOT,
     SERVICE_VARS,
-    SERVICES,
     TOPICS_SCRIPT,
     WEB,
     WEB_VARS,
@@ -26,6 +25,7 @@ from tests.deploy.support import (
     interpolate,
     load_yaml,
 )
+from tools.services import SERVICES
 
 ONE_SHOT = {"topics"}
 

@@ -14,11 +14,11 @@ from tests.deploy.support import (
     K8S,
     ROOT,
     SERVICE_VARS,
-    SERVICES,
     TOPICS_SCRIPT,
     WEB_VARS,
     manifest_files,
 )
+from tools.services import SERVICES
 
 DOCS = ROOT / "docs"
 DEPLOYMENT = DOCS / "deployment.md"

@@ -20,7 +20,6 @@ from services.web.config import WebSettings
 from tests.deploy.support import (
     K8S,
     SERVICE_VARS,
-    SERVICES,
     TOPICS_SCRIPT,
     WEB,
     WEB_VARS,
@@ -30,6 +29,7 @@ from tests.deploy.support import (
     manifests,
     script_topics,
 )
+from tools.services import SERVICES
 
 # The oldest release a region is likely to run, and the newest the package knows.
 KUBERNETES_VERSIONS = ("1.29.0", kubernetes_validate.latest_version())

@@ -48,9 +48,9 @@ from tests.faults.harness import (
     say,
     wait_for,
 )
+from tools.services import CONSUMERS
 from tools.workload import POISON_KINDS, REGIONS, Cycle, Record, cycle_id, nip, with_poison
 
-SERVICES = ("scoring", "career", "notify")
 COMPUTED, FINALIZED = "scoring.score_computed", "scoring.score_finalized"
 ISSUED = "career.recommendation_issued"
 #: What each service consumes, as the settle check waits for it.
@@ -166,7 +166,7 @@ class Pipeline:
             name: ServiceProcess(
                 name, self.settings, self.logs / self.tag, notify if name == "notify" else {}
             )
-            for name in SERVICES
+            for name in CONSUMERS
         }
         self.offsets = Offsets(self.settings)
 
@@ -196,7 +196,7 @@ class Pipeline:
         counts = Counter(e.TOPIC for e in directory)
 
         async def directory_consumed() -> bool:
-            for name in SERVICES:
+            for name in CONSUMERS:
                 for topic, count in counts.items():
                     if await self.offsets.consumed(name, topic) < count:
                         return False
@@ -211,7 +211,7 @@ class Pipeline:
             with contextlib.suppress(Exception):
                 service.stop()
         if self._client is not None:
-            for name in SERVICES:
+            for name in CONSUMERS:
                 with contextlib.suppress(Exception):
                     await self._client.drop_database(self.settings.database(name))
             self._client.close()
@@ -271,7 +271,7 @@ class Pipeline:
 
     async def _unsettled(self) -> str | None:
         """What the pipeline is still doing, or None."""
-        for service in SERVICES:
+        for service in CONSUMERS:
             for topic in CONSUMES[service]:
                 ends = await self.offsets.ends(topic)
                 done, end = await self.offsets.consumed(service, topic), sum(ends.values())

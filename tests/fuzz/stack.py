@@ -33,7 +33,6 @@ from shared.auth import Role, issue_token
 from shared.settings import Settings
 from tools.demo import DemoDriver, final_scores, plan_region, wait_for
 
-SERVICES = ("feedback", "scoring", "career", "notify")
 REGION = "marelan"
 OPEN_CYCLE = f"{REGION}-2027"
 TEAM = "pkm"

@@ -42,9 +42,10 @@ from schemathesis.specs.openapi.checks import (
 
 from shared.errors import PROBLEM_BASE
 from shared.settings import Settings
-from tests.fuzz.stack import KNOWN_IDS, SERVICES, ServedStack, callers, factories, seed
+from tests.fuzz.stack import KNOWN_IDS, ServedStack, callers, factories, seed
 from tests.isolation import TEST_DATABASES
 from tools.contracts import service_app
+from tools.services import SERVICES
 
 #: Seeded ids and valid values by parameter name, read when examples are drawn; the ``stack``
 #: fixture adds the ids only known once created (recommendations, notifications, subscriptions).

@@ -27,9 +27,9 @@ from shared.events.feedback import CYCLES_TOPIC, EMPLOYEES_TOPIC, INPUTS_TOPIC
 from shared.events.registry import TOPICS
 from shared.events.scoring import SCORES_TOPIC
 from shared.settings import Settings
+from tools.services import CONSUMERS
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("scoring", "career", "notify")
 
 #: What each service's one consumer subscribes to (services/<name>/app.py and handlers.py).
 CONSUMES: dict[str, tuple[str, ...]] = {
@@ -66,7 +66,7 @@ class Processes:
 
     def __init__(self, settings: Settings, instances: int, logs: Path) -> None:
         self.procs: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
-        for service in SERVICES:
+        for service in CONSUMERS:
             for i in range(instances):
                 log = logs / f"{service}-{i}.log"
                 with log.open("wb") as out:

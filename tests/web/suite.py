@@ -30,9 +30,9 @@ from shared.auth import issue_token
 from shared.settings import Settings
 from tools.demo import REGIONS, DemoDriver, Person, RegionPlan, awaiting_approval, plan_region
 from tools.logins import Login, logins
+from tools.services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("feedback", "scoring", "career", "notify")
 REGION = "marelan"
 
 
