@@ -26,7 +26,6 @@ from shared.events.scoring import SCORES_TOPIC
 from shared.settings import Settings
 from tests.scale.pipeline import (
     CONSUMES,
-    SERVICES,
     WORK,
     Cluster,
     FinalScore,
@@ -41,6 +40,7 @@ from tests.scale.pipeline import (
     publish,
     read_all,
 )
+from tools.services import CONSUMERS
 from tools.workload import REGIONS, Cycle
 
 Eventually = Callable[..., Awaitable[Any]]
@@ -92,7 +92,7 @@ async def drive(
 
     async def groups() -> dict[str, Members] | None:
         assert not procs.dead(), why("a service process exited")
-        seen = {service: await cluster.members(service) for service in SERVICES}
+        seen = {service: await cluster.members(service) for service in CONSUMERS}
         ok = all(len(m) == instances and all(m.values()) for m in seen.values())
         return seen if ok else None
 
@@ -102,7 +102,7 @@ async def drive(
 
     async def caught_up(topic: str) -> bool:
         assert not procs.dead(), why("a service process exited")
-        return all([await cluster.caught_up(s, [topic]) for s in SERVICES if topic in CONSUMES[s]])
+        return all([await cluster.caught_up(s, [topic]) for s in CONSUMERS if topic in CONSUMES[s]])
 
     # The directory first, then the cycles, then the inputs, each handled by everyone before the
     # next: notify's region-wide messages go to the people it knows when a cycle opens.
@@ -150,9 +150,9 @@ async def drive(
         f"notify did not finish: lag {await cluster.lag('notify')}"
     )
 
-    end = {service: await cluster.members(service) for service in SERVICES}
+    end = {service: await cluster.members(service) for service in CONSUMERS}
     assert end == start, why(f"the groups rebalanced during the run: {start} -> {end}")
-    for service in SERVICES:
+    for service in CONSUMERS:
         done = await cluster.committed(service)
         for member, partitions in start[service].items():
             handled = sum(done.get(tp, 0) for tp in partitions if tp.topic == settings.topic(WORK[service]))
