@@ -14,16 +14,25 @@ For each batch of records the consumer
 
 Handlers must be idempotent themselves (upserts keyed by ids derived from the event), because a
 crash between step 3 and step 5 replays the batch.
+
+A handler is typed by the events it takes: its one argument, the batch, is annotated
+``Sequence[E]`` or ``Sequence[E1 | E2]``, and that annotation is the subscription's list of types
+(the others on the topic are skipped and counted as ``ignored``; the AsyncAPI document gives the
+topic this payload). Arguments the handler needs besides go in with :func:`functools.partial`.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
+import types
+import typing
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Union
 
 import stamina
 from aiokafka.errors import KafkaError
@@ -39,23 +48,59 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BatchHandler = Callable[[Sequence[Event]], Awaitable[None]]
+#: Takes a batch of the events its annotation names (``Sequence[Any]`` here, since each handler
+#: narrows it to its own types; the kernel passes no others).
+BatchHandler = Callable[[Sequence[Any]], Awaitable[None]]
 TRANSIENT: tuple[type[Exception], ...] = (*TRANSIENT_DB_ERRORS, TransientError, KafkaError, OSError)
 INBOX = "inbox"
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """What a service consumes from one topic, and the batch handler that takes it."""
+    """What a service consumes from one topic: the batch handler, and the event types it takes,
+    read from the handler's annotation (:func:`handled_events`), the one place they are named."""
 
     topic: str
-    events: tuple[type[Event], ...]
     handler: BatchHandler
     description: str = ""
+    events: tuple[type[Event], ...] = field(init=False)
     types: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "events", handled_events(self.handler))
         object.__setattr__(self, "types", frozenset(e.model_fields["type"].default for e in self.events))
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        """The handler's own function, without the arguments bound to it (for its name and module)."""
+        return _function(self.handler)
+
+
+def handled_events(handler: BatchHandler) -> tuple[type[Event], ...]:
+    """The event types ``handler`` takes: those of the annotation of its one (unbound) argument,
+    ``Sequence[E]`` or ``Sequence[E1 | E2 | ...]``, in the order written. Raises ``TypeError``
+    when the handler is not typed so."""
+    function = _function(handler)
+    params = [p for p in inspect.signature(handler).parameters.values() if p.kind != p.VAR_KEYWORD]
+    if len(params) != 1:
+        raise TypeError(f"{function.__qualname__} must take one argument, the batch, besides bound ones")
+    annotation = typing.get_type_hints(function).get(params[0].name)
+    if typing.get_origin(annotation) is not Sequence:
+        raise TypeError(f"{function.__qualname__}: annotate {params[0].name} as Sequence[<event types>]")
+    (item,) = typing.get_args(annotation)
+    members = typing.get_args(item) if typing.get_origin(item) in (Union, types.UnionType) else (item,)
+    for member in members:
+        concrete = isinstance(member, type) and issubclass(member, Event)
+        if not (concrete and isinstance(member.model_fields["type"].default, str)):
+            raise TypeError(f"{function.__qualname__}: {member!r} is not an event type")
+    return tuple(members)
+
+
+def _function(handler: Callable[..., Any]) -> Callable[..., Any]:
+    while isinstance(handler, functools.partial):
+        handler = handler.func
+    unwrapped: Callable[..., Any] = inspect.unwrap(handler)
+    return unwrapped
 
 
 class RetryBudgetExceeded(TransientError):

@@ -78,9 +78,9 @@ async def test_handlers_exist_exactly_when_the_service_consumes_events(
             f"{'add' if subscriptions else 'remove'} handlers.py"
         )
         elsewhere = {
-            s.topic: s.handler.__module__
+            s.topic: s.function.__module__
             for s in subscriptions
-            if s.handler.__module__ != f"services.{service}.handlers"
+            if s.function.__module__ != f"services.{service}.handlers"
         }
         assert elsewhere == {}, f"handlers defined outside services/{service}/handlers.py"
     finally:

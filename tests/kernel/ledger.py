@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pymongo.errors import DuplicateKeyError
 
 from shared.consumer import Subscription
-from shared.events.base import Event
 from shared.events.feedback import INPUTS_TOPIC, ProgressReported
 from shared.runtime import ServiceKit
 from shared.settings import Settings
@@ -26,9 +25,8 @@ from shared.settings import Settings
 def ledger_kit(settings: Settings, service: str = "ledger") -> ServiceKit:
     kit = ServiceKit(service, settings)
 
-    async def credit(events: Sequence[Event]) -> None:
+    async def credit(events: Sequence[ProgressReported]) -> None:
         for event in events:
-            assert isinstance(event, ProgressReported)
             await kit.db["calls"].update_one({"_id": "calls"}, {"$inc": {"n": 1}}, upsert=True)
             eid = str(event.event_id)
             # Already applied: the filter does not match and the upsert hits the same _id.
@@ -39,7 +37,7 @@ def ledger_kit(settings: Settings, service: str = "ledger") -> ServiceKit:
                     upsert=True,
                 )
 
-    kit.subscribe(Subscription(INPUTS_TOPIC, (ProgressReported,), credit, "credits progress values"))
+    kit.subscribe(Subscription(INPUTS_TOPIC, credit, "credits progress values"))
     return kit
 
 

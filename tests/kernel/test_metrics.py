@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import pytest
 from prometheus_client import REGISTRY
 
-from shared.consumer import BatchProcessor, RetryBudgetExceeded, Subscription, retries_within
+from shared.consumer import BatchHandler, BatchProcessor, RetryBudgetExceeded, Subscription, retries_within
 from shared.errors import TransientError
-from shared.events.base import Event
 from shared.events.feedback import INPUTS_TOPIC, Employee, EmployeeUpserted, ProgressReported, Realisation
 from shared.mongo import Database, connect
 from shared.settings import Settings
@@ -64,11 +63,11 @@ async def db(isolated_settings: Settings) -> AsyncIterator[Database]:
     client.close()
 
 
-def processor(settings: Settings, db: Database, handler: object, sent: list[str]) -> BatchProcessor:
+def processor(settings: Settings, db: Database, handler: BatchHandler, sent: list[str]) -> BatchProcessor:
     async def publish_raw(topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]) -> None:
         sent.append(headers["dlq.problem"])
 
-    subscription = Subscription(INPUTS_TOPIC, (ProgressReported,), handler)  # type: ignore[arg-type]
+    subscription = Subscription(INPUTS_TOPIC, handler)
     return BatchProcessor(SERVICE, subscription, db, publish_raw, settings)
 
 
@@ -86,7 +85,7 @@ async def test_a_batch_counts_ok_duplicate_ignored_and_dead_lettered_per_event(
     )
     sent: list[str] = []
 
-    async def handler(events: Sequence[Event]) -> None:
+    async def handler(events: Sequence[ProgressReported]) -> None:
         if any(e.event_id == bad.event_id for e in events):
             raise ValueError("a bug in the handler")
 
@@ -120,7 +119,7 @@ async def test_a_batch_given_up_past_the_retry_budget_counts_as_failed(
     settings = isolated_settings.model_copy(update={"retry_budget_s": 0.0})
     events = [progress("198705202012011004"), progress("198806252013012005")]
 
-    async def down(_: Sequence[Event]) -> None:
+    async def down(_: Sequence[ProgressReported]) -> None:
         raise TransientError("the database is down")
 
     before_failed, before_ok = consumed("failed"), consumed("ok")
@@ -141,7 +140,7 @@ async def test_a_transient_failure_is_retried_and_the_batch_then_goes_through(
     events = [progress("198001012005011002")]
     calls: list[int] = []
 
-    async def flaky(batch: Sequence[Event]) -> None:
+    async def flaky(batch: Sequence[ProgressReported]) -> None:
         calls.append(len(batch))
         if len(calls) < 3:
             raise TransientError("the database is restarting")
