@@ -13,13 +13,12 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from litestar import Litestar, Request
@@ -41,6 +40,7 @@ from shared.mongo import connect, ping
 from shared.openapi import document_problems
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
+from shared.subscriber import consume
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +85,12 @@ VERSION = _package_version()
 
 @dataclass(frozen=True)
 class Publication:
-    """A topic a service publishes to, and the event types it puts there (for AsyncAPI)."""
+    """A topic a service publishes to, and the event types it puts there (for AsyncAPI: the
+    kit's broker gets a FastStream publisher of them, which documents and never sends)."""
 
     topic: str
     events: tuple[type[Event], ...]
     description: str = ""
-
-
-async def _raw_body(msg: Any, original: Any = None) -> Any:
-    # The kernel decodes and validates events itself, so that a bad record is dead-lettered
-    # instead of failing the whole batch inside FastStream.
-    return msg.body
 
 
 @dataclass
@@ -103,7 +98,7 @@ class ServiceKit:
     service: str
     settings: Settings = field(default_factory=Settings)
     broker: KafkaBroker = field(init=False)
-    subscriptions: list[Subscription] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list, init=False)
     publications: list[Publication] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -158,15 +153,21 @@ class ServiceKit:
         await self.publish_batch([(event.TOPIC, event.to_bytes(), event.key.encode(), event.headers())])
 
     # ------------------------------------------------------------------ consuming
-    def subscribe(self, subscription: Subscription) -> None:
-        """Consume ``subscription.topic``. All of a service's topics share one Kafka consumer."""
-        self.subscriptions.append(subscription)
+    def consume(self, subscriptions: Sequence[Subscription]) -> None:
+        """Consume the topics of ``subscriptions``, in that order, with one Kafka consumer.
 
-    def _register_consumer(self) -> None:
-        # One consumer per process over every topic of the service: several consumers in one
-        # group would rebalance each other, and one busy member stalls the others' assignment.
-        # A batch that spans topics is processed topic by topic, in subscription order.
-        if not self.subscriptions or self._consumer is not None:
+        One consumer per process over every topic of the service: several consumers in one group
+        would rebalance each other, and one busy member stalls the others' assignment. A batch
+        that spans topics is processed topic by topic, in subscription order. It is registered
+        on the broker here, so that the AsyncAPI document of the app is that of this subscriber.
+        """
+        if self._consumer is not None:
+            raise RuntimeError(f"{self.service} consumes already: give every subscription at once")
+        topics = [s.topic for s in subscriptions]
+        if len(set(topics)) < len(topics):
+            raise ValueError(f"one subscription per topic: {topics}")
+        self.subscriptions = list(subscriptions)
+        if not self.subscriptions:
             return
         processors = {
             self.settings.topic(sub.topic): BatchProcessor(
@@ -174,31 +175,19 @@ class ServiceKit:
             )
             for sub in self.subscriptions
         }
-
-        async def handle(body: list[Any], msg: KafkaMessage) -> None:
-            records = msg.raw_message
-            batch = records if isinstance(records, tuple) else (records,)
-            for topic, processor in processors.items():
-                mine = [r for r in batch if r.topic == topic]
-                if mine:
-                    await processor.process(mine)
-
         self._lag.topics = {self.settings.topic(s.topic): s.topic for s in self.subscriptions}
-        self._consumer = self.broker.subscriber(
-            *processors,
-            group_id=self.group_id,
-            batch=True,
-            max_records=self.settings.consumer_batch,
-            batch_timeout_ms=100,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            decoder=_raw_body,
-            title=f"{self.service} consumer",
+        self._consumer = consume(
+            self.broker, processors, group_id=self.group_id, max_records=self.settings.consumer_batch
         )
-        self._consumer(handle)
 
     def publishes(self, publication: Publication) -> None:
         self.publications.append(publication)
+        events = publication.events
+        self.broker.publisher(
+            self.settings.topic(publication.topic),
+            schema=events[0] if len(events) == 1 else Union[events],  # noqa: UP007 - built at run time
+            description=publication.description or None,
+        )
 
     # ------------------------------------------------------------------ consumer progress
     async def measure_lag(self) -> None:
@@ -301,7 +290,6 @@ class ServiceKit:
                 await asyncio.wait_for(self.ensure_topics(), timeout=10)
             except Exception as exc:  # the broker's auto-creation is still there as a fallback
                 log.warning("could not create topics at start-up: %r", exc)
-        self._register_consumer()
         await self.broker.start()
         self.relay.start()
 

@@ -12,14 +12,13 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from litestar import Litestar
 
 from shared.events.base import Event
-from shared.events.registry import ALL_EVENTS, DLQ_SUFFIX, TOPIC_KEYS, events_of
+from shared.events.registry import ALL_EVENTS, DLQ_SUFFIX, TOPIC_KEYS
 from shared.runtime import VERSION, ServiceKit
 from shared.settings import Settings
 from tools.services import SERVICES
@@ -47,34 +46,21 @@ def event_schemas() -> dict[Path, str]:
     return out
 
 
-def _union(events: tuple[type[Any], ...]) -> Any:
-    return events[0] if len(events) == 1 else Union[events]  # noqa: UP007 - built at run time
-
-
 def service_app(service: str) -> Litestar:
+    """The service's app as ``create_app`` builds it, with the settings that the documents may
+    depend on fixed: the document must not depend on the machine (or the test) that made it."""
     module = importlib.import_module(f"services.{service}.app")
-    app: Litestar = module.create_app(Settings())
+    settings = Settings(kafka_bootstrap="kafka:9092", kafka_security_protocol="PLAINTEXT", topic_prefix="")
+    app: Litestar = module.create_app(settings)
     return app
 
 
 def asyncapi(service: str, kit: ServiceKit) -> str:
-    """AsyncAPI 3.0 of a service: FastStream's document of the kit's subscribers and publishers,
-    completed with what FastStream does not write (:func:`complete_asyncapi`)."""
-    # A fixed server name: the document must not depend on the machine that generated it.
-    doc = KafkaBroker("kafka:9092")
-    for sub in kit.subscriptions:
-
-        async def stub(body: Any) -> None:  # documentation only; never runs
-            return None
-
-        # Every type the topic carries, not only those this service acts on: a subscriber reading
-        # this document sees the whole topic.
-        stub.__annotations__ = {"body": _union(events_of(sub.topic)), "return": None}
-        stub.__name__ = f"on_{sub.topic.replace('.', '_')}"
-        doc.subscriber(sub.topic, group_id=kit.group_id, description=sub.description or None)(stub)
-    for pub in kit.publications:
-        doc.publisher(pub.topic, schema=_union(events_of(pub.topic)), description=pub.description or None)
-    spec = AsyncAPI(doc, title=f"Kinerja {service} events", version=VERSION).to_specification()
+    """AsyncAPI 3.0 of a service: FastStream's document of the broker its app built, with the one
+    subscriber that consumes (a channel per topic, named after the topic's handler, with the
+    event types that handler is annotated with: shared/subscriber.py) and a publisher per topic
+    it publishes to, completed with what FastStream does not write (:func:`complete_asyncapi`)."""
+    spec = AsyncAPI(kit.broker, title=f"Kinerja {service} events", version=VERSION).to_specification()
     return _dump(complete_asyncapi(spec.to_jsonable(), [s.topic for s in kit.subscriptions]))
 
 

@@ -32,8 +32,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     store = CareerStore(kit.db, kit.relay.outbox)
     service = CareerService(store, plugin_manager())
     kit.relay.watch(RECOMMENDATIONS)
-    for subscription in handlers.subscriptions(service):
-        kit.subscribe(subscription)
+    kit.consume(handlers.subscriptions(service))
     kit.publishes(
         Publication(
             RECOMMENDATIONS_TOPIC,

@@ -38,8 +38,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         lease_s=config.delivery_lease_s,
     )
     service.nudge = worker.nudge
-    for subscription in subscriptions(service):
-        kit.subscribe(subscription)
+    kit.consume(subscriptions(service))
     kit.relay.watch(DELIVERIES)
     kit.publishes(
         Publication(

@@ -23,8 +23,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     service = ScoringService(store, kit.relay, build_registry())
     for collection in SCORE_COLLECTIONS:
         kit.relay.watch(collection)
-    for subscription in subscriptions(service, kit):
-        kit.subscribe(subscription)
+    kit.consume(subscriptions(service, kit))
     kit.publishes(Publication(SCORES_TOPIC, SCORE_EVENTS, "Provisional and final scores, calibrations."))
     watcher = CloseWatcher(service, kit)
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import json
 import shutil
+import typing
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import pytest
 from jsonschema import Draft202012Validator
 from pydantic import Field
 
 from shared.events.feedback import FeedbackSubmitted
 from shared.events.registry import ALL_EVENTS, TOPICS
-from tools.contracts import ROOT, SCHEMAS, problems, schema_problems
+from tools.contracts import ROOT, SCHEMAS, SERVICES, problems, schema_problems, service_app
 
 
 def test_committed_schemas_asyncapi_openapi_and_config_docs_are_current() -> None:
@@ -80,18 +83,25 @@ def test_committed_schemas_require_the_envelope_and_pin_their_version() -> None:
         assert committed["properties"]["schema_version"]["const"] == cls.VERSION, cls
 
 
-def test_asyncapi_documents_headers_keys_dead_letters_whole_topics_and_the_version() -> None:
+def test_asyncapi_documents_headers_keys_dead_letters_handled_events_and_the_version() -> None:
     career = json.loads((ROOT / "docs" / "asyncapi" / "career.json").read_text())
     assert career["info"]["version"] == importlib.metadata.version("kinerja")
     messages = career["components"]["messages"]
     for name, message in messages.items():
         assert "headers" in message, name
         assert message["bindings"]["kafka"]["key"]["type"] == "string", name
-    # Scoring acts on three of the inputs topic's seven event types; its document still lists all
-    # seven, which is what a subscriber reading it needs to know of the topic.
+    # Scoring acts on three of the inputs topic's seven event types, and its document names those
+    # three, under the handler that takes them; the producer's document lists all seven.
     scoring = json.loads((ROOT / "docs" / "asyncapi" / "scoring.json").read_text())
-    payload = scoring["components"]["schemas"]["OnKinerjaFeedbackInputsV1:Message:Payload"]
+    payload = scoring["components"]["schemas"]["OnInput:Message:Payload"]
     assert [ref["$ref"].rsplit("/", 1)[1] for ref in payload["anyOf"]] == [
+        "PlanApproved",
+        "AchievementReported",
+        "FeedbackSubmitted",
+    ]
+    feedback = json.loads((ROOT / "docs" / "asyncapi" / "feedback.json").read_text())
+    published = feedback["components"]["schemas"]["kinerja.feedback.inputs.v1:Publisher:Message:Payload"]
+    assert [ref["$ref"].rsplit("/", 1)[1] for ref in published["anyOf"]] == [
         cls.__name__ for cls in ALL_EVENTS if cls.TOPIC == "kinerja.feedback.inputs.v1"
     ]
     channels = {c["address"] for c in career["channels"].values()}
@@ -101,3 +111,43 @@ def test_asyncapi_documents_headers_keys_dead_letters_whole_topics_and_the_versi
     assert "dlq.reason" in dead["headers"]["required"]
     sends = [op for op in career["operations"].values() if op["action"] == "send"]
     assert len(sends) == 1 + 3  # recommendations, and a dead-letter topic per consumed topic
+
+
+@pytest.mark.parametrize("service", [s for s in SERVICES if s != "feedback"])
+def test_each_consumed_topic_documents_the_events_its_handler_is_annotated_with(service: str) -> None:
+    """The committed AsyncAPI document of a consumer gives each topic it reads the event types of
+    the annotation of that topic's handler, read here from the handler the app subscribes, and
+    names the channel after that handler."""
+    doc = json.loads((ROOT / "docs" / "asyncapi" / f"{service}.json").read_text())
+    received = {
+        doc["channels"][op["channel"]["$ref"].rsplit("/", 1)[1]]["address"]: op
+        for op in doc["operations"].values()
+        if op["action"] == "receive"
+    }
+    app = service_app(service)
+    try:
+        subscriptions = app.state.kit.subscriptions
+        assert subscriptions, f"{service} consumes nothing"
+        assert set(received) == {s.topic for s in subscriptions}
+        for subscription in subscriptions:
+            function = subscription.function
+            *_, batch = inspect.signature(function).parameters
+            (annotation,) = typing.get_args(typing.get_type_hints(function)[batch])
+            annotated = [cls.__name__ for cls in typing.get_args(annotation) or (annotation,)]
+            [message_ref] = received[subscription.topic]["messages"]
+            channel_key, _, message = message_ref["$ref"].removeprefix("#/channels/").partition("/messages/")
+            assert channel_key.endswith(":" + function.__name__.title().replace("_", "")), channel_key
+            message_key = doc["channels"][channel_key]["messages"][message]["$ref"].rsplit("/", 1)[1]
+            payload = doc["components"]["messages"][message_key]["payload"]
+            assert _payload_events(doc, payload) == annotated, subscription.topic
+    finally:
+        app.state.kit.client.close()
+
+
+def _payload_events(doc: dict[str, Any], payload: dict[str, Any]) -> list[str]:
+    """The schema names a payload stands for: one event, or each of a union."""
+    schemas = doc["components"]["schemas"]
+    name = payload["$ref"].rsplit("/", 1)[1]
+    if "anyOf" not in schemas[name]:
+        return [name]
+    return [ref["$ref"].rsplit("/", 1)[1] for ref in schemas[name]["anyOf"]]

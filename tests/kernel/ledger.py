@@ -37,7 +37,7 @@ def ledger_kit(settings: Settings, service: str = "ledger") -> ServiceKit:
                     upsert=True,
                 )
 
-    kit.subscribe(Subscription(INPUTS_TOPIC, credit, "credits progress values"))
+    kit.consume([Subscription(INPUTS_TOPIC, credit, "credits progress values")])
     return kit
 
 
