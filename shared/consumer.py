@@ -81,7 +81,13 @@ def handled_events(handler: BatchHandler) -> tuple[type[Event], ...]:
     ``Sequence[E]`` or ``Sequence[E1 | E2 | ...]``, in the order written. Raises ``TypeError``
     when the handler is not typed so."""
     function = _function(handler)
-    params = [p for p in inspect.signature(handler).parameters.values() if p.kind != p.VAR_KEYWORD]
+    # What the kernel must pass: bound arguments (functools.partial) and defaults are not.
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    params = [
+        p
+        for p in inspect.signature(handler).parameters.values()
+        if p.default is p.empty and p.kind not in variadic
+    ]
     if len(params) != 1:
         raise TypeError(f"{function.__qualname__} must take one argument, the batch, besides bound ones")
     annotation = typing.get_type_hints(function).get(params[0].name)

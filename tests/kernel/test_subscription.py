@@ -42,6 +42,7 @@ def test_the_event_types_are_those_of_the_handlers_annotation_bound_arguments_as
     assert subscription.types == {"feedback.cycle_opened", "feedback.cycle_closed"}
     assert subscription.function is on_cycle_event
     assert handled_events(on_progress_reported) == (ProgressReported,)
+    assert handled_events(partial(on_cycle_event, seen=[])) == (CycleOpened, CycleClosed)
 
 
 @pytest.mark.parametrize("handler", [on_anything, on_list, on_cycle_event])
