@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cachetools import TTLCache
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
@@ -42,9 +42,79 @@ OUTBOX_COLLECTIONS = (EMPLOYEES, CYCLES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSI
 BULK_CHUNK = 500
 _NO_OUTBOX = outbox.HIDDEN
 #: Collections whose documents every request checks (who is whose supervisor, is the cycle open),
-#: kept for a few seconds (see :meth:`FeedbackStore.reference`).
+#: kept for a few seconds (see :meth:`FeedbackStore._cached`).
 REFERENCE_COLLECTIONS = frozenset({EMPLOYEES, CYCLES})
 REFERENCE_CACHE_SIZE = 200_000
+
+
+class FeedbackStorage(Protocol):
+    """What the service's use cases need of a store: :class:`FeedbackStore` on MongoDB, or an
+    in-memory fake in the service's unit tests (tests/feedback/memory.py).
+
+    Documents are the stored shapes as dicts; reads of one document return None when it is absent.
+    A versioned write names the revision it read (0: create) and returns False when the id was
+    taken or someone else wrote first; the events it is given are staged with it, and published
+    only if it took.
+    """
+
+    async def write_cycle(
+        self, cycle_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool: ...
+    async def write_plan(
+        self, plan_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool: ...
+    async def write_achievement(
+        self, plan_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool: ...
+    async def write_submission(
+        self, submission_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool: ...
+    async def add_progress(self, report_id: str, fields: dict[str, Any], events: Sequence[Event]) -> bool: ...
+    async def add_note(self, note_id: str, fields: dict[str, Any], events: Sequence[Event]) -> bool: ...
+
+    async def employee(self, nip: str, *, cached: bool = False) -> dict[str, Any] | None: ...
+    async def cycle(self, cycle_id: str, *, cached: bool = False) -> dict[str, Any] | None: ...
+    async def plan(self, plan_id: str) -> dict[str, Any] | None: ...
+    async def achievement(self, plan_id: str) -> dict[str, Any] | None: ...
+    async def submission(self, submission_id: str) -> dict[str, Any] | None: ...
+    async def unit(self, region: str, unit_id: str) -> dict[str, Any] | None: ...
+
+    async def region_cycles(self, region: str) -> list[dict[str, Any]]: ...
+    async def units(self, region: str) -> list[dict[str, Any]]: ...
+    async def teams(self, region: str) -> list[dict[str, Any]]: ...
+    async def employees_page(
+        self,
+        region: str,
+        after: str | None,
+        limit: int,
+        *,
+        unit_id: str | None = None,
+        supervisor_nip: str | None = None,
+    ) -> list[dict[str, Any]]: ...
+    async def region_employee(self, region: str, nip: str) -> dict[str, Any] | None: ...
+    async def progress_reports(self, cycle_id: str, nip: str) -> list[dict[str, Any]]: ...
+    async def submissions_for(self, cycle_id: str, ratee_nip: str) -> list[dict[str, Any]]: ...
+    async def notes_of(self, nip: str) -> list[dict[str, Any]]: ...
+
+    async def put_unit(self, region: str, unit_id: str, fields: dict[str, Any]) -> None: ...
+    async def put_team(self, region: str, team_id: str, fields: dict[str, Any]) -> None: ...
+    async def unit_ids(self, region: str) -> set[str]: ...
+    async def team_units(self, region: str) -> dict[str, str]: ...
+    async def region_nips(self, region: str) -> set[str]: ...
+    async def foreign_nips(self, region: str, nips: Sequence[str]) -> set[str]: ...
+    async def existing_nips(self, region: str, nips: Sequence[str]) -> set[str]: ...
+    async def upsert_employee(
+        self, region: str, nip: str, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool: ...
+    async def upsert_employees(
+        self, region: str, rows: Sequence[tuple[str, dict[str, Any], Event]]
+    ) -> set[int]: ...
+
+    async def audit(self, entry: dict[str, Any]) -> None: ...
+    async def audit_entries(
+        self, region: str, since: datetime | None, before: str | None, limit: int
+    ) -> list[dict[str, Any]]: ...
+    async def hit(self, client: str, window: int) -> int: ...
 
 
 class FeedbackStore:
@@ -82,8 +152,41 @@ class FeedbackStore:
         await self.db[AUDIT].create_index([("region", ASCENDING), ("page_key", DESCENDING)])
         await self.db[RATE_LIMITS].create_index([("window", ASCENDING)])
 
-    # ------------------------------------------------------------------ generic versioned writes
-    async def write(
+    # ------------------------------------------------------------------ versioned writes
+    async def write_cycle(
+        self, cycle_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool:
+        """Open (``rev`` 0) or change a cycle (:meth:`_write`); False when the id is taken or
+        someone else wrote first."""
+        return await self._write(CYCLES, cycle_id, rev, fields, events)
+
+    async def write_plan(
+        self, plan_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool:
+        """Submit (``rev`` 0), revise or decide an employee's plan in a cycle (:meth:`_write`)."""
+        return await self._write(PLANS, plan_id, rev, fields, events)
+
+    async def write_achievement(
+        self, plan_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool:
+        """The final report against the plan ``plan_id``, created or replaced (:meth:`_write`)."""
+        return await self._write(ACHIEVEMENTS, plan_id, rev, fields, events)
+
+    async def write_submission(
+        self, submission_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
+    ) -> bool:
+        """A rater's submission, created or replaced with the next version (:meth:`_write`)."""
+        return await self._write(SUBMISSIONS, submission_id, rev, fields, events)
+
+    async def add_progress(self, report_id: str, fields: dict[str, Any], events: Sequence[Event]) -> bool:
+        """A new progress report (never changed afterwards)."""
+        return await self._write(PROGRESS, report_id, 0, fields, events)
+
+    async def add_note(self, note_id: str, fields: dict[str, Any], events: Sequence[Event]) -> bool:
+        """A new note of continuous feedback (never changed afterwards)."""
+        return await self._write(NOTES, note_id, 0, fields, events)
+
+    async def _write(
         self, collection: str, doc_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
     ) -> bool:
         """Create (``rev`` 0) or change the document at revision ``rev``, staging ``events`` with it.
@@ -104,11 +207,34 @@ class FeedbackStore:
         with self._changing(collection, [doc_id]):
             return await self.outbox.write(collection, doc_id, events, insert if rev == 0 else update)
 
-    async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+    # ------------------------------------------------------------------ point reads
+    async def employee(self, nip: str, *, cached: bool = False) -> dict[str, Any] | None:
+        """The employee ``nip`` of any region: ``cached`` for a check (:meth:`_cached`), fresh
+        for a change that writes back what it read."""
+        return await (self._cached if cached else self._get)(EMPLOYEES, nip)
+
+    async def cycle(self, cycle_id: str, *, cached: bool = False) -> dict[str, Any] | None:
+        """The cycle ``cycle_id`` of any region, ``cached`` or fresh (as :meth:`employee`)."""
+        return await (self._cached if cached else self._get)(CYCLES, cycle_id)
+
+    async def plan(self, plan_id: str) -> dict[str, Any] | None:
+        return await self._get(PLANS, plan_id)
+
+    async def achievement(self, plan_id: str) -> dict[str, Any] | None:
+        """The final report against the plan ``plan_id``."""
+        return await self._get(ACHIEVEMENTS, plan_id)
+
+    async def submission(self, submission_id: str) -> dict[str, Any] | None:
+        return await self._get(SUBMISSIONS, submission_id)
+
+    async def unit(self, region: str, unit_id: str) -> dict[str, Any] | None:
+        return await self._get(UNITS, f"{region}:{unit_id}")
+
+    async def _get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self.db[collection].find_one({"_id": doc_id}, _NO_OUTBOX)
         return doc
 
-    async def reference(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+    async def _cached(self, collection: str, doc_id: str) -> dict[str, Any] | None:
         """An employee or cycle as a check reads it: from a cache of ``KINERJA_REFERENCE_CACHE_S``
         seconds, or from the database.
 
@@ -118,15 +244,15 @@ class FeedbackStore:
         the cache's lifetime. A cycle's window is checked against the clock on every request, so
         only an explicit close or reopen on another replica takes that long to be seen. Writes
         that read, change and write back (closing a cycle, amending an employee) read with
-        :meth:`get`, never from here. Absent documents are not cached.
+        ``cached=False``, never from here. Absent documents are not cached.
         """
         if self._reference is None:
-            return await self.get(collection, doc_id)
+            return await self._get(collection, doc_id)
         key = (collection, doc_id)
         if (doc := self._reference.get(key)) is not None:
             return doc
         writes = self._reference_writes
-        doc = await self.get(collection, doc_id)
+        doc = await self._get(collection, doc_id)
         if doc is not None and writes == self._reference_writes:
             self._reference[key] = doc
         return doc
@@ -151,7 +277,7 @@ class FeedbackStore:
             batcher = self._inserts[collection] = InsertBatcher(self.db[collection])
         return await batcher.insert(doc)
 
-    async def find(
+    async def _find(
         self,
         collection: str,
         query: dict[str, Any],
@@ -169,18 +295,77 @@ class FeedbackStore:
             cursor = cursor.limit(limit)
         return [doc async for doc in cursor]
 
+    # ------------------------------------------------------------------ lists, each through its index
+    async def region_cycles(self, region: str) -> list[dict[str, Any]]:
+        """The region's cycles by id."""
+        return await self._find(CYCLES, {"region": region}, sort="cycle_id")
+
+    async def units(self, region: str) -> list[dict[str, Any]]:
+        """The region's units by id."""
+        return await self._find(UNITS, {"region": region}, sort="unit_id")
+
+    async def teams(self, region: str) -> list[dict[str, Any]]:
+        """The region's teams by id."""
+        return await self._find(TEAMS, {"region": region}, sort="team_id")
+
+    async def employees_page(
+        self,
+        region: str,
+        after: str | None,
+        limit: int,
+        *,
+        unit_id: str | None = None,
+        supervisor_nip: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` of the region's employees by NIP, those after ``after`` (the last NIP of
+        the page before), of one unit or one supervisor's direct reports if named: a range of
+        ``(region, _id)``, ``(region, unit_id, _id)`` or ``(region, supervisor_nip, _id)`` walked
+        in order up to the page, however many employees the region has held (docs/ferretdb.md)."""
+        query: dict[str, Any] = {"region": region}
+        if unit_id is not None:
+            query["unit_id"] = unit_id
+        if supervisor_nip is not None:
+            query["supervisor_nip"] = supervisor_nip
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        return await self._find(EMPLOYEES, query, sort="_id", limit=limit)
+
+    async def region_employee(self, region: str, nip: str) -> dict[str, Any] | None:
+        """The employee ``nip`` if they belong to ``region``."""
+        found = await self._find(EMPLOYEES, {"_id": nip, "region": region})
+        return found[0] if found else None
+
+    async def progress_reports(self, cycle_id: str, nip: str) -> list[dict[str, Any]]:
+        """An employee's progress reports in a cycle, oldest first."""
+        return await self._find(PROGRESS, {"cycle_id": cycle_id, "nip": nip}, sort="reported_at")
+
+    async def submissions_for(self, cycle_id: str, ratee_nip: str) -> list[dict[str, Any]]:
+        """Every submission on ``ratee_nip`` in the cycle (citizen feedback on them included)."""
+        return await self._find(SUBMISSIONS, {"cycle_id": cycle_id, "ratee_nip": ratee_nip})
+
+    async def notes_of(self, nip: str) -> list[dict[str, Any]]:
+        """The notes of continuous feedback on ``nip``, oldest first."""
+        return await self._find(NOTES, {"nip": nip}, sort="written_at")
+
     # ------------------------------------------------------------------ organisation
-    async def put_named(self, collection: str, region: str, item_id: str, fields: dict[str, Any]) -> None:
-        """Units and teams: plain upserts keyed by region and id (no event contract carries them)."""
+    async def put_unit(self, region: str, unit_id: str, fields: dict[str, Any]) -> None:
+        """A plain upsert keyed by region and id (no event contract carries units)."""
+        await self._put_named(UNITS, region, unit_id, fields)
+
+    async def put_team(self, region: str, team_id: str, fields: dict[str, Any]) -> None:
+        """A plain upsert keyed by region and id (no event contract carries teams)."""
+        await self._put_named(TEAMS, region, team_id, fields)
+
+    async def _put_named(self, collection: str, region: str, item_id: str, fields: dict[str, Any]) -> None:
         await self.db[collection].update_one(
             {"_id": f"{region}:{item_id}"}, {"$set": {"region": region, **fields}}, upsert=True
         )
 
     async def unit_ids(self, region: str) -> set[str]:
-        return {d["unit_id"] for d in await self.find(UNITS, {"region": region})}
+        return {d["unit_id"] for d in await self._find(UNITS, {"region": region})}
 
     async def team_units(self, region: str) -> dict[str, str]:
-        return {d["team_id"]: d["unit_id"] for d in await self.find(TEAMS, {"region": region})}
+        return {d["team_id"]: d["unit_id"] for d in await self._find(TEAMS, {"region": region})}
 
     async def region_nips(self, region: str) -> set[str]:
         cursor = self.db[EMPLOYEES].find({"region": region}, {"_id": 1})
@@ -340,5 +525,12 @@ class FeedbackStore:
         # key yet: it gets its time and a token of zeros.
         return [
             {**d, "page_key": d.get("page_key") or page_key(d["at"], "0" * 32)}
-            for d in await self.find(AUDIT, query, sort="-page_key", limit=limit)
+            for d in await self._find(AUDIT, query, sort="-page_key", limit=limit)
         ]
+
+
+if TYPE_CHECKING:
+    # The service is typed against the protocol; mypy checks here that this store satisfies it.
+
+    def _satisfies(store: FeedbackStore) -> FeedbackStorage:
+        return store

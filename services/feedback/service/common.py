@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from services.feedback import access
 from services.feedback.domain import Cycle, EmployeeRecord, utcnow
 from services.feedback.domain.cycle import ClosePolicy
-from services.feedback.store import CYCLES, EMPLOYEES, FeedbackStore
+from services.feedback.store import FeedbackStorage
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events.base import Event
@@ -28,7 +28,7 @@ class UseCases:
 
     def __init__(
         self,
-        store: FeedbackStore,
+        store: FeedbackStorage,
         registry: RubricRegistry,
         *,
         submission_key: bytes,
@@ -58,9 +58,9 @@ class UseCases:
         )
 
     async def _employee(self, region: str, nip: str, *, fresh: bool = False) -> EmployeeRecord:
-        """The employee, for a check (from :meth:`FeedbackStore.reference`), or ``fresh`` from the
+        """The employee, for a check (from the store's short-lived cache), or ``fresh`` from the
         database for a change that writes back what it read."""
-        doc = await (self.store.get if fresh else self.store.reference)(EMPLOYEES, nip)
+        doc = await self.store.employee(nip, cached=not fresh)
         if doc is None or doc["region"] != region:
             raise NotFound(f"no employee {nip} in region {region}", slug="employee-not-found")
         return employee_record(doc)
@@ -74,12 +74,12 @@ class UseCases:
 
     async def _cycle(self, region: str, cycle_id: str) -> tuple[Cycle, int]:
         """The cycle and its revision, fresh from the database (for changes that write it back)."""
-        doc = _cycle_doc(await self.store.get(CYCLES, cycle_id), region, cycle_id)
+        doc = _cycle_doc(await self.store.cycle(cycle_id), region, cycle_id)
         return Cycle.model_validate(doc), int(doc["rev"])
 
     async def _accepting_cycle(self, region: str, cycle_id: str, now: datetime) -> Cycle:
         """The cycle, if it accepts submissions now: open, and inside its window."""
-        doc = _cycle_doc(await self.store.reference(CYCLES, cycle_id), region, cycle_id)
+        doc = _cycle_doc(await self.store.cycle(cycle_id, cached=True), region, cycle_id)
         cycle = Cycle.model_validate(doc)
         slug = cycle.accepting(now)
         if slug == "cycle-closed":
@@ -93,8 +93,7 @@ class UseCases:
         return cycle
 
     async def _region_cycles(self, region: str) -> list[Cycle]:
-        docs = await self.store.find(CYCLES, {"region": region}, sort="cycle_id")
-        return [Cycle.model_validate(d) for d in docs]
+        return [Cycle.model_validate(d) for d in await self.store.region_cycles(region)]
 
 
 def _cycle_doc(doc: dict[str, Any] | None, region: str, cycle_id: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from services.feedback.domain import (
 )
 from services.feedback.domain.cycle import NO_UNIT_PREDICATES, ClosedCycle
 from services.feedback.service.common import UseCases, build, invalid, lost_race
-from services.feedback.store import CYCLES
 from shared.auth import Principal
 from shared.errors import Conflict
 from shared.events.feedback import CycleClosed, CycleOpened
@@ -25,7 +24,7 @@ class CycleUseCases(UseCases):
             raise invalid(problems, "invalid-window")
         cycle = Cycle(region=region, status=CycleStatus.OPEN, keyed_ids=True, **body.model_dump())
         event = build(CycleOpened, region=region, key=cycle.cycle_id, **body.model_dump())
-        if not await self.store.write(CYCLES, cycle.cycle_id, 0, cycle.model_dump(mode="json"), [event]):
+        if not await self.store.write_cycle(cycle.cycle_id, 0, cycle.model_dump(mode="json"), [event]):
             raise Conflict(f"cycle {cycle.cycle_id} exists already", slug="cycle-exists")
         await self._audit(
             caller, region, "cycle.opened", cycle.cycle_id, window_closes=str(cycle.window_closes)
@@ -66,7 +65,7 @@ class CycleUseCases(UseCases):
             "unit_predicates": body.unit_predicates,
             "closed_at": utcnow(),
         }
-        if not await self.store.write(CYCLES, cycle_id, rev, fields, [event]):
+        if not await self.store.write_cycle(cycle_id, rev, fields, [event]):
             raise lost_race(f"cycle {cycle_id}")
         warnings = [] if body.unit_predicates else [NO_UNIT_PREDICATES]
         await self._audit(
@@ -102,7 +101,7 @@ class CycleUseCases(UseCases):
             "window_closes": body.window_closes.isoformat(),
             "reopened": reopened.reopened,
         }
-        if not await self.store.write(CYCLES, cycle_id, rev, fields, [event]):
+        if not await self.store.write_cycle(cycle_id, rev, fields, [event]):
             raise lost_race(f"cycle {cycle_id}")
         await self._audit(caller, region, "cycle.reopened", cycle_id, reason=body.reason)
         return reopened

@@ -27,7 +27,6 @@ from services.feedback.domain import (
     utcnow,
 )
 from services.feedback.service.common import UseCases, build, employee_record, invalid
-from services.feedback.store import EMPLOYEES, TEAMS, UNITS
 from shared.auth import Principal, Role
 from shared.errors import BadRequest, Conflict, ValidationFailed
 from shared.events.feedback import Employee, EmployeeUpserted
@@ -40,24 +39,22 @@ _CSV_BOOLS = {"": None, "true": True, "1": True, "yes": True, "false": False, "0
 
 class OrganisationUseCases(UseCases):
     async def put_unit(self, caller: Principal, region: str, unit_id: str, body: UnitCreate) -> Unit:
-        await self.store.put_named(UNITS, region, unit_id, {"unit_id": unit_id, "name": body.name})
+        await self.store.put_unit(region, unit_id, {"unit_id": unit_id, "name": body.name})
         await self._audit(caller, region, "unit.put", unit_id, name=body.name)
         return Unit(region=region, unit_id=unit_id, name=body.name)
 
     async def list_units(self, region: str) -> list[Unit]:
-        docs = await self.store.find(UNITS, {"region": region}, sort="unit_id")
-        return [Unit.model_validate(d) for d in docs]
+        return [Unit.model_validate(d) for d in await self.store.units(region)]
 
     async def put_team(self, caller: Principal, region: str, team_id: str, body: TeamCreate) -> Team:
         if body.unit_id not in await self.store.unit_ids(region):
             raise ValidationFailed(f"unit {body.unit_id} does not exist", slug="unknown-unit")
-        await self.store.put_named(TEAMS, region, team_id, {"team_id": team_id, **body.model_dump()})
+        await self.store.put_team(region, team_id, {"team_id": team_id, **body.model_dump()})
         await self._audit(caller, region, "team.put", team_id, unit_id=body.unit_id)
         return Team(region=region, team_id=team_id, **body.model_dump())
 
     async def list_teams(self, region: str) -> list[Team]:
-        docs = await self.store.find(TEAMS, {"region": region}, sort="team_id")
-        return [Team.model_validate(d) for d in docs]
+        return [Team.model_validate(d) for d in await self.store.teams(region)]
 
     async def list_employees(
         self, caller: Principal, region: str, after: str | None, limit: int
@@ -67,21 +64,17 @@ class OrganisationUseCases(UseCases):
         NIP of a page: an index range walked in order up to the page, however many employees the
         region has held (docs/ferretdb.md)."""
         caller.require_region(region)
-        past = {"_id": {"$gt": after}} if after is not None else {}
         if access.whole_region(caller):
-            docs = await self.store.find(EMPLOYEES, {"region": region, **past}, sort="_id", limit=limit)
-            return [employee_record(d) for d in docs]
+            return [employee_record(d) for d in await self.store.employees_page(region, after, limit)]
         # The caller's own record opens their list; the reports follow it, whatever their NIPs.
-        docs = (
-            await self.store.find(EMPLOYEES, {"_id": caller.nip, "region": region}) if after is None else []
-        )
+        own = await self.store.region_employee(region, caller.nip) if after is None and caller.nip else None
+        docs = [own] if own is not None else []
         if caller.role is Role.SUPERVISOR and caller.nip is not None and len(docs) < limit:
-            reports = past if after != caller.nip else {}
-            docs += await self.store.find(
-                EMPLOYEES,
-                {"region": region, "supervisor_nip": caller.nip, **reports},
-                sort="_id",
-                limit=limit - len(docs),
+            docs += await self.store.employees_page(
+                region,
+                after if after != caller.nip else None,
+                limit - len(docs),
+                supervisor_nip=caller.nip,
             )
         return [employee_record(d) for d in docs]
 

@@ -22,7 +22,6 @@ from services.feedback.domain import (
     utcnow,
 )
 from services.feedback.service.common import WRITE_ATTEMPTS, UseCases, build, invalid, lost_race
-from services.feedback.store import ACHIEVEMENTS, PLANS, PROGRESS
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound
 from shared.events.feedback import (
@@ -46,14 +45,14 @@ class PlanUseCases(UseCases):
         sup_plan_id = plan_id_of(cycle.cycle_id, employee.supervisor_nip) if employee.supervisor_nip else None
         sup_results = None
         if sup_plan_id and any(r.supports for r in body.results):
-            sup_doc = await self.store.get(PLANS, sup_plan_id)
+            sup_doc = await self.store.plan(sup_plan_id)
             sup_results = [r["result_id"] for r in sup_doc["results"]] if sup_doc else None
         problems += link_problems(body.results, sup_plan_id, sup_results)
         if problems:
             raise invalid(problems, "invalid-plan")
         plan_id = plan_id_of(cycle_id, nip)
         for _ in range(WRITE_ATTEMPTS):
-            current = await self.store.get(PLANS, plan_id)
+            current = await self.store.plan(plan_id)
             if current and current["status"] == PlanStatus.APPROVED:
                 raise Conflict("the plan is approved and can no longer change", slug="plan-approved")
             plan = Plan(
@@ -75,7 +74,7 @@ class PlanUseCases(UseCases):
                 results=body.results,
             )
             rev = int(current["rev"]) if current else 0
-            if await self.store.write(PLANS, plan_id, rev, plan.model_dump(mode="json"), [event]):
+            if await self.store.write_plan(plan_id, rev, plan.model_dump(mode="json"), [event]):
                 await self._audit(caller, region, "plan.submitted", plan_id)
                 return plan
         raise lost_race(f"plan {plan_id}")
@@ -90,7 +89,7 @@ class PlanUseCases(UseCases):
             me = await self._employee(region, caller.nip)
         access.check_reads_plan(caller, owner, me)
         await self._cycle(region, cycle_id)
-        doc = await self.store.get(PLANS, plan_id_of(cycle_id, nip))
+        doc = await self.store.plan(plan_id_of(cycle_id, nip))
         if doc is None:
             raise NotFound(f"{nip} has no plan in cycle {cycle_id}", slug="plan-not-found")
         return Plan.model_validate(doc)
@@ -105,7 +104,7 @@ class PlanUseCases(UseCases):
         approver = access.appraiser_of(employee, caller)
         await self._accepting_cycle(region, cycle_id, utcnow())
         plan_id = plan_id_of(cycle_id, nip)
-        doc = await self.store.get(PLANS, plan_id)
+        doc = await self.store.plan(plan_id)
         if doc is None:
             raise NotFound(f"{nip} has no plan in cycle {cycle_id}", slug="plan-not-found")
         plan = Plan.model_validate(doc)
@@ -130,7 +129,7 @@ class PlanUseCases(UseCases):
         fields = decided.model_dump(
             mode="json", include={"status", "decided_by", "decided_at", "return_reason"}
         )
-        if not await self.store.write(PLANS, plan_id, int(doc["rev"]), fields, [event]):
+        if not await self.store.write_plan(plan_id, int(doc["rev"]), fields, [event]):
             raise lost_race(f"plan {plan_id}")
         await self._audit(caller, region, f"plan.{status.value}", plan_id, reason=decided.return_reason)
         return decided
@@ -142,7 +141,7 @@ class PlanUseCases(UseCases):
         access.check_own(caller, nip)
         await self._employee(region, nip)
         await self._accepting_cycle(region, cycle_id, utcnow())
-        doc = await self.store.get(PLANS, plan_id_of(cycle_id, nip))
+        doc = await self.store.plan(plan_id_of(cycle_id, nip))
         if doc is None:
             raise Conflict("submit a plan before reporting progress", slug="no-plan")
         plan = Plan.model_validate(doc)
@@ -167,7 +166,7 @@ class PlanUseCases(UseCases):
             note=body.note,
         )
         fields = {"region": region, **report.model_dump(mode="json")}
-        await self.store.write(PROGRESS, report.report_id, 0, fields, [event])
+        await self.store.add_progress(report.report_id, fields, [event])
         await self._audit(
             caller, region, "progress.reported", nip, cycle_id=cycle_id, report_id=report.report_id
         )
@@ -176,8 +175,7 @@ class PlanUseCases(UseCases):
     async def list_progress(self, caller: Principal, region: str, cycle_id: str, nip: str) -> list[Progress]:
         await self._visible_employee(caller, region, nip)
         await self._cycle(region, cycle_id)
-        docs = await self.store.find(PROGRESS, {"cycle_id": cycle_id, "nip": nip}, sort="reported_at")
-        return [Progress.model_validate(d) for d in docs]
+        return [Progress.model_validate(d) for d in await self.store.progress_reports(cycle_id, nip)]
 
     async def report_achievement(
         self, caller: Principal, region: str, cycle_id: str, nip: str, body: AchievementCreate
@@ -188,7 +186,7 @@ class PlanUseCases(UseCases):
         await self._employee(region, nip)
         await self._accepting_cycle(region, cycle_id, utcnow())
         plan_id = plan_id_of(cycle_id, nip)
-        doc = await self.store.get(PLANS, plan_id)
+        doc = await self.store.plan(plan_id)
         if doc is None or doc["status"] != PlanStatus.APPROVED:
             raise Conflict("the final report needs an approved plan", slug="plan-not-approved")
         plan = Plan.model_validate(doc)
@@ -196,7 +194,7 @@ class PlanUseCases(UseCases):
         if problems:
             raise invalid(problems, "invalid-realisation")
         for _ in range(WRITE_ATTEMPTS):
-            current = await self.store.get(ACHIEVEMENTS, plan_id)
+            current = await self.store.achievement(plan_id)
             rev = int(current["rev"]) if current else 0
             report = Achievement(
                 cycle_id=cycle_id,
@@ -216,7 +214,7 @@ class PlanUseCases(UseCases):
                 version=report.version,
             )
             fields = {"region": region, **report.model_dump(mode="json")}
-            if await self.store.write(ACHIEVEMENTS, plan_id, rev, fields, [event]):
+            if await self.store.write_achievement(plan_id, rev, fields, [event]):
                 await self._audit(
                     caller, region, "achievement.reported", nip, cycle_id=cycle_id, version=report.version
                 )
@@ -226,7 +224,7 @@ class PlanUseCases(UseCases):
     async def get_achievement(self, caller: Principal, region: str, cycle_id: str, nip: str) -> Achievement:
         await self._visible_employee(caller, region, nip)
         await self._cycle(region, cycle_id)
-        doc = await self.store.get(ACHIEVEMENTS, plan_id_of(cycle_id, nip))
+        doc = await self.store.achievement(plan_id_of(cycle_id, nip))
         if doc is None:
             raise NotFound(
                 f"{nip} has no achievement report in cycle {cycle_id}", slug="achievement-not-found"

@@ -31,7 +31,6 @@ from services.feedback.domain import (
     window_start,
 )
 from services.feedback.service.common import WRITE_ATTEMPTS, UseCases, build, invalid, lost_race
-from services.feedback.store import NOTES, SUBMISSIONS, UNITS
 from shared.auth import Principal
 from shared.errors import NotFound, RateLimited
 from shared.events.feedback import ContinuousFeedbackNoted, FeedbackSubmitted, Source
@@ -54,7 +53,7 @@ class RatingUseCases(UseCases):
         submission_id = submission_id_of(cycle_id, rater.nip, ratee.nip, key)
         for attempt in range(WRITE_ATTEMPTS):
             # Most submissions are a rater's first for the ratee: try the insert before reading.
-            current = await self.store.get(SUBMISSIONS, submission_id) if attempt else None
+            current = await self.store.submission(submission_id) if attempt else None
             rev = int(current["rev"]) if current else 0
             submission = Submission(
                 submission_id=submission_id,
@@ -68,7 +67,7 @@ class RatingUseCases(UseCases):
                 submitted_at=utcnow(),
             )
             fields, event = _stored(region, ratee.nip, submission, rater.nip, spec.rubric_id)
-            if await self.store.write(SUBMISSIONS, submission_id, rev, fields, [event]):
+            if await self.store.write_submission(submission_id, rev, fields, [event]):
                 await self._audit_submission(caller, region, submission)
                 return submission
         raise lost_race("the submission")
@@ -119,7 +118,7 @@ class RatingUseCases(UseCases):
         service_role = True
         if body.ratee_nip is not None:
             service_role = (await self._employee(region, body.ratee_nip)).service_role
-        elif await self.store.get(UNITS, f"{region}:{body.unit_id}") is None:
+        elif body.unit_id is not None and await self.store.unit(region, body.unit_id) is None:
             raise NotFound(f"no unit {body.unit_id} in region {region}", slug="unit-not-found")
         await self._accepting_cycle(region, body.cycle_id, now)
         spec = self.registry.for_region(region)
@@ -138,7 +137,7 @@ class RatingUseCases(UseCases):
             submitted_at=now,
         )
         fields, event = _stored(region, body.ratee_nip or body.cycle_id, submission, None, spec.rubric_id)
-        await self.store.write(SUBMISSIONS, submission.submission_id, 0, fields, [event])
+        await self.store.write_submission(submission.submission_id, 0, fields, [event])
         target = body.ratee_nip or f"unit:{body.unit_id}"
         await self.store.audit(anonymous_audit(region, Source.CITIZEN, target, now))
         return submission
@@ -156,7 +155,7 @@ class RatingUseCases(UseCases):
         """The pooled view every reader gets; rater identities never leave the service by the API."""
         await self._visible_employee(caller, region, ratee_nip)
         cycle, _ = await self._cycle(region, cycle_id)
-        docs = await self.store.find(SUBMISSIONS, {"cycle_id": cycle_id, "ratee_nip": ratee_nip})
+        docs = await self.store.submissions_for(cycle_id, ratee_nip)
         released = cycle.status is not CycleStatus.OPEN
         rubric_id = self.registry.for_region(region).rubric_id
         return summarise(cycle_id, ratee_nip, rubric_id, docs, released=released)
@@ -183,16 +182,13 @@ class RatingUseCases(UseCases):
         event = build(
             ContinuousFeedbackNoted, region=region, key=nip, **note.model_dump(exclude={"written_at"})
         )
-        await self.store.write(
-            NOTES, note.note_id, 0, {"region": region, **note.model_dump(mode="json")}, [event]
-        )
+        await self.store.add_note(note.note_id, {"region": region, **note.model_dump(mode="json")}, [event])
         await self._audit(caller, region, "note.written", nip, note_id=note.note_id)
         return note
 
     async def list_notes(self, caller: Principal, region: str, nip: str) -> list[Note]:
         await self._visible_employee(caller, region, nip)
-        docs = await self.store.find(NOTES, {"nip": nip}, sort="written_at")
-        return [Note.model_validate(d) for d in docs]
+        return [Note.model_validate(d) for d in await self.store.notes_of(nip)]
 
     async def list_audit(
         self, caller: Principal, region: str, since: datetime | None, before: str | None, limit: int

@@ -13,7 +13,6 @@ from services.feedback.domain import EmployeeRecord, plan_id_of
 from services.feedback.domain.rating import submission_id_of
 from services.feedback.domain.team import TeamMember, TeamView, ToDo, ToDoItem, assessments_asked, team_member
 from services.feedback.service.common import UseCases, employee_record
-from services.feedback.store import EMPLOYEES, PLANS, PROGRESS, SUBMISSIONS
 from shared.auth import Principal
 from shared.events.feedback import Source
 
@@ -39,8 +38,7 @@ class TeamUseCases(UseCases):
         caller.require_region(region)
         await self._cycle(region, cycle_id)
         team = access.team_of(caller, unit, supervisor)
-        past = {"_id": {"$gt": after}} if after is not None else {}
-        docs = await self.store.find(EMPLOYEES, {"region": region, **team, **past}, sort="_id", limit=limit)
+        docs = await self.store.employees_page(region, after, limit, **team)
         members = [employee_record(d) for d in docs]
         lines = await asyncio.gather(*(self._team_member(cycle_id, m) for m in members))
         return TeamView(
@@ -49,8 +47,8 @@ class TeamUseCases(UseCases):
 
     async def _team_member(self, cycle_id: str, employee: EmployeeRecord) -> TeamMember:
         plan, reports = await asyncio.gather(
-            self.store.get(PLANS, plan_id_of(cycle_id, employee.nip)),
-            self.store.find(PROGRESS, {"cycle_id": cycle_id, "nip": employee.nip}),
+            self.store.plan(plan_id_of(cycle_id, employee.nip)),
+            self.store.progress_reports(cycle_id, employee.nip),
         )
         return team_member(employee, plan, reports)
 
@@ -66,10 +64,7 @@ class TeamUseCases(UseCases):
         pairs = assessments_asked(me, colleagues, asked)
         key = self.submission_key if cycle.keyed_ids else None
         given = await asyncio.gather(
-            *(
-                self.store.get(SUBMISSIONS, submission_id_of(cycle_id, me.nip, other.nip, key))
-                for _, other in pairs
-            )
+            *(self.store.submission(submission_id_of(cycle_id, me.nip, other.nip, key)) for _, other in pairs)
         )
         items = [
             ToDoItem(
@@ -88,9 +83,12 @@ class TeamUseCases(UseCases):
         reads: list[Awaitable[list[dict[str, Any]]]] = [self._by_supervisor(region, me.nip)]
         if me.supervisor_nip:
             reads.append(self._by_supervisor(region, me.supervisor_nip))
-            reads.append(self.store.find(EMPLOYEES, {"_id": me.supervisor_nip, "region": region}))
+            reads.append(self._supervisor(region, me.supervisor_nip))
         return [employee_record(d) for found in await asyncio.gather(*reads) for d in found]
 
     async def _by_supervisor(self, region: str, supervisor_nip: str) -> list[dict[str, Any]]:
-        query = {"region": region, "supervisor_nip": supervisor_nip}
-        return await self.store.find(EMPLOYEES, query, sort="_id", limit=MAX_COLLEAGUES)
+        return await self.store.employees_page(region, None, MAX_COLLEAGUES, supervisor_nip=supervisor_nip)
+
+    async def _supervisor(self, region: str, nip: str) -> list[dict[str, Any]]:
+        found = await self.store.region_employee(region, nip)
+        return [found] if found is not None else []
