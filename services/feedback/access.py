@@ -17,7 +17,7 @@ The rules decide on what the service read; they read nothing themselves.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -137,16 +137,23 @@ def check_rates(caller: Principal, source: Source, rater: EmployeeRecord, ratee:
         raise Forbidden(_RELATION_DETAIL[slug], slug=slug)
 
 
-def team_of(caller: Principal, unit: str | None, supervisor: str | None) -> dict[str, str | None]:
-    """The employee fields that select the team the caller asks for and may see: a supervisor
-    their own direct reports; HR and admins one unit or one supervisor's reports."""
+class Team(NamedTuple):
+    """A team as a view selects it: one unit's employees, or one supervisor's direct reports."""
+
+    unit_id: str | None = None
+    supervisor_nip: str | None = None
+
+
+def team_of(caller: Principal, unit: str | None, supervisor: str | None) -> Team:
+    """The team the caller asks for and may see: a supervisor their own direct reports; HR and
+    admins one unit or one supervisor's reports."""
     if caller.role is Role.SUPERVISOR:
         mine = caller_nip(caller)
         if supervisor not in (None, mine) or unit is not None:
             raise Forbidden("a supervisor sees their own direct reports", slug="not-yours")
-        return {"supervisor_nip": mine}
+        return Team(supervisor_nip=mine)
     if whole_region(caller):
         if (unit is None) == (supervisor is None):
             raise BadRequest("give one of unit and supervisor", slug="team-filter")
-        return {"unit_id": unit} if unit else {"supervisor_nip": supervisor}
+        return Team(unit_id=unit) if unit else Team(supervisor_nip=supervisor)
     raise Forbidden("only supervisors and HR see a team", slug="role")

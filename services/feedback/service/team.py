@@ -38,7 +38,9 @@ class TeamUseCases(UseCases):
         caller.require_region(region)
         await self._cycle(region, cycle_id)
         team = access.team_of(caller, unit, supervisor)
-        docs = await self.store.employees_page(region, after, limit, **team)
+        docs = await self.store.employees_page(
+            region, after, limit, unit_id=team.unit_id, supervisor_nip=team.supervisor_nip
+        )
         members = [employee_record(d) for d in docs]
         lines = await asyncio.gather(*(self._team_member(cycle_id, m) for m in members))
         return TeamView(
