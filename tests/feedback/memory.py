@@ -6,7 +6,8 @@ revision it read and fails when the id is taken or the revision moved on; lists 
 order and up to the limit the real queries ask for; reads return copies, so a use case cannot
 change what is stored without writing it. Events go through a real :class:`~shared.outbox.Outbox`
 (each is serialised as the relay would store it) and are kept in :attr:`MemoryStore.events` only
-when their write took. There is no cache: cached reads are fresh.
+when their write took. There is no cache: cached reads are fresh. test_storage_contract.py runs
+the same cases on this fake and on FeedbackStore.
 
 Imported by the tests that use it, never from a conftest.py.
 """

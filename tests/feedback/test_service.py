@@ -1,7 +1,7 @@
 """Unit tests of the feedback service's use cases over the in-memory store (tests/feedback/memory.py):
 no Kafka, no database. What the use cases decide (the events a change stages, the slugs of
-refusals, the pages of a list) is checked here; that the real store keeps the same contract on
-FerretDB is what the API tests beside this module check."""
+refusals, the pages of a list) is checked here; that the fake keeps the real store's contract is
+checked in test_storage_contract.py, and the use cases over the real store in the API tests."""
 
 from __future__ import annotations
 

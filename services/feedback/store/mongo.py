@@ -1,4 +1,4 @@
-"""Every database call of the feedback service.
+"""The feedback service's collections in MongoDB (FerretDB): :class:`FeedbackStore`.
 
 Each state change is one single-document write that also stages its events in the document's
 outbox (FerretDB has no transactions). Optimistic concurrency uses a ``rev`` counter: a write
@@ -11,110 +11,38 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
+from services.feedback.store import migration
+from services.feedback.store.collection import (
+    ACHIEVEMENTS,
+    AUDIT,
+    CYCLES,
+    EMPLOYEES,
+    NOTES,
+    PLANS,
+    PROGRESS,
+    RATE_LIMITS,
+    REFERENCE_COLLECTIONS,
+    SUBMISSIONS,
+    TEAMS,
+    UNITS,
+)
+from services.feedback.store.protocol import FeedbackStorage
 from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database, InsertBatcher, in_chunks, insert_new, page_key, time_key
 from shared.outbox import Outbox, Staged
 
-UNITS = "units"
-TEAMS = "teams"
-EMPLOYEES = "employees"
-CYCLES = "cycles"
-PLANS = "plans"
-PROGRESS = "progress"
-ACHIEVEMENTS = "achievements"
-SUBMISSIONS = "submissions"
-NOTES = "notes"
-AUDIT = "audit"
-RATE_LIMITS = "rate_limits"
-MIGRATIONS = "migrations"
-
-#: Collections whose documents carry an outbox; the relay sweeps them after a crash.
-OUTBOX_COLLECTIONS = (EMPLOYEES, CYCLES, PLANS, PROGRESS, ACHIEVEMENTS, SUBMISSIONS, NOTES)
 BULK_CHUNK = 500
 _NO_OUTBOX = outbox.HIDDEN
-#: Collections whose documents every request checks (who is whose supervisor, is the cycle open),
-#: kept for a few seconds (see :meth:`FeedbackStore._cached`).
-REFERENCE_COLLECTIONS = frozenset({EMPLOYEES, CYCLES})
 REFERENCE_CACHE_SIZE = 200_000
-
-
-class FeedbackStorage(Protocol):
-    """What the service's use cases need of a store: :class:`FeedbackStore` on MongoDB, or an
-    in-memory fake in the service's unit tests (tests/feedback/memory.py).
-
-    Documents are the stored shapes as dicts; reads of one document return None when it is absent.
-    A versioned write names the revision it read (0: create) and returns False when the id was
-    taken or someone else wrote first; the events it is given are staged with it, and published
-    only if it took.
-    """
-
-    async def write_cycle(
-        self, cycle_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
-    ) -> bool: ...
-    async def write_plan(
-        self, plan_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
-    ) -> bool: ...
-    async def write_achievement(
-        self, plan_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
-    ) -> bool: ...
-    async def write_submission(
-        self, submission_id: str, rev: int, fields: dict[str, Any], events: Sequence[Event]
-    ) -> bool: ...
-    async def add_progress(self, report_id: str, fields: dict[str, Any], events: Sequence[Event]) -> bool: ...
-    async def add_note(self, note_id: str, fields: dict[str, Any], events: Sequence[Event]) -> bool: ...
-
-    async def employee(self, nip: str, *, cached: bool = False) -> dict[str, Any] | None: ...
-    async def cycle(self, cycle_id: str, *, cached: bool = False) -> dict[str, Any] | None: ...
-    async def plan(self, plan_id: str) -> dict[str, Any] | None: ...
-    async def achievement(self, plan_id: str) -> dict[str, Any] | None: ...
-    async def submission(self, submission_id: str) -> dict[str, Any] | None: ...
-    async def unit(self, region: str, unit_id: str) -> dict[str, Any] | None: ...
-
-    async def region_cycles(self, region: str) -> list[dict[str, Any]]: ...
-    async def units(self, region: str) -> list[dict[str, Any]]: ...
-    async def teams(self, region: str) -> list[dict[str, Any]]: ...
-    async def employees_page(
-        self,
-        region: str,
-        after: str | None,
-        limit: int,
-        *,
-        unit_id: str | None = None,
-        supervisor_nip: str | None = None,
-    ) -> list[dict[str, Any]]: ...
-    async def region_employee(self, region: str, nip: str) -> dict[str, Any] | None: ...
-    async def progress_reports(self, cycle_id: str, nip: str) -> list[dict[str, Any]]: ...
-    async def submissions_for(self, cycle_id: str, ratee_nip: str) -> list[dict[str, Any]]: ...
-    async def notes_of(self, nip: str) -> list[dict[str, Any]]: ...
-
-    async def put_unit(self, region: str, unit_id: str, fields: dict[str, Any]) -> None: ...
-    async def put_team(self, region: str, team_id: str, fields: dict[str, Any]) -> None: ...
-    async def unit_ids(self, region: str) -> set[str]: ...
-    async def team_units(self, region: str) -> dict[str, str]: ...
-    async def region_nips(self, region: str) -> set[str]: ...
-    async def foreign_nips(self, region: str, nips: Sequence[str]) -> set[str]: ...
-    async def existing_nips(self, region: str, nips: Sequence[str]) -> set[str]: ...
-    async def upsert_employee(
-        self, region: str, nip: str, fields: dict[str, Any], events: Sequence[Event]
-    ) -> bool: ...
-    async def upsert_employees(
-        self, region: str, rows: Sequence[tuple[str, dict[str, Any], Event]]
-    ) -> set[int]: ...
-
-    async def audit(self, entry: dict[str, Any]) -> None: ...
-    async def audit_entries(
-        self, region: str, since: datetime | None, before: str | None, limit: int
-    ) -> list[dict[str, Any]]: ...
-    async def hit(self, client: str, window: int) -> int: ...
 
 
 class FeedbackStore:
@@ -459,24 +387,13 @@ class FeedbackStore:
     async def redact_rater_audit(
         self, rewrite: Callable[[Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
     ) -> None:
-        """Once per database: set ``rewrite(entry, submission)`` on each ``feedback.submitted``
-        audit entry that earlier versions wrote (no ``detail.source``), given the submission its
-        target names (``domain.redacted_audit``: no rater left on anonymous ones).
+        """At start-up: :func:`~services.feedback.store.migration.redact_rater_audit`."""
+        await migration.redact_rater_audit(self.db, rewrite)
 
-        Idempotent, and safe when several replicas start at once; a marker in ``migrations``
-        keeps later starts from scanning the audit collection again.
-        """
-        marker = "audit-rater-redaction"
-        if await self.db[MIGRATIONS].find_one({"_id": marker}) is not None:
-            return
-        old = self.db[AUDIT].find(
-            {"action": "feedback.submitted", "detail.source": {"$exists": False}}, {"target": 1, "at": 1}
-        )
-        async for entry in old:
-            sub = await self.db[SUBMISSIONS].find_one({"_id": entry["target"]}, {"source": 1, "ratee_nip": 1})
-            await self.db[AUDIT].update_one({"_id": entry["_id"]}, {"$set": rewrite(entry, sub)})
-        with contextlib.suppress(DuplicateKeyError):
-            await self.db[MIGRATIONS].insert_one({"_id": marker, "at": datetime.now(UTC)})
+    async def key_audit(self) -> None:
+        """At start-up, after :meth:`redact_rater_audit`:
+        :func:`~services.feedback.store.migration.key_audit`."""
+        await migration.key_audit(self.db)
 
     async def hit(self, client: str, window: int) -> int:
         """Count one request of ``client`` in the fixed ``window``; returns the count so far.
@@ -494,21 +411,6 @@ class FeedbackStore:
         if count == 1:
             await self.db[RATE_LIMITS].delete_many({"window": {"$lt": window}})
         return count
-
-    async def key_audit(self) -> None:
-        """Once per database, after :meth:`redact_rater_audit`: give each audit entry that earlier
-        versions wrote its ``page_key``. Read once, then a marker in ``migrations`` keeps later
-        starts from scanning the log again; idempotent if replicas start at once."""
-        marker = "audit-page-key"
-        if await self.db[MIGRATIONS].find_one({"_id": marker}) is not None:
-            return
-        async for entry in self.db[AUDIT].find({"page_key": {"$exists": False}}, {"at": 1}):
-            await self.db[AUDIT].update_one(
-                {"_id": entry["_id"], "page_key": {"$exists": False}},
-                {"$set": {"page_key": page_key(entry["at"], uuid.uuid4().hex)}},
-            )
-        with contextlib.suppress(DuplicateKeyError):
-            await self.db[MIGRATIONS].insert_one({"_id": marker, "at": datetime.now(UTC)})
 
     async def audit_entries(
         self, region: str, since: datetime | None, before: str | None, limit: int
