@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 
 from services.notify.access import admin_region, check_inbox_owner
 from services.notify.channel import standard_secret
-from services.notify.domain import DeliveryStatus, Subscription, render
+from services.notify.domain import Delivery, DeliveryStatus, Subscription, render
 from services.notify.schema import (
     DeliveryView,
     InboxMessage,
@@ -31,7 +31,6 @@ from services.notify.schema import (
     SubscriptionView,
 )
 from services.notify.service import NotifyService
-from services.notify.store import Delivery
 from shared.auth import Principal, Role, requires
 from shared.errors import ValidationFailed
 from shared.events.notify import Channel

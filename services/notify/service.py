@@ -20,7 +20,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -31,6 +31,7 @@ from services.notify.channel.guard import destination_problem
 from services.notify.config import NotifySettings
 from services.notify.domain import (
     HANDLED_TYPES,
+    Delivery,
     DeliveryResult,
     DeliveryStatus,
     Directory,
@@ -48,7 +49,7 @@ from services.notify.domain import (
 )
 from services.notify.domain.destination import host_of, secret_problem, url_problem
 from services.notify.metrics import count_attempts
-from services.notify.store import Delivery, NotifyStore
+from services.notify.store import NotifyStorage
 from shared.errors import NotFound, ValidationFailed
 from shared.events.base import Event
 from shared.events.feedback import EmployeeUpserted
@@ -85,7 +86,7 @@ class NotifyService:
 
     def __init__(
         self,
-        store: NotifyStore,
+        store: NotifyStorage,
         settings: NotifySettings,
         *,
         email: EmailSender,
@@ -162,6 +163,12 @@ class NotifyService:
         return doc, []
 
     # ------------------------------------------------------------------ delivering
+
+    async def claim_delivery(self, lease: timedelta) -> Delivery | None:
+        """Claim the oldest pending delivery for ``lease`` under a fresh token; None when none is
+        pending. Only the claimant may record its outcome (:meth:`deliver`)."""
+        now = self.clock()
+        return await self.store.claim_next(uuid.uuid4().hex, now, now + lease)
 
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         """Send one claimed delivery and record the outcome (with its report event) in one write."""

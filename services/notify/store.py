@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.notify.domain import (
     Audience,
-    DeliveryRecord,
+    Delivery,
     DeliveryStatus,
     Notification,
     Person,
@@ -56,56 +55,55 @@ MIGRATIONS = "migrations"
 CLAIM_CANDIDATES = 8
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """A stored delivery: the notification as planned and what became of it."""
+class NotifyStorage(Protocol):
+    """What :class:`~services.notify.service.NotifyService` uses of its store.
 
-    notification: Notification
-    status: DeliveryStatus
-    attempts: int
-    round: int
-    last_error: str | None
-    correlation_id: str
-    created_at: datetime
-    updated_at: datetime
-    read_at: datetime | None
-    claim: str | None
-    page_key: str
+    :class:`NotifyStore` is the real one (checked at the end of this module);
+    ``tests/notify/memory.py`` keeps the same in memory for the service's unit tests.
+    """
 
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Delivery:
-        return cls(
-            notification=Notification.model_validate_json(doc["notification"]),
-            status=DeliveryStatus(doc["status"]),
-            attempts=doc.get("attempts", 0),
-            round=doc.get("round", 0),
-            last_error=doc.get("last_error"),
-            correlation_id=doc.get("correlation_id", ""),
-            created_at=doc["created_at"],
-            updated_at=doc["updated_at"],
-            read_at=doc.get("read_at"),
-            claim=doc.get("claim"),
-            # A delivery an earlier version wrote after the start-up keying (a rolling upgrade)
-            # has none yet: its key is made the same way.
-            page_key=doc.get("page_key") or delivery_key(doc),
-        )
+    async def upsert_person(self, person: Person, as_of: datetime) -> bool: ...
+    async def remember_region(self, region: str) -> None: ...
+    async def people_for(self, region: str, aud: Audience) -> list[Person]: ...
+    async def person_region(self, nip: str) -> str | None: ...
+    async def region_known(self, region: str) -> bool: ...
 
-    @property
-    def record(self) -> DeliveryRecord:
-        n = self.notification
-        return DeliveryRecord(
-            notification_id=n.notification_id,
-            source_event_id=n.source_event_id,
-            event_type=n.event_type,
-            channel=n.channel,
-            recipient=n.recipient,
-            status=self.status,
-            attempts=self.attempts,
-            last_error=self.last_error,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            page_key=self.page_key,
-        )
+    async def insert_subscription(self, sub: Subscription, now: datetime) -> None: ...
+    async def subscription(self, subscription_id: str) -> Subscription | None: ...
+    async def subscriptions(
+        self, region: str | None = None, *, active_only: bool = False
+    ) -> list[Subscription]: ...
+    async def replace_subscription(self, sub: Subscription, now: datetime) -> None: ...
+    async def delete_subscription(self, subscription_id: str) -> bool: ...
+
+    async def insert_deliveries(
+        self, planned: Sequence[tuple[dict[str, Any], Sequence[Event]]]
+    ) -> list[dict[str, Any]]: ...
+    async def claim_next(self, token: str, now: datetime, lease_until: datetime) -> Delivery | None: ...
+    async def finish(
+        self, nid: str, token: str, fields: dict[str, Any], attempts: int, events: Iterable[Event]
+    ) -> bool: ...
+    async def expired_claims(self, now: datetime, limit: int = 100) -> list[Delivery]: ...
+    async def requeue(self, nid: str, statuses: Iterable[DeliveryStatus], now: datetime) -> bool: ...
+    async def deliveries(
+        self,
+        *,
+        region: str | None,
+        channel: str | None = None,
+        recipient: str | None = None,
+        statuses: Iterable[DeliveryStatus] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Delivery]: ...
+    async def replay_candidates(self, region: str | None, query: ReplayQuery) -> list[Delivery]: ...
+
+    async def inbox(
+        self, owner: str, *, unread_only: bool, before: str | None = None, limit: int
+    ) -> list[Delivery]: ...
+    async def inbox_message(self, owner: str, nid: str) -> Delivery | None: ...
+    async def mark_read(self, owner: str, nid: str, now: datetime) -> None: ...
 
 
 class NotifyStore:
@@ -234,7 +232,7 @@ class NotifyStore:
     ) -> list[dict[str, Any]]:
         """Insert planned deliveries, each with the events staged in it; returns those that are new
         (a duplicate id was handled before)."""
-        docs = [_keyed(doc) for doc, _ in planned]
+        docs = [keyed(doc) for doc, _ in planned]
 
         async def insert(staged: list[Staged]) -> set[int]:
             return await insert_new(
@@ -270,7 +268,7 @@ class NotifyStore:
                 return_document=ReturnDocument.AFTER,
             )
             if doc is not None:
-                return Delivery.from_doc(doc)
+                return delivery_of(doc)
         return None
 
     async def finish(
@@ -300,7 +298,7 @@ class NotifyStore:
             .find({"status": DeliveryStatus.IN_PROGRESS.value, "lease_until": {"$lt": now}})
             .limit(limit)
         )
-        return [Delivery.from_doc(doc) async for doc in cursor]
+        return [delivery_of(doc) async for doc in cursor]
 
     async def requeue(self, nid: str, statuses: Iterable[DeliveryStatus], now: datetime) -> bool:
         """Put a delivery back to pending for a replay, if it is still in one of ``statuses``."""
@@ -348,7 +346,7 @@ class NotifyStore:
         if window:
             query["page_key"] = window
         cursor = self.db[DELIVERIES].find(query).sort("page_key", ASCENDING).limit(limit)
-        return [Delivery.from_doc(doc) async for doc in cursor]
+        return [delivery_of(doc) async for doc in cursor]
 
     async def replay_candidates(self, region: str | None, query: ReplayQuery) -> list[Delivery]:
         return await self.deliveries(
@@ -394,11 +392,11 @@ class NotifyStore:
         if before is not None:
             query["page_key"] = {"$lt": before}
         cursor = self.db[DELIVERIES].find(query).sort("page_key", DESCENDING).limit(limit)
-        return [Delivery.from_doc(doc) async for doc in cursor]
+        return [delivery_of(doc) async for doc in cursor]
 
     async def inbox_message(self, owner: str, nid: str) -> Delivery | None:
         doc = await self.db[DELIVERIES].find_one({"_id": nid, "recipient": owner, "channel": "inbox"})
-        return Delivery.from_doc(doc) if doc else None
+        return delivery_of(doc) if doc else None
 
     async def mark_read(self, owner: str, nid: str, now: datetime) -> None:
         # The first reading is the one kept: marking twice changes nothing.
@@ -415,7 +413,26 @@ def delivery_key(doc: Mapping[str, Any]) -> str:
     return page_key(doc["created_at"], str(doc["_id"]))
 
 
-def _keyed(doc: dict[str, Any]) -> dict[str, Any]:
+def delivery_of(doc: dict[str, Any]) -> Delivery:
+    """A ``deliveries`` document as the service reads it."""
+    return Delivery(
+        notification=Notification.model_validate_json(doc["notification"]),
+        status=DeliveryStatus(doc["status"]),
+        attempts=doc.get("attempts", 0),
+        round=doc.get("round", 0),
+        last_error=doc.get("last_error"),
+        correlation_id=doc.get("correlation_id", ""),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        read_at=doc.get("read_at"),
+        claim=doc.get("claim"),
+        # A delivery an earlier version wrote after the start-up keying (a rolling upgrade)
+        # has none yet: its key is made the same way.
+        page_key=doc.get("page_key") or delivery_key(doc),
+    )
+
+
+def keyed(doc: dict[str, Any]) -> dict[str, Any]:
     """A planned delivery as stored: with the key lists page by, and an inbox message's state."""
     keyed = {**doc, "page_key": delivery_key(doc)}
     if doc["channel"] == "inbox":
@@ -431,3 +448,9 @@ def _sub_doc(sub: Subscription) -> dict[str, Any]:
 
 def _sub(doc: dict[str, Any]) -> Subscription:
     return Subscription.model_validate({k: v for k, v in doc.items() if k in Subscription.model_fields})
+
+
+if TYPE_CHECKING:  # mypy checks that the real store is one the service can use
+
+    def _is_storage(store: NotifyStore) -> NotifyStorage:
+        return store

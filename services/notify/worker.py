@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from datetime import timedelta
 
+from services.notify.domain import Delivery
 from services.notify.service import NotifyService
-from services.notify.store import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +74,7 @@ class DeliveryWorker:
 
     async def _claim_while_free(self) -> None:
         while len(self._running) < self.concurrency and not self._stopping:
-            now = self.service.clock()
-            token = uuid.uuid4().hex
-            delivery = await self.service.store.claim_next(token, now, now + self.lease)
+            delivery = await self.service.claim_delivery(self.lease)
             if delivery is None:
                 return
             task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.claim}")

@@ -7,6 +7,7 @@ to send, :func:`render` to turn a notification into words, and :func:`delivery_e
 from __future__ import annotations
 
 from services.notify.domain.model import (
+    Delivery,
     DeliveryRecord,
     DeliveryResult,
     DeliveryStatus,
@@ -28,6 +29,7 @@ __all__ = [
     "HANDLED_TYPES",
     "LANGUAGES",
     "Audience",
+    "Delivery",
     "DeliveryRecord",
     "DeliveryResult",
     "DeliveryStatus",

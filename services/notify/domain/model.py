@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -185,3 +186,41 @@ class DeliveryRecord(Model):
     created_at: datetime = Field(description="When it was planned.")
     updated_at: datetime = Field(description="Last change.")
     page_key: str = Field("", description="Its place in the list: give it as `after` for the next page.")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A delivery as the service reads it: the notification as planned and what became of it.
+
+    The store builds it from a ``deliveries`` document; the service, the API and the worker read
+    it without knowing that shape.
+    """
+
+    notification: Notification
+    status: DeliveryStatus
+    attempts: int
+    round: int
+    last_error: str | None
+    correlation_id: str
+    created_at: datetime
+    updated_at: datetime
+    read_at: datetime | None
+    claim: str | None
+    page_key: str
+
+    @property
+    def record(self) -> DeliveryRecord:
+        n = self.notification
+        return DeliveryRecord(
+            notification_id=n.notification_id,
+            source_event_id=n.source_event_id,
+            event_type=n.event_type,
+            channel=n.channel,
+            recipient=n.recipient,
+            status=self.status,
+            attempts=self.attempts,
+            last_error=self.last_error,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            page_key=self.page_key,
+        )
