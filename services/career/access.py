@@ -7,13 +7,18 @@
 - ``system``: everything, in every region.
 
 Nobody sees another region's recommendations. Only ``hr_admin`` decides and records potential.
+
+The rules decide on what the service read for them (the caller's directory entry and direct
+reports, the region of an employee asked for) and read nothing themselves; for a list they say
+which reads to make (:func:`list_reads`), and the service makes them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from services.career.store import CareerStore, StoredRecommendation
+from services.career.domain import StoredRecommendation
 from shared.auth import Principal, Role
 from shared.errors import Forbidden
 
@@ -48,22 +53,35 @@ class Audience:
             raise Forbidden("this recommendation is not yours to see", slug="not-yours")
 
 
-async def audience_of(principal: Principal, store: CareerStore) -> Audience:
-    """The audience of ``principal``, reading the directory for employees and supervisors."""
+def directory_reader(principal: Principal) -> str | None:
+    """The NIP whose directory entry (and, for a supervisor, direct reports) decides what
+    ``principal`` may see; None for the roles that see a whole region.
+
+    :raises Forbidden: an employee or supervisor token that names no NIP.
+    """
     if principal.role in WHOLE_REGION:
-        return Audience(region=None if principal.role is Role.SYSTEM else principal.region, whole_region=True)
+        return None
     if principal.nip is None:
         raise Forbidden("the token names no NIP", slug="no-nip")
-    people = [principal.nip]
+    return principal.nip
+
+
+def audience_of(
+    principal: Principal, team_id: str | None = None, reports: Iterable[tuple[str, str | None]] = ()
+) -> Audience:
+    """The audience of ``principal``, given the team of the caller's directory entry and, for a
+    supervisor, the (NIP, team) of each direct report (nothing for the whole-region roles)."""
+    if directory_reader(principal) is None:
+        return Audience(region=None if principal.role is Role.SYSTEM else principal.region, whole_region=True)
+    people = [str(principal.nip)]
     teams: set[str] = set()
-    me = await store.employee(principal.nip)
-    if me is not None and me.get("team_id"):
-        teams.add(me["team_id"])
+    if team_id:
+        teams.add(team_id)
     if principal.role is Role.SUPERVISOR:
-        for report in await store.direct_reports(principal.nip):
-            people.append(report["_id"])
-            if report.get("team_id"):
-                teams.add(report["team_id"])
+        for nip, team in reports:
+            people.append(nip)
+            if team:
+                teams.add(team)
     return Audience(
         region=principal.region, whole_region=False, nips=frozenset(people), teams=frozenset(teams)
     )
@@ -81,32 +99,56 @@ class RecommendationFilter:
     kind: str | None = None
 
 
-async def visible_recommendations(
-    store: CareerStore, audience: Audience, wanted: RecommendationFilter, after: str | None, limit: int
-) -> list[StoredRecommendation]:
-    """The recommendations matching ``wanted`` that ``audience`` may see, by id, from the id after
-    ``after``, at most ``limit``.
+def check_region(audience: Audience, wanted: RecommendationFilter) -> None:
+    """Refuse a list of another region than the caller's.
 
-    Asking by name for what one may not see (another region, another employee, another team) is
-    refused rather than answered with an empty list, so that a client learns why.
-
-    Each read walks one index in id order from ``after`` and stops at the page, however many
-    cycles the region holds: one read for a region's list (by status, kind or cycle when asked),
-    one per person or team otherwise, the region then checked on what is read, so that the
-    person's or team's index is the one walked.
+    :raises Forbidden: asked for another region.
     """
     if wanted.region and audience.region is not None and wanted.region != audience.region:
         raise Forbidden("this region's data is not yours to see", slug="other-region")
-    if wanted.nip is not None and audience.region is not None:
-        # Another region's employee asked for by NIP: say so rather than answer an empty list.
-        employee = await store.employee(wanted.nip)
-        if employee is not None and employee["region"] != audience.region:
-            raise Forbidden("this employee belongs to another region", slug="other-region")
+
+
+def needs_employee_region(audience: Audience, wanted: RecommendationFilter) -> bool:
+    """Whether :func:`check_wanted` needs the region of the employee asked for by NIP."""
+    return wanted.nip is not None and audience.region is not None
+
+
+def check_wanted(audience: Audience, wanted: RecommendationFilter, employee_region: str | None) -> None:
+    """Refuse asking by name for what one may not see (another region's employee, another
+    employee, another team), rather than answer with an empty list, so that a client learns why.
+
+    :param employee_region: the region of ``wanted.nip`` in the directory, when
+        :func:`needs_employee_region` and the directory knows the employee.
+    :raises Forbidden: the employee or team is not the caller's to see.
+    """
+    if employee_region is not None and audience.region is not None and employee_region != audience.region:
+        raise Forbidden("this employee belongs to another region", slug="other-region")
     if not audience.whole_region and (
         (wanted.nip is not None and wanted.nip not in audience.nips)
         or (wanted.team_id is not None and wanted.team_id not in audience.teams)
     ):
         raise Forbidden("these recommendations are not yours to see", slug="not-yours")
+
+
+@dataclass(frozen=True)
+class ListReads:
+    """The reads that answer a list: ``queries`` of the store's recommendations, and the region
+    (None: any) each read's results must be in. ``whole`` is a single read of a region's list."""
+
+    queries: list[dict[str, object]]
+    region: str | None
+    whole: bool
+
+
+def list_reads(audience: Audience, wanted: RecommendationFilter) -> ListReads:
+    """Which reads answer ``wanted`` for ``audience`` (after :func:`check_region` and
+    :func:`check_wanted`).
+
+    Each read walks one index in id order and stops at the page, however many cycles the region
+    holds: one read for a region's list (by status, kind or cycle when asked), one per person or
+    team otherwise, the region then checked on what is read, so that the person's or team's index
+    is the one walked.
+    """
     region = wanted.region or audience.region
     common: dict[str, object] = {
         key: value
@@ -115,7 +157,7 @@ async def visible_recommendations(
     }
     if audience.whole_region and wanted.nip is None and wanted.team_id is None:
         query = {**common, **({"region": region} if region is not None else {})}
-        return await store.find_recommendations(query, after=after, limit=limit)
+        return ListReads(queries=[query], region=region, whole=True)
     reads: list[dict[str, object]] = []
     if wanted.nip is not None or wanted.team_id is None:
         nips = [wanted.nip] if wanted.nip is not None else sorted(audience.nips)
@@ -125,26 +167,7 @@ async def visible_recommendations(
         teams = [wanted.team_id] if wanted.team_id is not None else sorted(audience.teams)
         in_region = {"region": region} if region is not None else {}
         reads += [{**common, "team_id": team, **in_region} for team in teams]
-    found: dict[str, StoredRecommendation] = {}
-    for query in reads:
-        for stored in await _page_in_region(store, query, region, after, limit):
-            found[stored.recommendation.recommendation_id] = stored
-    return [found[key] for key in sorted(found) if audience.admits(found[key])][:limit]
-
-
-async def _page_in_region(
-    store: CareerStore, query: dict[str, object], region: str | None, after: str | None, limit: int
-) -> list[StoredRecommendation]:
-    """Up to ``limit`` matches of ``query`` in ``region`` after ``after``, by id: the region is
-    checked on what is read (a person's recommendations from a region they left are skipped),
-    reading on until the page is full or the matches end."""
-    found: list[StoredRecommendation] = []
-    while True:
-        page = await store.find_recommendations(query, after=after, limit=limit)
-        found += [s for s in page if region is None or s.region == region]
-        if len(found) >= limit or len(page) < limit:
-            return found[:limit]
-        after = page[-1].recommendation.recommendation_id
+    return ListReads(queries=reads, region=region, whole=False)
 
 
 def _team(wanted: RecommendationFilter) -> dict[str, object]:

@@ -18,10 +18,9 @@ from litestar.di import NamedDependency
 from litestar.params import Body, PathParameter, QueryParameter, SkipValidation
 from pydantic import Field
 
-from services.career.access import RecommendationFilter, audience_of, visible_recommendations
-from services.career.domain import Decision, PotentialAssessment, PotentialLevel
+from services.career.access import RecommendationFilter
+from services.career.domain import Decision, PotentialAssessment, PotentialLevel, StoredRecommendation
 from services.career.service import CareerService
-from services.career.store import StoredRecommendation
 from shared.auth import Principal, Role, requires
 from shared.events.base import NIP_PATTERN, Model
 from shared.events.career import Recommendation, RecommendationKind, RecommendationStatus
@@ -122,7 +121,7 @@ class RecommendationController(Controller):
         ] = None,
         limit: Annotated[int, QueryParameter(title="Most results", ge=1, le=1000)] = 200,
     ) -> list[RecommendationView]:
-        audience = await audience_of(request.user, service.store)
+        audience = await service.audience(request.user)
         wanted = RecommendationFilter(
             region=region,
             nip=nip,
@@ -131,16 +130,14 @@ class RecommendationController(Controller):
             status=status.value if status else None,
             kind=kind.value if kind else None,
         )
-        found = await visible_recommendations(service.store, audience, wanted, after, limit)
+        found = await service.visible_recommendations(audience, wanted, after, limit)
         return [RecommendationView.of(s) for s in found]
 
     @get("/{recommendation_id:str}", summary="One recommendation")
     async def get_recommendation(
         self, request: CallerRequest, service: Service, recommendation_id: RecommendationId
     ) -> RecommendationView:
-        stored = await service.recommendation(recommendation_id)
-        (await audience_of(request.user, service.store)).check(stored)
-        return RecommendationView.of(stored)
+        return RecommendationView.of(await service.visible_recommendation(request.user, recommendation_id))
 
     @post(
         "/{recommendation_id:str}/decision",

@@ -21,21 +21,34 @@ from typing import Any
 
 import pluggy
 
+from services.career.access import (
+    Audience,
+    RecommendationFilter,
+    audience_of,
+    check_region,
+    check_wanted,
+    directory_reader,
+    list_reads,
+    needs_employee_region,
+)
 from services.career.domain import (
     CareerPolicy,
     CycleOutcome,
+    Decided,
     Decision,
     History,
     PotentialAssessment,
     Reconciliation,
     ScoreInput,
+    StoredRecommendation,
     decide,
     recommend,
     reconcile,
     resolve_policy,
     select_team_awards,
 )
-from services.career.store import CareerStore, Decided, StaleWrite, StoredRecommendation, now
+from services.career.store import CareerStorage, StaleWrite, now
+from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.events.base import Event
 from shared.events.career import Recommendation, RecommendationDecided, RecommendationIssued
@@ -91,7 +104,7 @@ def _iso(value: datetime) -> str:
 class CareerService:
     """The career use cases over one store and one plugin manager."""
 
-    store: CareerStore
+    store: CareerStorage
     plugins: pluggy.PluginManager
     _policies: dict[str, CareerPolicy] = field(default_factory=dict)
 
@@ -179,6 +192,68 @@ class CareerService:
         if stored is None:
             raise NotFound(f"no recommendation {recommendation_id}", slug="recommendation-not-found")
         return stored
+
+    async def visible_recommendation(
+        self, principal: Principal, recommendation_id: str
+    ) -> StoredRecommendation:
+        """The recommendation, if ``principal`` may see it (:mod:`services.career.access`).
+
+        :raises NotFound: no such recommendation.
+        :raises Forbidden: it is not the caller's to see.
+        """
+        stored = await self.recommendation(recommendation_id)
+        (await self.audience(principal)).check(stored)
+        return stored
+
+    async def visible_recommendations(
+        self, audience: Audience, wanted: RecommendationFilter, after: str | None, limit: int
+    ) -> list[StoredRecommendation]:
+        """The recommendations matching ``wanted`` that ``audience`` (:meth:`audience`) may see, by
+        id, from the id after ``after``, at most ``limit``; the reads are the ones
+        :func:`~services.career.access.list_reads` names, each walking an index from ``after`` up
+        to the page.
+
+        :raises Forbidden: ``wanted`` names a region, employee or team not the caller's to see.
+        """
+        check_region(audience, wanted)
+        employee_region = None
+        if needs_employee_region(audience, wanted):
+            employee = await self.store.employee(str(wanted.nip))
+            employee_region = None if employee is None else str(employee["region"])
+        check_wanted(audience, wanted, employee_region)
+        reads = list_reads(audience, wanted)
+        if reads.whole:
+            return await self.store.find_recommendations(reads.queries[0], after=after, limit=limit)
+        found: dict[str, StoredRecommendation] = {}
+        for query in reads.queries:
+            for stored in await self._page_in_region(query, reads.region, after, limit):
+                found[stored.recommendation_id] = stored
+        return [found[key] for key in sorted(found) if audience.admits(found[key])][:limit]
+
+    async def audience(self, principal: Principal) -> Audience:
+        """What ``principal`` may see, reading the directory for employees and supervisors."""
+        nip = directory_reader(principal)
+        if nip is None:
+            return audience_of(principal)
+        me = await self.store.employee(nip)
+        reports = []
+        if principal.role is Role.SUPERVISOR:
+            reports = [(str(r["_id"]), r.get("team_id")) for r in await self.store.direct_reports(nip)]
+        return audience_of(principal, me.get("team_id") if me is not None else None, reports)
+
+    async def _page_in_region(
+        self, query: dict[str, object], region: str | None, after: str | None, limit: int
+    ) -> list[StoredRecommendation]:
+        """Up to ``limit`` matches of ``query`` in ``region`` after ``after``, by id: the region is
+        checked on what is read (a person's recommendations from a region they left are skipped),
+        reading on until the page is full or the matches end."""
+        found: list[StoredRecommendation] = []
+        while True:
+            page = await self.store.find_recommendations(query, after=after, limit=limit)
+            found += [s for s in page if region is None or s.region == region]
+            if len(found) >= limit or len(page) < limit:
+                return found[:limit]
+            after = page[-1].recommendation_id
 
     async def refresh_employee(self, nip: str, cycle_id: str) -> None:
         """Recompute the employee's recommendations of ``cycle_id`` and of every later cycle.

@@ -19,14 +19,13 @@ queries; aggregation happens in Python.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from services.career.domain import PotentialAssessment
+from services.career.domain import Decided, PotentialAssessment, StoredRecommendation
 from shared.errors import TransientError
 from shared.events.base import Event
 from shared.events.career import Recommendation
@@ -48,37 +47,49 @@ class StaleWrite(TransientError):
     title = "Changed meanwhile"
 
 
-@dataclass(frozen=True)
-class Decided:
-    """Who decided a recommendation, when, and why."""
-
-    status: str
-    decided_by: str
-    reason: str | None
-    decided_at: datetime
-
-
-@dataclass(frozen=True)
-class StoredRecommendation:
-    """A recommendation as stored: the contract model plus region, revision and the decision."""
-
-    recommendation: Recommendation
-    region: str
-    revision: int
-    decision: Decided | None = None
-    updated_at: datetime | None = None
-
-    @property
-    def recommendation_id(self) -> str:
-        return self.recommendation.recommendation_id
-
-
 def score_doc_id(cycle_id: str, nip: str) -> str:
     return f"{cycle_id}:{nip}"
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+class CareerStorage(Protocol):
+    """What :class:`~services.career.service.CareerService` uses of its store.
+
+    :class:`CareerStore` is the real one (checked at the end of this module);
+    ``tests/career/memory.py`` keeps the same in memory for the service's unit tests.
+    """
+
+    async def score_doc(self, cycle_id: str, nip: str) -> dict[str, Any] | None: ...
+    async def save_score_fields(
+        self, *, cycle_id: str, nip: str, region: str, seen_at: datetime, fields: dict[str, Any]
+    ) -> None: ...
+    async def score_docs_of(self, nip: str) -> list[dict[str, Any]]: ...
+    async def final_team_scores(self, region: str, cycle_id: str) -> list[dict[str, Any]]: ...
+
+    async def save_cycle(self, cycle_id: str, *, region: str, period_end: str, kind: str) -> None: ...
+    async def cycle_region(self, cycle_id: str) -> str | None: ...
+    async def period_ends(self, cycle_ids: Iterable[str]) -> dict[str, str]: ...
+
+    async def save_employee(self, employee: Employee, *, region: str, occurred_at: datetime) -> None: ...
+    async def employee(self, nip: str) -> dict[str, Any] | None: ...
+    async def direct_reports(self, supervisor_nip: str) -> list[dict[str, Any]]: ...
+
+    async def save_potential(self, cycle_id: str, region: str, assessment: PotentialAssessment) -> None: ...
+    async def potentials_of(self, nip: str) -> dict[str, PotentialAssessment]: ...
+
+    async def recommendation(self, recommendation_id: str) -> StoredRecommendation | None: ...
+    async def recommendations_of(self, cycle_id: str, nip: str) -> list[StoredRecommendation]: ...
+    async def team_awards(self, region: str, cycle_id: str) -> list[StoredRecommendation]: ...
+    async def find_recommendations(
+        self, query: dict[str, Any], *, after: str | None = None, limit: int = 0
+    ) -> list[StoredRecommendation]: ...
+    async def insert_recommendation(self, stored: StoredRecommendation, events: Sequence[Event]) -> None: ...
+    async def replace_recommendation(
+        self, stored: StoredRecommendation, *, expected_revision: int, events: Sequence[Event]
+    ) -> None: ...
 
 
 class CareerStore:
@@ -92,7 +103,7 @@ class CareerStore:
     async def ensure_indexes(self) -> None:
         """Indexes for the queries below (idempotent; run at start-up)."""
         recs = self.db[RECOMMENDATIONS]
-        # Each ends with _id, the key lists page by (access.visible_recommendations): a list is an
+        # Each ends with _id, the key lists page by (CareerService.visible_recommendations): a list is an
         # index walked in id order from the key, up to the page (docs/ferretdb.md).
         for keys in (
             ("cycle_id", "nip"),
@@ -299,3 +310,9 @@ def _stored(doc: dict[str, Any]) -> StoredRecommendation:
         decision=None if not decision else Decided(**decision),
         updated_at=doc.get("updated_at"),
     )
+
+
+if TYPE_CHECKING:  # mypy checks that the real store is one the service can use
+
+    def _is_storage(store: CareerStore) -> CareerStorage:
+        return store

@@ -14,7 +14,7 @@ from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from services.career.access import Audience, RecommendationFilter, visible_recommendations
+from services.career.access import Audience, RecommendationFilter
 from services.career.app import plugin_manager
 from services.career.handlers import subscriptions
 from services.career.service import CareerService
@@ -134,6 +134,7 @@ async def test_recommendation_lists_page_by_id_through_indexes(
     store = CareerStore(RecordingDatabase(db, recorded))  # type: ignore[arg-type]
     await store.ensure_indexes()
     await _seed(db)
+    service = CareerService(store, plugin_manager())
     _, boss, _ = _history(7)
     staff = [_history(i)[1] for i in (8, 9)]
     await db["recommendations"].insert_many(
@@ -166,7 +167,7 @@ async def test_recommendation_lists_page_by_id_through_indexes(
     pages: list[list[str]] = []
     after = None
     for _ in range(3):
-        page = await visible_recommendations(store, hr, RecommendationFilter(status="proposed"), after, 100)
+        page = await service.visible_recommendations(hr, RecommendationFilter(status="proposed"), after, 100)
         pages.append([s.recommendation.recommendation_id for s in page])
         after = pages[-1][-1]
     everyone = sorted(
@@ -179,14 +180,14 @@ async def test_recommendation_lists_page_by_id_through_indexes(
         RecommendationFilter(nip=boss, status="proposed"),
         RecommendationFilter(team_id="tim-b"),
     ):
-        assert await visible_recommendations(store, hr, wanted, None, 50), wanted
-    ours = await visible_recommendations(store, hr, RecommendationFilter(team_id="tim-a"), None, 1)
+        assert await service.visible_recommendations(hr, wanted, None, 50), wanted
+    ours = await service.visible_recommendations(hr, RecommendationFilter(team_id="tim-a"), None, 1)
     assert [s.recommendation.recommendation_id for s in ours] == ["rec-team-tim-a"]
-    mine = await visible_recommendations(store, supervisor, RecommendationFilter(), None, 50)
+    mine = await service.visible_recommendations(supervisor, RecommendationFilter(), None, 50)
     assert {s.recommendation.nip or s.recommendation.team_id for s in mine} == {boss, *staff, "tim-a"}
     assert (
-        await visible_recommendations(
-            store, supervisor, RecommendationFilter(), mine[0].recommendation.recommendation_id, 50
+        await service.visible_recommendations(
+            supervisor, RecommendationFilter(), mine[0].recommendation.recommendation_id, 50
         )
         == mine[1:]
     )

@@ -23,6 +23,7 @@ from services.career.domain.model import (
     ScoreInput,
 )
 from services.career.domain.plugin import resolve_policy
+from services.career.domain.record import Decided, StoredRecommendation
 from services.career.domain.rule import recommend
 from services.career.domain.talent import place_talent_box
 from services.career.domain.team import rank_teams, select_team_awards
@@ -45,6 +46,7 @@ __all__ = [
     "REGIONAL_POLICIES",
     "CareerPolicy",
     "CycleOutcome",
+    "Decided",
     "Decision",
     "History",
     "Offer",
@@ -53,6 +55,7 @@ __all__ = [
     "Reconciliation",
     "SanctionRule",
     "ScoreInput",
+    "StoredRecommendation",
     "StreakRule",
     "TeamAwardRule",
     "TrainingRule",
