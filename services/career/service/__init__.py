@@ -1,6 +1,7 @@
 """Use cases of the career service: scores in, recommendations out, HR decisions, potentials.
 
-The rules are in :mod:`services.career.domain`; this module loads what they need from the store,
+The rules are in :mod:`services.career.domain`, what the score documents say in
+:mod:`services.career.service.scores`; this package loads what they need from the store,
 calls them, and writes what they conclude. Every write of a recommendation is one document
 carrying its own events (the outbox), and every event id is derived from the recommendation id
 and its revision, so a replayed handler republishes the same ids and consumers drop the repeats.
@@ -14,9 +15,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import pluggy
@@ -39,7 +39,6 @@ from services.career.domain import (
     History,
     PotentialAssessment,
     Reconciliation,
-    ScoreInput,
     StoredRecommendation,
     decide,
     recommend,
@@ -47,14 +46,23 @@ from services.career.domain import (
     resolve_policy,
     select_team_awards,
 )
+from services.career.service.scores import (
+    ScoreEvent,
+    assign_periods,
+    current_input,
+    final_slots,
+    score_fields,
+    touched_by,
+)
 from services.career.store import CareerStorage, StaleWrite, now
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.events.base import Event
 from shared.events.career import Recommendation, RecommendationDecided, RecommendationIssued
 from shared.events.feedback import CycleOpened, EmployeeUpserted
-from shared.events.scoring import CalibrationApplied, ScoreComputed, ScoreFinalized
+from shared.events.scoring import CalibrationApplied
 from shared.logging import correlation_id
+
+__all__ = ["CareerService", "ScoreEvent", "event_id_for", "touched_by"]
 
 PRODUCER = "career"
 TEAM_AWARD_ROUNDS = 5
@@ -63,41 +71,10 @@ log = logging.getLogger(__name__)
 #: Namespace of derived event ids: uuid5(namespace, "<recommendation id>:<revision>").
 EVENT_NAMESPACE = uuid.UUID("0b1f4d0e-6c1a-4f4e-9a57-6b0c2b7a9e31")
 
-ScoreEvent = ScoreComputed | ScoreFinalized | CalibrationApplied
-
 
 def event_id_for(recommendation_id: str, revision: int) -> uuid.UUID:
     """Id of the event announcing ``revision`` of a recommendation: the same on every replay."""
     return uuid.uuid5(EVENT_NAMESPACE, f"{recommendation_id}:{revision}")
-
-
-def current_input(doc: dict[str, Any]) -> ScoreInput | None:
-    """The score in force for a score document: final (calibrated if so) over provisional."""
-    if doc.get("final"):
-        final = ScoreInput.model_validate_json(doc["final"])
-        if doc.get("calibration"):
-            final = final.with_calibration(CalibrationApplied.model_validate_json(doc["calibration"]))
-        return final
-    if doc.get("provisional"):
-        return ScoreInput.model_validate_json(doc["provisional"])
-    return None
-
-
-def assign_periods(docs: Sequence[dict[str, Any]], period_ends: dict[str, str]) -> dict[str, str]:
-    """Sortable period per cycle: ``period_end`` from ``feedback.cycle_opened``; for a cycle career
-    has not seen opened, the time its first score arrived. Equal periods get the cycle id appended,
-    so that the history never holds two cycles at one period."""
-    periods = {
-        doc["cycle_id"]: period_ends.get(doc["cycle_id"]) or _iso(doc["first_seen_at"]) for doc in docs
-    }
-    counts: dict[str, int] = {}
-    for period in periods.values():
-        counts[period] = counts.get(period, 0) + 1
-    return {cycle: p if counts[p] == 1 else f"{p}/{cycle}" for cycle, p in periods.items()}
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat()
 
 
 @dataclass
@@ -126,7 +103,7 @@ class CareerService:
         else:
             cycle_id, nip = event.score.cycle_id, event.score.nip
         doc = await self.store.score_doc(cycle_id, nip) or {}
-        fields = _score_fields(doc, event)
+        fields = score_fields(doc, event)
         if fields is not None:
             await self.store.save_score_fields(
                 cycle_id=cycle_id, nip=nip, region=event.region, seen_at=event.occurred_at, fields=fields
@@ -313,7 +290,7 @@ class CareerService:
             if not wrote:
                 return
             again = await self.store.final_team_scores(region, cycle_id)
-            if _final_slots(again) == _final_slots(docs):
+            if final_slots(again) == final_slots(docs):
                 return
             docs = again
         log.warning(
@@ -387,11 +364,6 @@ class CareerService:
         return True
 
 
-def _final_slots(docs: Iterable[dict[str, Any]]) -> set[tuple[Any, Any]]:
-    """What a ranking was made of: each score document's final score as stored."""
-    return {(doc["_id"], doc.get("final")) for doc in docs}
-
-
 def _envelope(rec: Recommendation, region: str) -> dict[str, Any]:
     return {
         "region": region,
@@ -399,49 +371,3 @@ def _envelope(rec: Recommendation, region: str) -> dict[str, Any]:
         "producer": PRODUCER,
         "key": rec.nip or f"team:{rec.team_id}",
     }
-
-
-def _score_fields(doc: dict[str, Any], event: ScoreEvent) -> dict[str, Any] | None:
-    """The score document fields ``event`` changes, or None when it changes nothing."""
-    if isinstance(event, CalibrationApplied):
-        stored_cal = doc.get("calibration")
-        if stored_cal:
-            old = CalibrationApplied.model_validate_json(stored_cal)
-            if old.occurred_at > event.occurred_at or _same_calibration(old, event):
-                return None
-        return {"calibration": event.model_dump_json()}
-    slot = "final" if isinstance(event, ScoreFinalized) else "provisional"
-    if doc.get(slot):
-        old_score = ScoreInput.model_validate_json(doc[slot]).score
-        if old_score == event.score or old_score.revision > event.score.revision:
-            return None
-    fields: dict[str, Any] = {slot: ScoreInput.from_event(event).model_dump_json()}
-    if slot == "final":
-        fields["final_team_id"] = event.score.team_id
-        if doc.get("calibration") and doc.get("final"):
-            # A calibration is a decision on the final score it was made on: scoring clears it when
-            # a cycle reopened for corrections is finalised again (docs/scoring.md), so a newer
-            # final score here means the computed predicate stands until the official decides again.
-            fields["calibration"] = None
-    return fields
-
-
-def _same_calibration(a: CalibrationApplied, b: CalibrationApplied) -> bool:
-    keys = ("predicate", "decision", "decided_by", "reason", "previous_predicate")
-    return all(getattr(a, k) == getattr(b, k) for k in keys)
-
-
-def touched_by(events: Sequence[Event]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(nip, cycle) pairs whose recommendations, and (region, cycle) pairs whose team awards, the
-    score events may change; in first-seen order, without repeats."""
-    employees: dict[tuple[str, str], None] = {}
-    teams: dict[tuple[str, str], None] = {}
-    for event in events:
-        if isinstance(event, CalibrationApplied):
-            employees[(event.nip, event.cycle_id)] = None
-            teams[(event.region, event.cycle_id)] = None
-        elif isinstance(event, ScoreComputed | ScoreFinalized):
-            employees[(event.score.nip, event.score.cycle_id)] = None
-            if isinstance(event, ScoreFinalized):
-                teams[(event.region, event.score.cycle_id)] = None
-    return list(employees), list(teams)
