@@ -36,8 +36,8 @@ import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from services.career.app import create_app as create_career
-from services.career.service import event_id_for
 from services.career.domain import StoredRecommendation
+from services.career.service import event_id_for
 from services.career.store import StaleWrite
 from shared.events.career import (
     RECOMMENDATIONS_TOPIC,
