@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from services.notify.access import admin_region, check_inbox_owner
+from services.notify.access import admin_region
 from services.notify.channel import standard_secret
 from services.notify.domain import Delivery, DeliveryStatus, Subscription, render
 from services.notify.schema import (
@@ -97,7 +97,7 @@ class InboxController(Controller):
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500, description="Most messages returned.")] = 50,
     ) -> list[InboxMessage]:
-        await check_inbox_owner(request.user, owner, service)
+        await service.authorise_inbox(request.user, owner)
         found = await service.read_inbox(owner, unread_only=unread, before=before, limit=limit)
         return [_message(d) for d in found]
 
@@ -109,7 +109,7 @@ class InboxController(Controller):
         owner: FromPath[str],
         notification_id: FromPath[str],
     ) -> InboxMessage:
-        await check_inbox_owner(request.user, owner, service)
+        await service.authorise_inbox(request.user, owner)
         return _message(await service.mark_read(owner, notification_id))
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from services.notify import access
 from services.notify.channel import EmailSender, WebhookSender
 from services.notify.channel.guard import destination_problem
 from services.notify.config import NotifySettings
@@ -50,6 +51,7 @@ from services.notify.domain import (
 from services.notify.domain.destination import host_of, secret_problem, url_problem
 from services.notify.metrics import count_attempts
 from services.notify.store import NotifyStorage
+from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
 from shared.events.base import Event
 from shared.events.feedback import EmployeeUpserted
@@ -258,9 +260,13 @@ class NotifyService:
 
     # ------------------------------------------------------------------ inbox
 
-    async def inbox_region(self, owner: str) -> str | None:
-        """The region of the person whose inbox ``owner`` is, when notify knows them."""
-        return await self.store.person_region(owner)
+    async def authorise_inbox(self, principal: Principal, owner: str) -> None:
+        """Allow only the owner of inbox ``owner`` (:func:`~services.notify.access.check_inbox_owner`):
+        the region of a person's inbox is read only once the token names its owner."""
+        region = None
+        if access.owns_by_token(principal, owner) and not owner.startswith(access.HR_PREFIX):
+            region = await self.store.person_region(owner)
+        access.check_inbox_owner(principal, owner, region)
 
     async def region_known(self, region: str) -> bool:
         """Whether notify has seen employees of ``region`` (a region it can notify about)."""
