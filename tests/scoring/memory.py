@@ -1,5 +1,5 @@
 """An in-memory scoring store and relay, for unit tests of the service's use cases without
-servers (:class:`~services.scoring.service.common.ScoringStorage`). The real store is tested on
+servers (:class:`~services.scoring.store.ScoringStorage`). The real store is tested on
 FerretDB (tests/scoring, tests/indexes); this one keeps the same documents in dictionaries, with
 the same merge of ``scores`` and ``finals`` (:func:`~services.scoring.store.latest`), and records
 the events a write stages instead of staging them in an outbox. Not a conftest; imported

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from services.scoring.service import ScoringService
-from services.scoring.service.common import FinalPublisher, ScoringStorage
-from services.scoring.store import ScoringStore
+from services.scoring.store import FinalPublisher, ScoringStorage, ScoringStore
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, ValidationFailed
 from shared.events.scoring import CalibrationApplied, Predicate, ScoreComputed

@@ -5,79 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from services.scoring.domain import DEFAULT_RULES, Assessment, RaterStats, ScoringRules, assess
 from services.scoring.mapping import feedback_of, to_cycle_inputs
-from shared.events.base import Event
-from shared.outbox import Record
+from services.scoring.store import FinalPublisher, ScoringStorage
 from shared.plugins.manager import RubricRegistry
 
 PRODUCER = "scoring"
 _NS = uuid.UUID("6c1c0f37-3f52-4b43-9c1c-4a1d54e0b7a1")
-Key = tuple[str, str]
-"""A score's key: (cycle id, NIP)."""
 
 
 def derived_id(*parts: object) -> uuid.UUID:
     """Deterministic event id: the same facts give the same id, so consumers drop repeats."""
     return uuid.uuid5(_NS, "|".join(str(p) for p in parts))
-
-
-class ScoringStorage(Protocol):
-    """What the use cases ask of the store: :class:`~services.scoring.store.ScoringStore` on the
-    database, an in-memory one in the service's unit tests (tests/scoring/memory.py). Documents
-    are in their stored shapes (store.py); keys are (cycle id, NIP)."""
-
-    async def upsert_employees(self, docs: Iterable[tuple[str, dict[str, Any]]]) -> None: ...
-    async def employees(
-        self, nips: Iterable[str], fields: Mapping[str, int] | None = None
-    ) -> dict[str, dict[str, Any]]: ...
-    def region_employees(self, region: str) -> AsyncIterator[dict[str, Any]]: ...
-    async def employee(self, nip: str) -> dict[str, Any] | None: ...
-    async def set_cycle(self, cycle_id: str, fields: Mapping[str, Any]) -> None: ...
-    async def cycles_with_status(self, status: str) -> list[dict[str, Any]]: ...
-    async def cycle(self, cycle_id: str) -> dict[str, Any] | None: ...
-    async def add_inputs(self, updates: Mapping[Key, Mapping[str, Any]]) -> None: ...
-    async def inputs(self, keys: Iterable[Key]) -> dict[Key, dict[str, Any]]: ...
-    def cycle_feedback(self, cycle_id: str, batch: int = 1000) -> AsyncIterator[list[dict[str, Any]]]: ...
-    async def scores(self, keys: Iterable[Key]) -> dict[Key, dict[str, Any]]: ...
-    async def score_states(self, keys: Iterable[Key]) -> dict[Key, dict[str, Any]]: ...
-    async def score(self, cycle_id: str, nip: str) -> dict[str, Any] | None: ...
-    async def cycle_scores(self, cycle_id: str, unit_id: str | None = None) -> list[dict[str, Any]]: ...
-    async def cycle_scores_after(
-        self, cycle_id: str, after: str | None, limit: int, region: str | None = None
-    ) -> list[dict[str, Any]]: ...
-    async def employee_scores(self, nip: str) -> list[dict[str, Any]]: ...
-    async def save_scores(
-        self,
-        writes: Iterable[tuple[dict[str, Any], Event]],
-        cleared: Mapping[str, Mapping[str, Any]] | None = None,
-    ) -> None: ...
-    async def save_final_scores(
-        self,
-        fresh: list[dict[str, Any]],
-        replacing: list[dict[str, Any]],
-        cleared: Mapping[str, Mapping[str, Any]] | None = None,
-    ) -> None: ...
-    async def record_decision(
-        self,
-        collection: str,
-        key: str,
-        fields: Mapping[str, Any],
-        event: Event,
-        audit: Mapping[str, Any],
-        *,
-        calibration: bool = True,
-    ) -> None: ...
-
-
-class FinalPublisher(Protocol):
-    """What finalisation asks of the outbox relay (:class:`~shared.outbox.OutboxRelay`): publish a
-    cycle's final score events straight away, no document staging them."""
-
-    async def publish_unstaged(self, records: Sequence[Record], homes: Sequence[tuple[str, Any]]) -> None: ...
 
 
 class UseCases:

@@ -29,8 +29,8 @@ from services.scoring.domain import (
 )
 from services.scoring.domain.calibration import calibration_cleared
 from services.scoring.mapping import feedback_of
-from services.scoring.service.common import PRODUCER, Key, UseCases, derived_id
-from services.scoring.store import FINALS, SCORING_FIELDS, score_document
+from services.scoring.service.common import PRODUCER, UseCases, derived_id
+from services.scoring.store import FINALS, SCORING_FIELDS, Key, score_document
 from shared.errors import NotFound
 from shared.events.base import Event, utcnow
 from shared.events.feedback import CycleClosed

@@ -15,8 +15,8 @@ from typing import Any
 from services.scoring.domain import FeedbackInput, RaterStats, final_status
 from services.scoring.domain.calibration import calibration_cleared
 from services.scoring.mapping import achievement_entry, feedback_entry, plan_entry
-from services.scoring.service.common import PRODUCER, Key, UseCases, derived_id
-from services.scoring.store import score_document
+from services.scoring.service.common import PRODUCER, UseCases, derived_id
+from services.scoring.store import Key, score_document
 from shared.events.base import Event
 from shared.events.feedback import (
     AchievementReported,
