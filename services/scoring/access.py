@@ -20,6 +20,17 @@ from shared.errors import Forbidden
 WHOLE_REGION = (Role.HR_ADMIN, Role.REGION_ADMIN, Role.SYSTEM)
 
 
+def needs_directory(who: Principal, nip: str) -> bool:
+    """Whether a rule below needs ``nip``'s directory entry to decide for ``who``: a supervisor's
+    right comes from being the employee's supervisor; everyone else's from the token alone."""
+    return who.role is Role.SUPERVISOR and who.nip != nip
+
+
+def authorise_region(who: Principal, region: str) -> None:
+    """Allow readers of ``region``'s whole-region views (the controllers' guards name the roles)."""
+    who.require_region(region)
+
+
 def authorise_person(who: Principal, nip: str, region: str, employee: Mapping[str, Any] | None) -> None:
     """Allow the person, their supervisor (``employee``'s ``supervisor_nip``) and the region's HR
     and admins to see ``nip``'s scores."""

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, SkipValidation
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.scoring.domain.views import (
@@ -21,7 +21,7 @@ from services.scoring.service import ScoringService
 from shared.auth import Principal, Role, requires
 from shared.events.scoring import Predicate
 
-Scoring = NamedDependency[ScoringService]
+Service = NamedDependency[SkipValidation[ScoringService]]
 """The service, as the composition root provides it (``service``)."""
 CycleId = Annotated[str, Parameter(title="Cycle id", max_length=64)]
 Nip = Annotated[str, Parameter(title="NIP", pattern=r"^\d{18}$")]
@@ -57,7 +57,7 @@ class ScoreController(Controller):
 
     @get("/scores/{nip:str}", summary="An employee's score with its explanation")
     async def get_score(
-        self, request: Request[Principal, Any, Any], service: Scoring, cycle_id: CycleId, nip: Nip
+        self, request: Request[Principal, Any, Any], service: Service, cycle_id: CycleId, nip: Nip
     ) -> ScoreDetail:
         return await service.score_of(request.user, cycle_id, nip)
 
@@ -69,7 +69,7 @@ class ScoreController(Controller):
     async def list_cycle_scores(
         self,
         request: Request[Principal, Any, Any],
-        service: Scoring,
+        service: Service,
         cycle_id: CycleId,
         after: Annotated[
             str | None,
@@ -87,7 +87,7 @@ class ScoreController(Controller):
     async def distribution(
         self,
         request: Request[Principal, Any, Any],
-        service: Scoring,
+        service: Service,
         cycle_id: CycleId,
         unit_id: UnitId,
     ) -> Distribution:
@@ -101,7 +101,7 @@ class ScoreController(Controller):
     async def calibrate(
         self,
         request: Request[Principal, Any, Any],
-        service: Scoring,
+        service: Service,
         cycle_id: CycleId,
         nip: Nip,
         data: JSONBody[CalibrationCreate],
@@ -121,7 +121,7 @@ class ScoreController(Controller):
     async def finalise_held(
         self,
         request: Request[Principal, Any, Any],
-        service: Scoring,
+        service: Service,
         cycle_id: CycleId,
         nip: Nip,
         data: JSONBody[HeldFinalisation],
@@ -142,6 +142,6 @@ class EmployeeScoreController(Controller):
 
     @get("/", summary="An employee's scores across cycles")
     async def list_scores(
-        self, request: Request[Principal, Any, Any], service: Scoring, nip: Nip
+        self, request: Request[Principal, Any, Any], service: Service, nip: Nip
     ) -> list[ScoreView]:
         return await service.scores_of(request.user, nip)

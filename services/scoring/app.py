@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     service = ScoringService(store, kit.relay, build_registry())
     for collection in SCORE_COLLECTIONS:
         kit.relay.watch(collection)
-    kit.consume(subscriptions(service, kit))
+    kit.consume(subscriptions(service, kit.end_offsets))
     kit.publishes(Publication(SCORES_TOPIC, SCORE_EVENTS, "Provisional and final scores, calibrations."))
     watcher = CloseWatcher(service, kit)
 

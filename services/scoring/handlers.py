@@ -32,15 +32,14 @@ from shared.events.feedback import (
     FeedbackSubmitted,
     PlanApproved,
 )
-from shared.runtime import ServiceKit
 
 #: The next offset to be written per partition of a topic (:meth:`ServiceKit.end_offsets`).
 EndOffsets = Callable[[str], Awaitable[dict[int, int]]]
 
 
-def subscriptions(service: ScoringService, kit: ServiceKit) -> list[Subscription]:
-    """The scoring service's subscriptions, bound to ``service`` (``kit`` gives the offsets a
-    close waits for)."""
+def subscriptions(service: ScoringService, end_offsets: EndOffsets) -> list[Subscription]:
+    """The scoring service's subscriptions, bound to ``service`` (``end_offsets`` gives the inputs'
+    offsets a close waits for: :meth:`~shared.runtime.ServiceKit.end_offsets`)."""
     return [
         Subscription(
             EMPLOYEES_TOPIC,
@@ -54,7 +53,7 @@ def subscriptions(service: ScoringService, kit: ServiceKit) -> list[Subscription
         ),
         Subscription(
             CYCLES_TOPIC,
-            partial(on_cycle_event, service, kit.end_offsets),
+            partial(on_cycle_event, service, end_offsets),
             "Closing a cycle finalises its scores and checks the curve per unit.",
         ),
     ]

@@ -21,7 +21,7 @@ class View(BaseModel):
 class Calibration(View):
     """One entry of a final score's decision audit, oldest first."""
 
-    decision: str = Field(
+    decision: Literal["confirmed", "overridden", "finalised_incomplete", "cleared"] = Field(
         description="`confirmed`, `overridden`, `finalised_incomplete` (HR finalised a held score), "
         "or `cleared` (a new final score replaced a calibrated one)."
     )
@@ -31,7 +31,10 @@ class Calibration(View):
     at: datetime | None = Field(description="When.")
     official_role: str = Field(description="Who decided, by role.")
     by: str | None = Field(
-        None, description="The official's account; shown to HR and admins only, null for others."
+        None,
+        # Absent, not null, for the employee and the supervisor: the key was never theirs.
+        exclude_if=lambda v: v is None,
+        description="The official's account; HR, region admins and the system role only.",
     )
 
 
@@ -65,7 +68,7 @@ class CycleScore(View):
     nip: str = Field(description="The employee's NIP.", examples=["198503122010011002"])
     region: str = Field(description="The employee's region.")
     unit_id: str = Field(description="The employee's unit.")
-    status: str = Field(description="`provisional`, `held` or `final`.")
+    status: ScoreStatus = Field(description="`provisional`, `held` or `final`.")
     predicate: str = Field(description="The predicate in force, after any calibration.")
     revision: int = Field(description="Revision of the score; a calibration raises it.")
     calibrated: bool = Field(description="Whether the appraising official calibrated it.")

@@ -22,7 +22,7 @@ class ReadUseCases(UseCases):
     async def score_of(self, who: Principal, cycle_id: str, nip: str) -> ScoreDetail:
         """``nip``'s score in the cycle, with its explanation and the decisions on it."""
         doc = await self.store.score(cycle_id, nip)
-        employee = await self.store.employee(nip)
+        employee = await self.store.employee(nip) if doc is None or access.needs_directory(who, nip) else None
         if doc is None:
             if employee is not None:
                 # Whether a score exists is not told to those who may not see it.
@@ -34,6 +34,7 @@ class ReadUseCases(UseCases):
     async def scores_of(self, who: Principal, nip: str) -> list[ScoreView]:
         """``nip``'s scores across cycles, in cycle order."""
         docs = await self.store.employee_scores(nip)
+        # The directory's region first: an employee who moved is read by their region now.
         employee = await self.store.employee(nip)
         region = employee["region"] if employee else (docs[0]["region"] if docs else None)
         if region is None:
@@ -54,7 +55,7 @@ class ReadUseCases(UseCases):
     async def distribution(self, who: Principal, cycle_id: str, unit_id: str) -> Distribution:
         """The unit's predicates and curve check as they stand now, calibrations included."""
         region, now = await self.unit_distribution(cycle_id, unit_id)
-        who.require_region(region)
+        access.authorise_region(who, region)
         return Distribution(cycle_id=cycle_id, unit_id=unit_id, **now)
 
     async def unit_distribution(self, cycle_id: str, unit_id: str) -> tuple[str, dict[str, Any]]:
