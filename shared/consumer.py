@@ -68,6 +68,9 @@ class Subscription:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "events", handled_events(self.handler))
+        # A handler typed with another topic's events would take nothing: every record "ignored".
+        if strays := [e.__name__ for e in self.events if getattr(e, "TOPIC", None) != self.topic]:
+            raise TypeError(f"{self.function.__qualname__} takes {strays}, which {self.topic} does not carry")
         object.__setattr__(self, "types", frozenset(e.model_fields["type"].default for e in self.events))
 
     @property

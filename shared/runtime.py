@@ -116,6 +116,7 @@ class ServiceKit:
         self.client, self.db = connect(self.settings, self.service)
         self.relay = OutboxRelay(self.db, self.publish_batch, self.settings, service=self.service)
         self._consumer: BatchSubscriber | None = None
+        self._consuming = False
         self._lag = metrics.LagGauge(self.service, {})
 
     @property
@@ -161,24 +162,26 @@ class ServiceKit:
         that spans topics is processed topic by topic, in subscription order. It is registered
         on the broker here, so that the AsyncAPI document of the app is that of this subscriber.
         """
-        if self._consumer is not None:
+        if self._consuming:
             raise RuntimeError(f"{self.service} consumes already: give every subscription at once")
         topics = [s.topic for s in subscriptions]
         if len(set(topics)) < len(topics):
             raise ValueError(f"one subscription per topic: {topics}")
-        self.subscriptions = list(subscriptions)
-        if not self.subscriptions:
+        self._consuming = True
+        if not subscriptions:
             return
         processors = {
             self.settings.topic(sub.topic): BatchProcessor(
                 self.service, sub, self.db, self.publish_raw, self.settings
             )
-            for sub in self.subscriptions
+            for sub in subscriptions
         }
-        self._lag.topics = {self.settings.topic(s.topic): s.topic for s in self.subscriptions}
         self._consumer = consume(
             self.broker, processors, group_id=self.group_id, max_records=self.settings.consumer_batch
         )
+        # Only once the subscriber is built (consume refuses two handlers of one name).
+        self.subscriptions = list(subscriptions)
+        self._lag.topics = {self.settings.topic(s.topic): s.topic for s in subscriptions}
 
     def publishes(self, publication: Publication) -> None:
         self.publications.append(publication)

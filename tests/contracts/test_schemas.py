@@ -15,8 +15,9 @@ from jsonschema import Draft202012Validator
 from pydantic import Field
 
 from shared.events.feedback import FeedbackSubmitted
-from shared.events.registry import ALL_EVENTS, TOPICS
-from tools.contracts import ROOT, SCHEMAS, SERVICES, problems, schema_problems, service_app
+from shared.events.registry import ALL_EVENTS, TOPICS, events_of
+from tools.contracts import ROOT, SCHEMAS, problems, schema_problems, service_app
+from tools.services import CONSUMERS, SERVICES
 
 
 def test_committed_schemas_asyncapi_openapi_and_config_docs_are_current() -> None:
@@ -113,7 +114,7 @@ def test_asyncapi_documents_headers_keys_dead_letters_handled_events_and_the_ver
     assert len(sends) == 1 + 3  # recommendations, and a dead-letter topic per consumed topic
 
 
-@pytest.mark.parametrize("service", [s for s in SERVICES if s != "feedback"])
+@pytest.mark.parametrize("service", CONSUMERS)
 def test_each_consumed_topic_documents_the_events_its_handler_is_annotated_with(service: str) -> None:
     """The committed AsyncAPI document of a consumer gives each topic it reads the event types of
     the annotation of that topic's handler, read here from the handler the app subscribes, and
@@ -151,3 +152,17 @@ def _payload_events(doc: dict[str, Any], payload: dict[str, Any]) -> list[str]:
     if "anyOf" not in schemas[name]:
         return [name]
     return [ref["$ref"].rsplit("/", 1)[1] for ref in schemas[name]["anyOf"]]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_publication_documents_every_event_type_of_its_topic(service: str) -> None:
+    """A producer's AsyncAPI document lists what the topic carries (the registry's events of it):
+    a subscriber reading it sees the whole topic, whatever the producer itself puts there."""
+    app = service_app(service)
+    try:
+        publications = app.state.kit.publications
+        assert publications, f"{service} publishes nothing"
+        for publication in publications:
+            assert set(publication.events) == set(events_of(publication.topic)), publication.topic
+    finally:
+        app.state.kit.client.close()

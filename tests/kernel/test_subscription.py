@@ -45,6 +45,12 @@ def test_the_event_types_are_those_of_the_handlers_annotation_bound_arguments_as
     assert handled_events(partial(on_cycle_event, seen=[])) == (CycleOpened, CycleClosed)
 
 
+def test_a_handler_typed_with_another_topics_events_is_refused() -> None:
+    """It would take nothing: every record of its topic would be counted ignored."""
+    with pytest.raises(TypeError, match="ProgressReported"):
+        Subscription(CYCLES_TOPIC, on_progress_reported)
+
+
 @pytest.mark.parametrize("handler", [on_anything, on_list, on_cycle_event])
 def test_a_handler_not_typed_by_concrete_events_is_refused(handler: object) -> None:
     with pytest.raises(TypeError):
