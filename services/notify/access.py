@@ -16,23 +16,29 @@ from shared.errors import Forbidden
 HR_PREFIX = "hr:"
 
 
-def owns_by_token(principal: Principal, owner: str) -> bool:
-    """Whether the token names the owner of inbox ``owner``: their NIP, or HR of the desk's region.
-    For a person's inbox :func:`check_inbox_owner` also asks that the region be theirs."""
+def check_inbox_token(principal: Principal, owner: str) -> None:
+    """Allow only a token that names the owner of inbox ``owner``: their NIP, or HR of the desk's
+    region (see the module docstring). A person's inbox is also checked by region
+    (:func:`check_inbox_region`), once the service read the owner's."""
     if owner.startswith(HR_PREFIX):
-        return principal.role is Role.HR_ADMIN and principal.region == owner.removeprefix(HR_PREFIX)
-    return principal.nip is not None and principal.nip == owner
+        allowed = principal.role is Role.HR_ADMIN and principal.region == owner.removeprefix(HR_PREFIX)
+    else:
+        allowed = principal.nip is not None and principal.nip == owner
+    if not allowed:
+        raise Forbidden("only its owner may read this inbox", slug="not-your-inbox")
 
 
-def check_inbox_owner(principal: Principal, owner: str, owner_region: str | None) -> None:
-    """Allow only the owner of inbox ``owner``; see the module docstring. ``owner_region`` is the
-    region of the person whose inbox it is, as notify knows them (unused for an HR desk).
+def is_desk(owner: str) -> bool:
+    """Whether inbox ``owner`` is a region's HR desk rather than a person's."""
+    return owner.startswith(HR_PREFIX)
+
+
+def check_inbox_region(principal: Principal, owner_region: str | None) -> None:
+    """Allow a person's inbox only with a token of the region notify knows them in.
 
     A NIP is not enough: a token of another region that carries the NIP is refused, since each
     region signs its own tokens and one region's must not open another's inboxes."""
-    if not owns_by_token(principal, owner):
-        raise Forbidden("only its owner may read this inbox", slug="not-your-inbox")
-    if not owner.startswith(HR_PREFIX) and (owner_region is None or owner_region != principal.region):
+    if owner_region is None or owner_region != principal.region:
         raise Forbidden(
             "this inbox belongs to another region, or to nobody notify knows", slug="other-region"
         )

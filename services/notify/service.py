@@ -261,12 +261,11 @@ class NotifyService:
     # ------------------------------------------------------------------ inbox
 
     async def authorise_inbox(self, principal: Principal, owner: str) -> None:
-        """Allow only the owner of inbox ``owner`` (:func:`~services.notify.access.check_inbox_owner`):
-        the region of a person's inbox is read only once the token names its owner."""
-        region = None
-        if access.owns_by_token(principal, owner) and not owner.startswith(access.HR_PREFIX):
-            region = await self.store.person_region(owner)
-        access.check_inbox_owner(principal, owner, region)
+        """Allow only the owner of inbox ``owner`` (:mod:`services.notify.access`): the token
+        first, then, for a person's inbox, the region notify knows them in."""
+        access.check_inbox_token(principal, owner)
+        if not access.is_desk(owner):
+            access.check_inbox_region(principal, await self.store.person_region(owner))
 
     async def region_known(self, region: str) -> bool:
         """Whether notify has seen employees of ``region`` (a region it can notify about)."""
