@@ -56,8 +56,10 @@ lint: venv
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 
+# The in-memory stores and the use-case tests on them too: mypy checks that each fake is the
+# protocol its service is typed against (the apps check the database stores).
 typecheck: venv
-	$(BIN)/mypy shared services tools
+	$(BIN)/mypy shared services tools $(wildcard tests/*/memory.py tests/*/test_service_memory.py)
 
 contracts: venv
 	$(BIN)/python -m tools.contracts check

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
@@ -310,9 +310,3 @@ def _stored(doc: dict[str, Any]) -> StoredRecommendation:
         decision=None if not decision else Decided(**decision),
         updated_at=doc.get("updated_at"),
     )
-
-
-if TYPE_CHECKING:  # mypy checks that the real store is one the service can use
-
-    def _is_storage(store: CareerStore) -> CareerStorage:
-        return store

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -448,9 +448,3 @@ def _sub_doc(sub: Subscription) -> dict[str, Any]:
 
 def _sub(doc: dict[str, Any]) -> Subscription:
     return Subscription.model_validate({k: v for k, v in doc.items() if k in Subscription.model_fields})
-
-
-if TYPE_CHECKING:  # mypy checks that the real store is one the service can use
-
-    def _is_storage(store: NotifyStore) -> NotifyStorage:
-        return store

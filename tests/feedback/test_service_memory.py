@@ -26,7 +26,7 @@ from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, KinerjaError, ValidationFailed
 from shared.events.feedback import CycleClosed, CycleOpened, FeedbackSubmitted, PlanApproved, PlanSubmitted
 from shared.plugins.manager import build_registry
-from tests.feedback.memory import MemoryStore, storage
+from tests.feedback.memory import MemoryStore
 from tests.feedback.org import HEAD, SUP, A, B, C, D, E, F, cycle_body, employee_body, plan_body
 
 REGION = "marelan"
@@ -83,11 +83,6 @@ async def refused(call: Any) -> KinerjaError:
     with pytest.raises(KinerjaError) as caught:
         await call
     return caught.value
-
-
-def test_the_fake_is_a_feedback_storage() -> None:
-    # mypy checks the annotation of ``storage``; at run time, that it is the same fake.
-    assert isinstance(storage(), MemoryStore)
 
 
 async def test_opening_a_cycle_stages_cycle_opened_and_a_second_open_of_its_id_is_refused() -> None:

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cachetools import TTLCache
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
@@ -34,7 +34,6 @@ from services.feedback.store.collection import (
     TEAMS,
     UNITS,
 )
-from services.feedback.store.protocol import FeedbackStorage
 from shared import outbox
 from shared.events.base import Event
 from shared.mongo import Database, InsertBatcher, in_chunks, insert_new, page_key, time_key
@@ -429,10 +428,3 @@ class FeedbackStore:
             {**d, "page_key": d.get("page_key") or page_key(d["at"], "0" * 32)}
             for d in await self._find(AUDIT, query, sort="-page_key", limit=limit)
         ]
-
-
-if TYPE_CHECKING:
-    # The service is typed against the protocol; mypy checks here that this store satisfies it.
-
-    def _satisfies(store: FeedbackStore) -> FeedbackStorage:
-        return store
