@@ -50,7 +50,7 @@ from services.notify.domain import (
 )
 from services.notify.domain.destination import host_of, secret_problem, url_problem
 from services.notify.metrics import count_attempts
-from services.notify.store import NotifyStorage
+from services.notify.store import NotifyStorage, delivery_document
 from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
 from shared.events.base import Event
@@ -138,31 +138,13 @@ class NotifyService:
         return len(fresh)
 
     def _planned(self, n: Notification, correlation_id: str) -> tuple[dict[str, Any], list[Event]]:
-        """The delivery document of ``n`` and the events to stage with it."""
-        now = self.clock()
-        doc: dict[str, Any] = {
-            "_id": n.notification_id,
-            "notification": n.model_dump_json(),
-            "source_event_id": n.source_event_id,
-            "event_type": n.event_type,
-            "region": n.region,
-            "channel": n.channel,
-            "recipient": n.recipient,
-            "status": DeliveryStatus.PENDING.value,
-            "attempts": 0,
-            "round": 0,
-            "last_error": None,
-            "correlation_id": correlation_id,
-            "created_at": now,
-            "updated_at": now,
-        }
-        if n.channel == "inbox":
-            # Writing the message is delivering it.
-            result = DeliveryResult(notification_id=n.notification_id, delivered=True, attempts=1)
-            report = report_event(n, result, round_=0, correlation_id=correlation_id)
-            doc.update(status=DeliveryStatus.DELIVERED.value, attempts=1, read_at=None)
-            return doc, [report]
-        return doc, []
+        """The delivery document of ``n`` and the events to stage with it: an inbox message is
+        delivered by being written, so its report goes with it."""
+        if n.channel != "inbox":
+            return delivery_document(n, correlation_id, self.clock()), []
+        result = DeliveryResult(notification_id=n.notification_id, delivered=True, attempts=1)
+        report = report_event(n, result, round_=0, correlation_id=correlation_id)
+        return delivery_document(n, correlation_id, self.clock(), delivered=True), [report]
 
     # ------------------------------------------------------------------ delivering
 

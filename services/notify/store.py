@@ -407,6 +407,32 @@ class NotifyStore:
             )
 
 
+def delivery_document(
+    n: Notification, correlation_id: str, now: datetime, *, delivered: bool = False
+) -> dict[str, Any]:
+    """The ``deliveries`` document of a planned notification: pending, or for an inbox message,
+    whose writing is its delivery, delivered at once and unread."""
+    doc: dict[str, Any] = {
+        "_id": n.notification_id,
+        "notification": n.model_dump_json(),
+        "source_event_id": n.source_event_id,
+        "event_type": n.event_type,
+        "region": n.region,
+        "channel": n.channel,
+        "recipient": n.recipient,
+        "status": DeliveryStatus.PENDING.value,
+        "attempts": 0,
+        "round": 0,
+        "last_error": None,
+        "correlation_id": correlation_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if delivered:
+        doc.update(status=DeliveryStatus.DELIVERED.value, attempts=1, read_at=None)
+    return doc
+
+
 def delivery_key(doc: Mapping[str, Any]) -> str:
     """The key a delivery's lists page by: its planned time, then its notification id. One rule
     for a new delivery, the start-up keying and a delivery read before it was keyed."""
