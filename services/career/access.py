@@ -16,9 +16,9 @@ which reads to make (:func:`list_reads`), and the service makes them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from services.career.domain import StoredRecommendation
+from services.career.domain import RecommendationQuery, StoredRecommendation
 from shared.auth import Principal, Role
 from shared.errors import Forbidden
 
@@ -135,7 +135,7 @@ class ListReads:
     """The reads that answer a list: ``queries`` of the store's recommendations, and the region
     (None: any) each read's results must be in. ``whole`` is a single read of a region's list."""
 
-    queries: list[dict[str, object]]
+    queries: list[RecommendationQuery]
     region: str | None
     whole: bool
 
@@ -150,25 +150,15 @@ def list_reads(audience: Audience, wanted: RecommendationFilter) -> ListReads:
     is the one walked.
     """
     region = wanted.region or audience.region
-    common: dict[str, object] = {
-        key: value
-        for key, value in (("cycle_id", wanted.cycle_id), ("status", wanted.status), ("kind", wanted.kind))
-        if value is not None
-    }
+    common = RecommendationQuery(cycle_id=wanted.cycle_id, status=wanted.status, kind=wanted.kind)
     if audience.whole_region and wanted.nip is None and wanted.team_id is None:
-        query = {**common, **({"region": region} if region is not None else {})}
-        return ListReads(queries=[query], region=region, whole=True)
-    reads: list[dict[str, object]] = []
+        return ListReads(queries=[replace(common, region=region)], region=region, whole=True)
+    reads: list[RecommendationQuery] = []
     if wanted.nip is not None or wanted.team_id is None:
         nips = [wanted.nip] if wanted.nip is not None else sorted(audience.nips)
-        reads += [{**common, "nip": nip, **_team(wanted)} for nip in nips]
+        reads += [replace(common, nip=nip, team_id=wanted.team_id) for nip in nips]
     if wanted.nip is None:
         # Team ids are each region's own: the region goes with them, through (region, team_id, _id).
         teams = [wanted.team_id] if wanted.team_id is not None else sorted(audience.teams)
-        in_region = {"region": region} if region is not None else {}
-        reads += [{**common, "team_id": team, **in_region} for team in teams]
+        reads += [replace(common, team_id=team, region=region) for team in teams]
     return ListReads(queries=reads, region=region, whole=False)
-
-
-def _team(wanted: RecommendationFilter) -> dict[str, object]:
-    return {"team_id": wanted.team_id} if wanted.team_id is not None else {}

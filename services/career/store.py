@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from services.career.domain import Decided, PotentialAssessment, StoredRecommendation
+from services.career.domain import Decided, PotentialAssessment, RecommendationQuery, StoredRecommendation
 from shared.errors import TransientError
 from shared.events.base import Event
 from shared.events.career import Recommendation
@@ -83,8 +83,8 @@ class CareerStorage(Protocol):
     async def recommendation(self, recommendation_id: str) -> StoredRecommendation | None: ...
     async def recommendations_of(self, cycle_id: str, nip: str) -> list[StoredRecommendation]: ...
     async def team_awards(self, region: str, cycle_id: str) -> list[StoredRecommendation]: ...
-    async def find_recommendations(
-        self, query: dict[str, Any], *, after: str | None = None, limit: int = 0
+    async def list_recommendations(
+        self, query: RecommendationQuery, *, after: str | None = None, limit: int = 0
     ) -> list[StoredRecommendation]: ...
     async def insert_recommendation(self, stored: StoredRecommendation, events: Sequence[Event]) -> None: ...
     async def replace_recommendation(
@@ -222,18 +222,23 @@ class CareerStore:
 
     async def recommendations_of(self, cycle_id: str, nip: str) -> list[StoredRecommendation]:
         """One employee's recommendations in one cycle, every status."""
-        return await self.find_recommendations({"cycle_id": cycle_id, "nip": nip, "team_id": None})
+        return await self._find_recommendations({"cycle_id": cycle_id, "nip": nip, "team_id": None})
 
     async def team_awards(self, region: str, cycle_id: str) -> list[StoredRecommendation]:
         """Team award recommendations of a region's cycle, every status."""
-        return await self.find_recommendations(
+        return await self._find_recommendations(
             {"region": region, "cycle_id": cycle_id, "nip": None, "team_id": {"$ne": None}}
         )
 
-    async def find_recommendations(
-        self, query: dict[str, Any], *, after: str | None = None, limit: int = 0
+    async def list_recommendations(
+        self, query: RecommendationQuery, *, after: str | None = None, limit: int = 0
     ) -> list[StoredRecommendation]:
         """Matching ``query``, by id, from the id after ``after``, at most ``limit`` (0: all)."""
+        return await self._find_recommendations(query.fields(), after=after, limit=limit)
+
+    async def _find_recommendations(
+        self, query: dict[str, Any], *, after: str | None = None, limit: int = 0
+    ) -> list[StoredRecommendation]:
         if after is not None:
             query = {**query, "_id": {"$gt": after}}
         cursor = self.db[RECOMMENDATIONS].find(query).sort("_id", ASCENDING).limit(limit)

@@ -10,11 +10,11 @@ tests/indexes).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from services.career.domain import PotentialAssessment, StoredRecommendation
+from services.career.domain import PotentialAssessment, RecommendationQuery, StoredRecommendation
 from services.career.store import StaleWrite, score_doc_id
 from shared.events.base import Event
 from shared.events.feedback import Employee
@@ -96,15 +96,20 @@ class MemoryCareerStore:
         return self.recommendations.get(recommendation_id)
 
     async def recommendations_of(self, cycle_id: str, nip: str) -> list[StoredRecommendation]:
-        return await self.find_recommendations({"cycle_id": cycle_id, "nip": nip, "team_id": None})
+        return await self._find({"cycle_id": cycle_id, "nip": nip, "team_id": None})
 
     async def team_awards(self, region: str, cycle_id: str) -> list[StoredRecommendation]:
-        return await self.find_recommendations(
+        return await self._find(
             {"region": region, "cycle_id": cycle_id, "nip": None, "team_id": {"$ne": None}}
         )
 
-    async def find_recommendations(
-        self, query: dict[str, Any], *, after: str | None = None, limit: int = 0
+    async def list_recommendations(
+        self, query: RecommendationQuery, *, after: str | None = None, limit: int = 0
+    ) -> list[StoredRecommendation]:
+        return await self._find(query.fields(), after=after, limit=limit)
+
+    async def _find(
+        self, query: Mapping[str, Any], *, after: str | None = None, limit: int = 0
     ) -> list[StoredRecommendation]:
         found = [
             s

@@ -23,7 +23,7 @@ from services.career.domain.model import (
     ScoreInput,
 )
 from services.career.domain.plugin import resolve_policy
-from services.career.domain.record import Decided, StoredRecommendation
+from services.career.domain.record import Decided, RecommendationQuery, StoredRecommendation
 from services.career.domain.rule import recommend
 from services.career.domain.talent import place_talent_box
 from services.career.domain.team import rank_teams, select_team_awards
@@ -52,6 +52,7 @@ __all__ = [
     "Offer",
     "PotentialAssessment",
     "PotentialLevel",
+    "RecommendationQuery",
     "Reconciliation",
     "SanctionRule",
     "ScoreInput",

@@ -38,6 +38,7 @@ from services.career.domain import (
     Decision,
     History,
     PotentialAssessment,
+    RecommendationQuery,
     Reconciliation,
     StoredRecommendation,
     decide,
@@ -200,7 +201,7 @@ class CareerService:
         check_wanted(audience, wanted, employee_region)
         reads = list_reads(audience, wanted)
         if reads.whole:
-            return await self.store.find_recommendations(reads.queries[0], after=after, limit=limit)
+            return await self.store.list_recommendations(reads.queries[0], after=after, limit=limit)
         found: dict[str, StoredRecommendation] = {}
         for query in reads.queries:
             for stored in await self._page_in_region(query, reads.region, after, limit):
@@ -219,14 +220,14 @@ class CareerService:
         return audience_of(principal, me.get("team_id") if me is not None else None, reports)
 
     async def _page_in_region(
-        self, query: dict[str, object], region: str | None, after: str | None, limit: int
+        self, query: RecommendationQuery, region: str | None, after: str | None, limit: int
     ) -> list[StoredRecommendation]:
         """Up to ``limit`` matches of ``query`` in ``region`` after ``after``, by id: the region is
         checked on what is read (a person's recommendations from a region they left are skipped),
         reading on until the page is full or the matches end."""
         found: list[StoredRecommendation] = []
         while True:
-            page = await self.store.find_recommendations(query, after=after, limit=limit)
+            page = await self.store.list_recommendations(query, after=after, limit=limit)
             found += [s for s in page if region is None or s.region == region]
             if len(found) >= limit or len(page) < limit:
                 return found[:limit]
