@@ -21,7 +21,7 @@ from litestar.testing import AsyncTestClient
 from services.feedback.app import create_app
 from shared.auth import Role, issue_token
 from shared.settings import Settings
-from tests.feedback.org import HEAD, SUP, A, B, C, D, E, F, cycle_body, employee_body
+from tests.feedback.org import cycle_body, people
 
 Headers = Callable[..., dict[str, str]]
 Seed = Callable[..., Awaitable[dict[str, Any]]]
@@ -62,24 +62,7 @@ def seed(client: AsyncTestClient[Litestar], auth: Headers) -> Seed:
         ).status_code == 200
         team = {"name": "Puskesmas 1", "unit_id": "dinkes"}
         assert (await client.put(f"/regions/{region}/teams/pkm", json=team, headers=hr)).status_code == 200
-        people = [
-            (HEAD, None, None, "PNS", False),
-            (SUP, HEAD, None, "PNS", False),
-            (A, SUP, "pkm", "PNS", True),
-            (B, SUP, "pkm", "PNS", False),
-            (C, SUP, "pkm", "PNS", False),
-            (D, SUP, "pkm", "PNS", False),
-            (E, HEAD, None, "PNS", False),
-            (F, None, None, "PPPK", False),
-        ]
-        for nip, sup, team_id, kind, service in people:
-            body = employee_body(
-                name=f"Pegawai {nip[-3:]}",
-                supervisor_nip=sup,
-                team_id=team_id,
-                employment_type=kind,
-                service_role=service,
-            )
+        for nip, body in people():
             response = await client.put(f"/regions/{region}/employees/{nip}", json=body, headers=hr)
             assert response.status_code == 200, response.text
         result: dict[str, Any] = {"region": region}

@@ -22,6 +22,35 @@ def employee_body(unit: str = "dinkes", **fields: Any) -> dict[str, Any]:
     return body | fields
 
 
+def people() -> list[tuple[str, dict[str, Any]]]:
+    """The seeded organisation: each employee's NIP and record. HEAD heads the unit; SUP reports
+    to HEAD and supervises A-D (team ``pkm``, A in a service role); E reports to HEAD; F is PPPK
+    with no supervisor."""
+    rows = [
+        (HEAD, None, None, "PNS", False),
+        (SUP, HEAD, None, "PNS", False),
+        (A, SUP, "pkm", "PNS", True),
+        (B, SUP, "pkm", "PNS", False),
+        (C, SUP, "pkm", "PNS", False),
+        (D, SUP, "pkm", "PNS", False),
+        (E, HEAD, None, "PNS", False),
+        (F, None, None, "PPPK", False),
+    ]
+    return [
+        (
+            nip,
+            employee_body(
+                name=f"Pegawai {nip[-3:]}",
+                supervisor_nip=sup,
+                team_id=team,
+                employment_type=kind,
+                service_role=serves,
+            ),
+        )
+        for nip, sup, team, kind, serves in rows
+    ]
+
+
 def cycle_body(
     cycle_id: str, *, opens_in: timedelta = timedelta(days=-1), lasts: timedelta = timedelta(days=2)
 ) -> dict[str, Any]:

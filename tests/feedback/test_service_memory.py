@@ -27,7 +27,7 @@ from shared.errors import Conflict, Forbidden, KinerjaError, ValidationFailed
 from shared.events.feedback import CycleClosed, CycleOpened, FeedbackSubmitted, PlanApproved, PlanSubmitted
 from shared.plugins.manager import build_registry
 from tests.feedback.memory import MemoryStore
-from tests.feedback.org import HEAD, SUP, A, B, C, D, E, F, cycle_body, employee_body, plan_body
+from tests.feedback.org import HEAD, SUP, A, B, C, D, E, F, cycle_body, people, plan_body
 
 REGION = "marelan"
 CYCLE = "marelan-2026"
@@ -55,24 +55,7 @@ async def seeded(store: MemoryStore | None = None) -> tuple[FeedbackService, Mem
     service = service_over(store)
     await service.put_unit(HR, REGION, "dinkes", UnitCreate(name="Dinas Kesehatan"))
     await service.put_team(HR, REGION, "pkm", TeamCreate(name="Puskesmas 1", unit_id="dinkes"))
-    people = [
-        (HEAD, None, None, "PNS", False),
-        (SUP, HEAD, None, "PNS", False),
-        (A, SUP, "pkm", "PNS", True),
-        (B, SUP, "pkm", "PNS", False),
-        (C, SUP, "pkm", "PNS", False),
-        (D, SUP, "pkm", "PNS", False),
-        (E, HEAD, None, "PNS", False),
-        (F, None, None, "PPPK", False),
-    ]
-    for nip, sup, team, kind, serves in people:
-        body = employee_body(
-            name=f"Pegawai {nip[-3:]}",
-            supervisor_nip=sup,
-            team_id=team,
-            employment_type=kind,
-            service_role=serves,
-        )
+    for nip, body in people():
         await service.put_employee(HR, REGION, nip, EmployeeCreate.model_validate(body))
     await service.open_cycle(HR, REGION, CycleCreate.model_validate(cycle_body(CYCLE)))
     store.events.clear()
