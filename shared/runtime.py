@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -33,7 +33,7 @@ from shared import metrics, telemetry
 from shared.auth import PUBLIC_PATHS, auth_middleware
 from shared.consumer import BatchProcessor, Subscription
 from shared.events.base import Event
-from shared.events.registry import DLQ_SUFFIX
+from shared.events.registry import DLQ_SUFFIX, one_of
 from shared.http import EXCEPTION_HANDLERS, guard_json_body, health_controller, problem_details
 from shared.logging import configure_logging, correlation_id
 from shared.mongo import connect, ping
@@ -185,10 +185,9 @@ class ServiceKit:
 
     def publishes(self, publication: Publication) -> None:
         self.publications.append(publication)
-        events = publication.events
         self.broker.publisher(
             self.settings.topic(publication.topic),
-            schema=events[0] if len(events) == 1 else Union[events],  # noqa: UP007 - built at run time
+            schema=one_of(publication.events),
             description=publication.description or None,
         )
 

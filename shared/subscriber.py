@@ -22,7 +22,7 @@ of being dead-lettered alone.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -35,6 +35,7 @@ from faststream.specification.schema.bindings import ChannelBinding, kafka
 from pydantic import create_model
 
 from shared.consumer import BatchProcessor, Subscription
+from shared.events.registry import one_of
 
 
 async def _raw_body(msg: Any, original: Any = None) -> Any:
@@ -51,10 +52,8 @@ def handler_name(subscription: Subscription) -> str:
 def payload(subscription: Subscription) -> dict[str, Any]:
     """The JSON Schema of one record of the subscription's topic, as this service reads it: what
     FastStream writes for a handler taking one argument of the subscription's event types."""
-    events = subscription.events
-    one: Any = events[0] if len(events) == 1 else Union[events]  # noqa: UP007 - built at run time
     name = handler_name(subscription)
-    model = create_model(name, events=(one, ...))
+    model = create_model(name, events=(one_of(subscription.events), ...))
     schema: dict[str, Any] = get_model_schema(model, prefix=f"{name}:Message")
     return schema
 

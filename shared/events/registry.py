@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -29,6 +29,12 @@ TOPIC_KEYS: dict[str, str] = {
 def events_of(topic: str) -> tuple[type[Event], ...]:
     """Every event type published on ``topic``, whoever handles which."""
     return tuple(cls for cls in ALL_EVENTS if topic == cls.TOPIC)
+
+
+def one_of(events: tuple[type[Event], ...]) -> Any:
+    """The type of one event of ``events``: the class itself, or the union of them (for the
+    AsyncAPI payloads of publishers and subscribers)."""
+    return events[0] if len(events) == 1 else Union[events]  # noqa: UP007 - built at run time
 
 
 def event_class(type_name: str) -> type[Event]:
